@@ -1,0 +1,11 @@
+//! The platform's message contracts, kept in one place so that a reader finds every stream,
+//! subject, KV bucket and event payload of Cargo Express here.
+//!
+//! Payloads are versioned by their CloudEvents `type` (`co.cargoexpress.<thing>.<event>.v1`): a
+//! breaking change gets a new type, and consumers ignore types they do not know.
+
+pub mod catalog;
+pub mod cloudevent;
+pub mod streams;
+
+pub use cloudevent::CloudEvent;

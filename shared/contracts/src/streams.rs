@@ -1,0 +1,141 @@
+//! JetStream streams and KV buckets of the platform, with the owner of each.
+//!
+//! Names here are the production names. A [`Namespace`] prefixes them so that several test
+//! runs can share one NATS server without seeing each other's messages.
+
+/// A JetStream stream: its name and the subjects it captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSpec {
+    pub name: &'static str,
+    /// Subject prefix: the stream captures `<prefix>.>`.
+    pub subject_prefix: &'static str,
+    pub description: &'static str,
+}
+
+/// `orders.<status>`, written by ecommerce.
+pub const ORDERS: StreamSpec = StreamSpec {
+    name: "ORDERS",
+    subject_prefix: "orders",
+    description: "Order status changes, written by ecommerce",
+};
+
+/// `deliveries.status.<STATUS>`, written by delivery.
+pub const DELIVERIES: StreamSpec = StreamSpec {
+    name: "DELIVERIES",
+    subject_prefix: "deliveries",
+    description: "Delivery status changes, written by delivery",
+};
+
+/// `couriers.reports`, written by ingest.
+pub const COURIER_REPORTS: StreamSpec = StreamSpec {
+    name: "COURIER_REPORTS",
+    subject_prefix: "couriers",
+    description: "Delivered-order reports from couriers' devices, written by ingest",
+};
+
+/// A KV bucket of reference data with a single owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// Products by SKU ([`crate::catalog::CatalogProduct`]), written by ecommerce.
+pub const CATALOG: BucketSpec = BucketSpec {
+    name: "catalog",
+    description: "Products by SKU, owned by ecommerce",
+};
+
+/// Couriers by id, written by delivery.
+pub const COURIERS: BucketSpec = BucketSpec {
+    name: "couriers",
+    description: "Couriers by id, owned by delivery",
+};
+
+/// Prefix for every stream, subject and bucket name, empty in production.
+///
+/// Tests that share a NATS server give each test its own namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// `prefix` must be a valid NATS token made of ASCII letters, digits, `-` and `_`.
+    pub fn new(prefix: impl Into<String>) -> Result<Self, String> {
+        let prefix = prefix.into();
+        let valid = prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(prefix))
+        } else {
+            Err(format!(
+                "namespace {prefix:?} may only hold ASCII letters, digits, '-' and '_'"
+            ))
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn stream_name(&self, stream: &StreamSpec) -> String {
+        self.join(stream.name, "_")
+    }
+
+    /// The subject `<prefix>.<suffix>` of a stream, namespaced.
+    pub fn subject(&self, stream: &StreamSpec, suffix: &str) -> String {
+        self.join(&format!("{}.{suffix}", stream.subject_prefix), ".")
+    }
+
+    /// The wildcard subject a stream captures.
+    pub fn stream_subjects(&self, stream: &StreamSpec) -> String {
+        self.subject(stream, ">")
+    }
+
+    pub fn bucket_name(&self, bucket: &BucketSpec) -> String {
+        self.join(bucket.name, "_")
+    }
+
+    /// The subject a KV put on `key` is stored under, for publishing KV writes through the outbox.
+    pub fn kv_subject(&self, bucket: &BucketSpec, key: &str) -> String {
+        format!("$KV.{}.{key}", self.bucket_name(bucket))
+    }
+
+    fn join(&self, name: &str, separator: &str) -> String {
+        if self.0.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}{separator}{name}", self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_names_are_unprefixed() {
+        let ns = Namespace::default();
+        assert_eq!(ns.stream_name(&ORDERS), "ORDERS");
+        assert_eq!(ns.subject(&ORDERS, "created"), "orders.created");
+        assert_eq!(ns.stream_subjects(&DELIVERIES), "deliveries.>");
+        assert_eq!(ns.kv_subject(&CATALOG, "pk0001"), "$KV.catalog.pk0001");
+    }
+
+    #[test]
+    fn a_namespace_prefixes_every_name() {
+        let ns = Namespace::new("t42").unwrap();
+        assert_eq!(ns.stream_name(&ORDERS), "t42_ORDERS");
+        assert_eq!(ns.subject(&COURIER_REPORTS, "reports"), "t42.couriers.reports");
+        assert_eq!(ns.bucket_name(&CATALOG), "t42_catalog");
+        assert_eq!(ns.kv_subject(&CATALOG, "pk1"), "$KV.t42_catalog.pk1");
+    }
+
+    #[test]
+    fn a_namespace_with_subject_separators_is_refused() {
+        assert!(Namespace::new("a.b").is_err());
+        assert!(Namespace::new("a b").is_err());
+        assert!(Namespace::new("*").is_err());
+    }
+}

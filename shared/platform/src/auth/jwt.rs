@@ -1,0 +1,199 @@
+//! Issuing and verifying platform JWTs (EdDSA over Ed25519), and the JWKS document.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::DecodePrivateKey;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
+    OctetKeyPairType, PublicKeyUse, ThumbprintHash,
+};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Claims;
+
+/// The key the quick start signs with. It is public, so production refuses it.
+pub const DEMO_SIGNING_KEY_PEM: &str = include_str!("demo-signing-key.pem");
+
+/// The audience of every platform token.
+const AUDIENCE: &str = "cargo-express";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is expired")]
+    Expired,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+}
+
+/// A signed token as handed to a client.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessToken {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// Signs tokens. Only the identity provider has one.
+pub struct JwtIssuer {
+    key: EncodingKey,
+    key_id: String,
+    issuer: String,
+    ttl_seconds: i64,
+    jwks: JwkSet,
+}
+
+impl JwtIssuer {
+    /// `pem` is a PKCS#8 Ed25519 private key, as `openssl genpkey -algorithm ed25519` writes.
+    pub fn from_pem(pem: &str, issuer: &str, ttl_seconds: i64) -> anyhow::Result<Self> {
+        let signing_key = SigningKey::from_pkcs8_pem(pem)
+            .map_err(|e| anyhow::anyhow!("the signing key is not a PKCS#8 Ed25519 PEM key: {e}"))?;
+        let mut jwk = Jwk {
+            common: CommonParameters {
+                public_key_use: Some(PublicKeyUse::Signature),
+                key_algorithm: Some(KeyAlgorithm::EdDSA),
+                ..Default::default()
+            },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: URL_SAFE_NO_PAD.encode(signing_key.verifying_key().as_bytes()),
+            }),
+        };
+        let key_id = jwk.thumbprint(ThumbprintHash::SHA256);
+        jwk.common.key_id = Some(key_id.clone());
+        Ok(Self {
+            key: EncodingKey::from_ed_pem(pem.as_bytes())?,
+            key_id,
+            issuer: issuer.to_owned(),
+            ttl_seconds,
+            jwks: JwkSet { keys: vec![jwk] },
+        })
+    }
+
+    /// Signs `claims`, filling in issuer, audience, times and a fresh token id.
+    pub fn issue(&self, mut claims: Claims) -> anyhow::Result<AccessToken> {
+        let now = Utc::now().timestamp();
+        claims.iss = self.issuer.clone();
+        claims.aud = AUDIENCE.to_owned();
+        claims.iat = now;
+        claims.exp = now + self.ttl_seconds;
+        claims.jti = uuid::Uuid::new_v4().to_string();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key_id.clone());
+        Ok(AccessToken {
+            access_token: jsonwebtoken::encode(&header, &claims, &self.key)?,
+            token_type: "Bearer",
+            expires_in: self.ttl_seconds,
+        })
+    }
+
+    /// The public keys, as served at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> &JwkSet {
+        &self.jwks
+    }
+
+    pub fn verifier(&self) -> anyhow::Result<JwtVerifier> {
+        JwtVerifier::from_jwks(&self.jwks, &self.issuer)
+    }
+}
+
+/// Checks tokens against the issuer's published keys.
+pub struct JwtVerifier {
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+}
+
+impl JwtVerifier {
+    pub fn from_jwks(jwks: &JwkSet, issuer: &str) -> anyhow::Result<Self> {
+        let mut keys = HashMap::new();
+        for jwk in &jwks.keys {
+            if let Some(kid) = &jwk.common.key_id {
+                keys.insert(kid.clone(), DecodingKey::from_jwk(jwk)?);
+            }
+        }
+        anyhow::ensure!(!keys.is_empty(), "the JWKS holds no key with a key id");
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Ok(Self { keys, validation })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let kid = header.kid.ok_or_else(|| TokenError::Invalid("no key id".to_owned()))?;
+        let key = self.keys.get(&kid).ok_or_else(|| TokenError::Invalid("unknown key id".to_owned()))?;
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "u1".into(),
+            email: "a@b.co".into(),
+            role: Role::Courier,
+            seller_id: None,
+            courier_id: Some(101),
+            iss: String::new(),
+            aud: String::new(),
+            iat: 0,
+            exp: 0,
+            jti: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_issued_token_verifies_with_the_published_keys() {
+        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "test", 60).unwrap();
+        let json = serde_json::to_value(issuer.jwks()).unwrap();
+        assert_eq!(json["keys"][0]["kty"], "OKP");
+        assert_eq!(json["keys"][0]["crv"], "Ed25519");
+        let jwks: JwkSet = serde_json::from_value(json).unwrap();
+        let verifier = JwtVerifier::from_jwks(&jwks, "test").unwrap();
+        let token = issuer.issue(claims()).unwrap();
+        let verified = verifier.verify(&token.access_token).unwrap();
+        assert_eq!(verified.courier_id, Some(101));
+        assert_eq!(verified.role, Role::Courier);
+    }
+
+    #[test]
+    fn tampered_expired_and_foreign_tokens_are_refused() {
+        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "test", 60).unwrap();
+        let verifier = issuer.verifier().unwrap();
+        let token = issuer.issue(claims()).unwrap().access_token;
+
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+        payload["role"] = "marketplace_admin".into();
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
+        assert!(matches!(verifier.verify(&parts.join(".")), Err(TokenError::Invalid(_))));
+
+        let expired = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "test", -120).unwrap();
+        let old = expired.issue(claims()).unwrap().access_token;
+        assert!(matches!(verifier.verify(&old), Err(TokenError::Expired)));
+
+        let other_issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "someone-else", 60).unwrap();
+        let foreign = other_issuer.issue(claims()).unwrap().access_token;
+        assert!(verifier.verify(&foreign).is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! The database door: one pooled connection type for SQLite and PostgreSQL.
+//!
+//! Query functions are plain sync diesel functions taking `&mut DbConnection`; async code
+//! reaches them only through [`Db::run`], which checks a connection out of the pool inside
+//! `spawn_blocking`, so no query ever blocks the async runtime. The backend is chosen by the
+//! URL scheme. Errors: queries return `QueryResult`; the door adds pool trouble as
+//! [`DbError::Unavailable`]; handlers turn both into problems through `From<DbError> for ApiError`.
+
+mod migrate;
+mod url;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{PgConnection, SqliteConnection};
+
+pub use migrate::Migrations;
+pub use url::{Backend, DatabaseUrl};
+
+use crate::error::ApiError;
+
+/// A connection to either backend; diesel generates `MultiBackend` for the portable schema.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] DieselError),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(why) => ApiError::Unavailable(why),
+            DbError::Query(DieselError::NotFound) => ApiError::not_found("resource"),
+            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                ApiError::conflict("a resource with the same unique value already exists")
+            }
+            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                ApiError::conflict("the resource is referenced by, or refers to, another resource")
+            }
+            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info)) => {
+                ApiError::Unavailable(info.message().to_owned())
+            }
+            // SQLite answers "database is locked" only after its busy timeout ran out.
+            DbError::Query(DieselError::DatabaseError(_, info)) if info.message().contains("database is locked") => {
+                ApiError::Unavailable("database busy".to_owned())
+            }
+            DbError::Query(other) => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// Opens connections of one backend, preparing SQLite ones for concurrent use.
+#[derive(Debug, Clone)]
+struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        let unavailable = |e: ConnectionError| DbError::Unavailable(e.to_string());
+        match self.url.backend() {
+            Backend::Postgres => PgConnection::establish(self.url.as_str()).map(DbConnection::Postgres).map_err(unavailable),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(self.url.as_str()).map_err(unavailable)?;
+                // WAL lets readers run beside the single writer; the busy timeout makes writers
+                // queue instead of failing; NORMAL sync is durable across a process crash in WAL.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The pool, cheap to clone and share between handlers and workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Builds the pool without waiting for a first connection, so a service can start (and
+    /// report itself not ready) while the database is still coming up.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
+        url.prepare()?;
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build_unchecked(ConnectionManager { url: url.clone() });
+        Ok(Self { pool, backend: url.backend() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
+    }
+
+    /// Whether a connection can be had and answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+    }
+}
+
+/// Runs `f` in a transaction that holds the write lock from its first statement.
+///
+/// On SQLite a deferred transaction that reads and then writes fails with SQLITE_BUSY,
+/// without waiting, when another writer committed in between; `BEGIN IMMEDIATE` queues it
+/// behind the busy timeout instead. PostgreSQL gets an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the variant of a connection never changes");
+    };
+    match result {
+        Ok(value) => {
+            if let Err(commit_error) = AnsiTransactionManager::commit_transaction(sqlite) {
+                // A failed COMMIT may leave the transaction open; close it before the
+                // connection goes back to the pool.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                return Err(commit_error.into());
+            }
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The one error type at the HTTP edge, rendered as RFC 9457 problem details.
+//!
+//! Policy: query functions return [`crate::db::DbError`], workers use `anyhow`, and only
+//! handlers speak `ApiError`. Client errors carry a detail and, for bad input, the fields at
+//! fault in `invalid-params`. Internal causes are logged with their chain and answered with an
+//! opaque 500: a client never sees why the server failed, only that it did.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field that failed validation: its JSON path and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvalidParam {
+    /// JSON path of the field, e.g. `price` or `lines[2].quantity`.
+    pub name: String,
+    /// The rule the value broke, e.g. `must not be negative`.
+    pub reason: String,
+}
+
+/// RFC 9457 problem details, as sent on every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URN naming the kind of problem, e.g. `urn:cargo-express:problem:invalid-input`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+    /// Further members particular to a problem kind (for example the products short of stock).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON, or not the JSON this endpoint takes (400).
+    #[error("malformed request: {detail}")]
+    Malformed { detail: String, params: Vec<InvalidParam> },
+    /// Well-formed input that breaks a rule (422).
+    #[error("invalid input")]
+    Invalid(Vec<InvalidParam>),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("authentication required: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// `what` names the thing, e.g. `product 0193...`.
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request conflicts with the current state: a duplicate, a refused transition (409).
+    #[error("conflict: {detail}")]
+    Conflict { detail: String, params: Vec<InvalidParam>, extensions: Map<String, Value> },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![InvalidParam { name: field.into(), reason: reason.into() }])
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict { detail: detail.into(), params: Vec::new(), extensions: Map::new() }
+    }
+
+    /// A duplicate value of a unique field, e.g. `sku` or `email`.
+    pub fn duplicate(field: &str, value: &str) -> Self {
+        Self::Conflict {
+            detail: format!("{field} {value:?} is already taken"),
+            params: vec![InvalidParam { name: field.to_owned(), reason: "must be unique".to_owned() }],
+            extensions: Map::new(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        Self::Forbidden(why.into())
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::Malformed { .. } => ("malformed-request", "Malformed request"),
+            Self::Invalid(_) => ("invalid-input", "Invalid input"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Forbidden"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict { .. } => ("conflict", "Conflict"),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let (detail, invalid_params, extensions) = match self {
+            Self::Malformed { detail, params } => (detail.clone(), params.clone(), Map::new()),
+            Self::Invalid(params) => {
+                let fields: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                (format!("invalid value for {}", fields.join(", ")), params.clone(), Map::new())
+            }
+            Self::Conflict { detail, params, extensions } => {
+                (detail.clone(), params.clone(), extensions.clone())
+            }
+            // Never leak an internal cause to the client; it is logged instead.
+            Self::Internal(_) => ("the server failed to handle the request".to_owned(), Vec::new(), Map::new()),
+            other => (other.to_string(), Vec::new(), Map::new()),
+        };
+        Problem {
+            problem_type: format!("urn:cargo-express:problem:{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            invalid_params,
+            extensions,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: dependency unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            _ => {}
+        }
+        response.json(self.to_problem())
+    }
+}
+
+/// Turns a domain parse error into a 422 naming the field: `Price::parse(v).field("price")?`.
+pub trait FieldResult<T> {
+    fn field(self, name: &str) -> Result<T, ApiError>;
+}
+
+impl<T, E: std::fmt::Display> FieldResult<T> for Result<T, E> {
+    fn field(self, name: &str) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::invalid(name, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_names_the_field_and_rule() {
+        let problem = ApiError::invalid("price", "must not be negative").to_problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.problem_type, "urn:cargo-express:problem:invalid-input");
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["invalid-params"][0]["name"], "price");
+        assert_eq!(json["invalid-params"][0]["reason"], "must not be negative");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let problem = ApiError::Internal(anyhow::anyhow!("password=hunter2 leaked")).to_problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("hunter2"));
+    }
+
+    #[test]
+    fn conflict_extensions_are_top_level_members() {
+        let mut extensions = Map::new();
+        extensions.insert("shortages".into(), serde_json::json!([{"sku": "pk0001"}]));
+        let error = ApiError::Conflict { detail: "short".into(), params: vec![], extensions };
+        let json = serde_json::to_value(error.to_problem()).unwrap();
+        assert_eq!(json["shortages"][0]["sku"], "pk0001");
+        assert!(json.get("invalid-params").is_none());
+    }
+}

@@ -1,0 +1,16 @@
+//! What every Cargo Express service stands on: layered settings, JSON telemetry, RFC 9457
+//! problem errors, JWT auth, the diesel database door, NATS with JetStream, the transactional
+//! outbox and the task supervisor that runs a service's HTTP server and workers side by side.
+
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod json;
+pub mod lifecycle;
+pub mod nats;
+pub mod outbox;
+pub mod settings;
+pub mod telemetry;
+
+pub use error::{ApiError, FieldResult};

@@ -1,0 +1,89 @@
+//! The NATS connection, and creation of the platform's JetStream streams and KV buckets.
+//!
+//! A service connects without waiting for the server (`retry_on_initial_connect`): it starts
+//! while NATS is down, answers `/readyz` with 503, and its outbox keeps every event until the
+//! server is back.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, kv, stream};
+use contracts::streams::{BucketSpec, Namespace, StreamSpec};
+
+use crate::settings::NatsSettings;
+
+/// How long a publish waits for JetStream's acknowledgement.
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A NATS client with its JetStream context and the namespace all names are prefixed with.
+#[derive(Clone)]
+pub struct Nats {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    namespace: Namespace,
+}
+
+impl Nats {
+    pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<Self> {
+        let namespace = settings.parsed_namespace()?;
+        let client = async_nats::ConnectOptions::new()
+            .name(service)
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(3))
+            .connect(settings.url.as_str())
+            .await
+            .with_context(|| format!("connecting to NATS at {}", settings.url))?;
+        let jetstream = jetstream::context::ContextBuilder::new().ack_timeout(ACK_TIMEOUT).build(client.clone());
+        Ok(Self { client, jetstream, namespace })
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Creates `spec`'s stream if it does not exist yet (file storage, two-minute dedupe window).
+    pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
+        let name = self.namespace.stream_name(spec);
+        self.jetstream
+            .get_or_create_stream(stream::Config {
+                name: name.clone(),
+                description: Some(spec.description.to_owned()),
+                subjects: vec![self.namespace.stream_subjects(spec)],
+                storage: stream::StorageType::File,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await
+            .with_context(|| format!("creating stream {name}"))
+    }
+
+    /// Creates `spec`'s KV bucket if it does not exist yet, keeping a short history per key.
+    pub async fn ensure_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
+        let name = self.namespace.bucket_name(spec);
+        if let Ok(store) = self.jetstream.get_key_value(&name).await {
+            return Ok(store);
+        }
+        self.jetstream
+            .create_key_value(kv::Config {
+                bucket: name.clone(),
+                description: spec.description.to_owned(),
+                history: 5,
+                storage: stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .with_context(|| format!("creating KV bucket {name}"))
+    }
+}

@@ -1,0 +1,325 @@
+//! The transactional outbox: a change and the messages announcing it commit together, and a
+//! relay publishes the messages to JetStream afterwards.
+//!
+//! Nothing is lost when NATS is down (rows wait), nothing is published for a rolled-back
+//! transaction (the rows never existed), and nothing is delivered twice: every message carries
+//! its id as `Nats-Msg-Id`, so JetStream drops a republished one inside its dedupe window.
+//! Several relays (one per replica) can run at once: each leases the rows it takes, and on
+//! PostgreSQL skips rows another relay holds locked.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::message::PublishMessage;
+use chrono::{NaiveDateTime, Utc};
+use contracts::CloudEvent;
+use contracts::streams::{BucketSpec, Namespace};
+use diesel::prelude::*;
+use serde::Serialize;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{Db, DbConnection, DbError, write_transaction};
+use crate::nats::Nats;
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        message_id -> Text,
+        subject -> Text,
+        payload -> Binary,
+        headers -> Text,
+        created_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+/// A message to publish once the surrounding transaction commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub message_id: String,
+    pub subject: String,
+    pub payload: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl OutboxMessage {
+    /// A CloudEvent on a stream subject; the event id becomes the `Nats-Msg-Id`.
+    pub fn event<T: Serialize>(subject: String, event: &CloudEvent<T>) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            message_id: event.id.to_string(),
+            subject,
+            payload: serde_json::to_vec(event)?,
+            headers: BTreeMap::new(),
+        })
+    }
+
+    /// A KV put, published as JetStream publishes it: to `$KV.<bucket>.<key>`.
+    pub fn kv_put<T: Serialize>(
+        namespace: &Namespace,
+        bucket: &BucketSpec,
+        key: &str,
+        value: &T,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            message_id: uuid::Uuid::now_v7().to_string(),
+            subject: namespace.kv_subject(bucket, key),
+            payload: serde_json::to_vec(value)?,
+            headers: BTreeMap::new(),
+        })
+    }
+
+    /// A KV delete marker, as `kv::Store::delete` writes it.
+    pub fn kv_delete(namespace: &Namespace, bucket: &BucketSpec, key: &str) -> Self {
+        Self {
+            message_id: uuid::Uuid::now_v7().to_string(),
+            subject: namespace.kv_subject(bucket, key),
+            payload: Vec::new(),
+            headers: BTreeMap::from([("KV-Operation".to_owned(), "DEL".to_owned())]),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewOutboxRow<'a> {
+    message_id: &'a str,
+    subject: &'a str,
+    payload: &'a [u8],
+    headers: String,
+    created_at: NaiveDateTime,
+}
+
+/// Adds `messages` to the outbox. Call inside the transaction that makes the change.
+pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResult<()> {
+    let now = Utc::now().naive_utc();
+    // One statement per row: the portable backend has no multi-row insert for SQLite.
+    for m in messages {
+        let row = NewOutboxRow {
+            message_id: &m.message_id,
+            subject: &m.subject,
+            payload: &m.payload,
+            headers: serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned()),
+            created_at: now,
+        };
+        diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Rows not yet published, for readiness reports and tests.
+pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    outbox::table.filter(outbox::published_at.is_null()).count().get_result(conn)
+}
+
+/// Wakes the relay after a commit so events leave at once rather than at the next poll.
+#[derive(Clone, Default)]
+pub struct OutboxSignal(Arc<Notify>);
+
+impl OutboxSignal {
+    pub fn notify(&self) {
+        self.0.notify_one();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub batch_size: i64,
+    /// How often the relay looks for rows written by other replicas.
+    pub poll_interval: Duration,
+    /// How long a taken row is reserved for the relay that took it.
+    pub lease: Duration,
+    /// Published rows are deleted after this long.
+    pub retention: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(30),
+            retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+struct PendingRow {
+    id: i64,
+    message_id: String,
+    subject: String,
+    payload: Vec<u8>,
+    headers: String,
+}
+
+/// Publishes outbox rows to JetStream in id order, marking each one published once acknowledged.
+pub struct OutboxRelay {
+    db: Db,
+    nats: Nats,
+    signal: OutboxSignal,
+    settings: RelaySettings,
+}
+
+impl OutboxRelay {
+    pub fn new(db: Db, nats: Nats, signal: OutboxSignal, settings: RelaySettings) -> Self {
+        Self { db, nats, signal, settings }
+    }
+
+    pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
+        let mut failures = 0u32;
+        let mut last_cleanup = tokio::time::Instant::now();
+        loop {
+            let wait = match self.relay_batch().await {
+                Ok(n) if n as i64 >= self.settings.batch_size => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.settings.poll_interval
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let backoff = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                    tracing::warn!(error = %format!("{error:#}"), retry_in_ms = backoff.as_millis() as u64, "outbox relay could not publish");
+                    backoff
+                }
+            };
+            if last_cleanup.elapsed() > Duration::from_secs(600) {
+                last_cleanup = tokio::time::Instant::now();
+                self.delete_published().await;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = self.signal.0.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Takes one batch of pending rows, publishes them and marks the acknowledged ones.
+    /// Returns how many rows were taken.
+    pub async fn relay_batch(&self) -> anyhow::Result<usize> {
+        let (batch, lease) = (self.settings.batch_size, self.settings.lease);
+        let rows = self.db.run(move |conn| take_pending(conn, batch, lease)).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let taken: Vec<i64> = rows.iter().map(|row| row.id).collect();
+        let (published, failure) = self.publish(rows).await;
+        if !published.is_empty() {
+            let published = published.clone();
+            self.db.run(move |conn| mark_published(conn, &published)).await?;
+        }
+        match failure {
+            Some((id, error)) => {
+                let unsent: Vec<i64> = taken.into_iter().filter(|t| *t != id && !published.contains(t)).collect();
+                let message = error.clone();
+                self.db.run(move |conn| record_failure(conn, id, &message, &unsent)).await?;
+                anyhow::bail!("publishing outbox row {id}: {error}")
+            }
+            None => Ok(taken.len()),
+        }
+    }
+
+    /// Publishes in order, pipelining the acknowledgements. Stops at the first failure so that
+    /// later messages do not overtake an earlier one that will be retried.
+    async fn publish(&self, rows: Vec<PendingRow>) -> (Vec<i64>, Option<(i64, String)>) {
+        let jetstream = self.nats.jetstream();
+        let mut acks = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for row in rows {
+            let mut message = PublishMessage::build().payload(row.payload.into()).message_id(&row.message_id);
+            let headers: BTreeMap<String, String> = serde_json::from_str(&row.headers).unwrap_or_default();
+            for (name, value) in headers {
+                message = message.header(name.as_str(), value.as_str());
+            }
+            match jetstream.send_publish(row.subject, message).await {
+                Ok(ack) => acks.push((row.id, ack)),
+                Err(error) => {
+                    failure = Some((row.id, error.to_string()));
+                    break;
+                }
+            }
+        }
+        let mut published = Vec::with_capacity(acks.len());
+        for (id, ack) in acks {
+            match ack.await {
+                Ok(_) => published.push(id),
+                Err(error) => {
+                    failure.get_or_insert((id, error.to_string()));
+                }
+            }
+        }
+        (published, failure)
+    }
+
+    async fn delete_published(&self) {
+        let cutoff = Utc::now().naive_utc() - self.settings.retention;
+        let result = self
+            .db
+            .run(move |conn| {
+                diesel::delete(outbox::table.filter(outbox::published_at.lt(cutoff)))
+                    .execute(conn)
+                    .map_err(DbError::from)
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "could not delete published outbox rows");
+        }
+    }
+}
+
+fn take_pending(conn: &mut DbConnection, batch: i64, lease: Duration) -> Result<Vec<PendingRow>, DbError> {
+    write_transaction(conn, |conn| {
+        let now = Utc::now().naive_utc();
+        let free = outbox::published_at
+            .is_null()
+            .and(outbox::locked_until.is_null().or(outbox::locked_until.lt(now)));
+        let pending = outbox::table.filter(free).order(outbox::id).select(outbox::id).limit(batch);
+        let ids: Vec<i64> = match conn {
+            // Another relay's rows stay locked until its lease is written; skip, don't wait.
+            DbConnection::Postgres(pg) => pending.for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(_) => pending.load(conn)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((outbox::locked_until.eq(now + lease), outbox::attempts.eq(outbox::attempts + 1)))
+            .execute(conn)?;
+        Ok(outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order(outbox::id)
+            .select(PendingRow::as_select())
+            .load(conn)?)
+    })
+}
+
+fn mark_published(conn: &mut DbConnection, ids: &[i64]) -> Result<(), DbError> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((outbox::published_at.eq(Utc::now().naive_utc()), outbox::last_error.eq(None::<String>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Holds the failed row back for a moment before its retry, and frees the rows of the batch
+/// that were never sent so the next batch takes them again in order.
+fn record_failure(conn: &mut DbConnection, id: i64, error: &str, unsent: &[i64]) -> Result<(), DbError> {
+    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+        .set((
+            outbox::last_error.eq(error),
+            outbox::locked_until.eq(Utc::now().naive_utc() + Duration::from_secs(2)),
+        ))
+        .execute(conn)?;
+    diesel::update(outbox::table.filter(outbox::id.eq_any(unsent)))
+        .set(outbox::locked_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
