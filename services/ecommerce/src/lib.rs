@@ -1,1 +1,12 @@
+//! The ecommerce service: identity provider (users, roles, JWT), sellers, products and
+//! portfolios of the Cargo Express marketplace. `main.rs` only loads settings and calls
+//! [`startup::Application`].
 
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod events;
+pub mod routes;
+pub mod startup;
+pub mod state;

@@ -1,1 +1,10 @@
-fn main() {}
+use ecommerce::config::Settings;
+use ecommerce::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings: Settings = platform::settings::load("ecommerce")?;
+    platform::telemetry::init(&settings.log)?;
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await
+}

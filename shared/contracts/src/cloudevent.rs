@@ -52,7 +52,16 @@ mod tests {
     fn serialises_with_the_cloudevents_attribute_names() {
         let event = CloudEvent::new("/test", "co.cargoexpress.test.v1", "s-1", 7);
         let json = serde_json::to_value(&event).unwrap();
-        for attribute in ["specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data"] {
+        for attribute in [
+            "specversion",
+            "id",
+            "source",
+            "type",
+            "time",
+            "subject",
+            "datacontenttype",
+            "data",
+        ] {
             assert!(json.get(attribute).is_some(), "missing {attribute}");
         }
         assert_eq!(json["specversion"], "1.0");

@@ -127,7 +127,10 @@ mod tests {
     fn a_namespace_prefixes_every_name() {
         let ns = Namespace::new("t42").unwrap();
         assert_eq!(ns.stream_name(&ORDERS), "t42_ORDERS");
-        assert_eq!(ns.subject(&COURIER_REPORTS, "reports"), "t42.couriers.reports");
+        assert_eq!(
+            ns.subject(&COURIER_REPORTS, "reports"),
+            "t42.couriers.reports"
+        );
         assert_eq!(ns.bucket_name(&CATALOG), "t42_catalog");
         assert_eq!(ns.kv_subject(&CATALOG, "pk1"), "$KV.t42_catalog.pk1");
     }

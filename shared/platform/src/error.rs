@@ -45,7 +45,10 @@ pub struct Problem {
 pub enum ApiError {
     /// The body is not JSON, or not the JSON this endpoint takes (400).
     #[error("malformed request: {detail}")]
-    Malformed { detail: String, params: Vec<InvalidParam> },
+    Malformed {
+        detail: String,
+        params: Vec<InvalidParam>,
+    },
     /// Well-formed input that breaks a rule (422).
     #[error("invalid input")]
     Invalid(Vec<InvalidParam>),
@@ -62,7 +65,11 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The request conflicts with the current state: a duplicate, a refused transition (409).
     #[error("conflict: {detail}")]
-    Conflict { detail: String, params: Vec<InvalidParam>, extensions: Map<String, Value> },
+    Conflict {
+        detail: String,
+        params: Vec<InvalidParam>,
+        extensions: Map<String, Value>,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -71,18 +78,28 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid(vec![InvalidParam { name: field.into(), reason: reason.into() }])
+        Self::Invalid(vec![InvalidParam {
+            name: field.into(),
+            reason: reason.into(),
+        }])
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::Conflict { detail: detail.into(), params: Vec::new(), extensions: Map::new() }
+        Self::Conflict {
+            detail: detail.into(),
+            params: Vec::new(),
+            extensions: Map::new(),
+        }
     }
 
     /// A duplicate value of a unique field, e.g. `sku` or `email`.
     pub fn duplicate(field: &str, value: &str) -> Self {
         Self::Conflict {
             detail: format!("{field} {value:?} is already taken"),
-            params: vec![InvalidParam { name: field.to_owned(), reason: "must be unique".to_owned() }],
+            params: vec![InvalidParam {
+                name: field.to_owned(),
+                reason: "must be unique".to_owned(),
+            }],
             extensions: Map::new(),
         }
     }
@@ -116,13 +133,23 @@ impl ApiError {
             Self::Malformed { detail, params } => (detail.clone(), params.clone(), Map::new()),
             Self::Invalid(params) => {
                 let fields: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-                (format!("invalid value for {}", fields.join(", ")), params.clone(), Map::new())
+                (
+                    format!("invalid value for {}", fields.join(", ")),
+                    params.clone(),
+                    Map::new(),
+                )
             }
-            Self::Conflict { detail, params, extensions } => {
-                (detail.clone(), params.clone(), extensions.clone())
-            }
+            Self::Conflict {
+                detail,
+                params,
+                extensions,
+            } => (detail.clone(), params.clone(), extensions.clone()),
             // Never leak an internal cause to the client; it is logged instead.
-            Self::Internal(_) => ("the server failed to handle the request".to_owned(), Vec::new(), Map::new()),
+            Self::Internal(_) => (
+                "the server failed to handle the request".to_owned(),
+                Vec::new(),
+                Map::new(),
+            ),
             other => (other.to_string(), Vec::new(), Map::new()),
         };
         Problem {
@@ -155,14 +182,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: dependency unavailable"),
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "request refused: dependency unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match self {
             Self::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
@@ -192,7 +222,10 @@ mod tests {
     fn invalid_input_names_the_field_and_rule() {
         let problem = ApiError::invalid("price", "must not be negative").to_problem();
         assert_eq!(problem.status, 422);
-        assert_eq!(problem.problem_type, "urn:cargo-express:problem:invalid-input");
+        assert_eq!(
+            problem.problem_type,
+            "urn:cargo-express:problem:invalid-input"
+        );
         let json = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["invalid-params"][0]["name"], "price");
         assert_eq!(json["invalid-params"][0]["reason"], "must not be negative");
@@ -209,7 +242,11 @@ mod tests {
     fn conflict_extensions_are_top_level_members() {
         let mut extensions = Map::new();
         extensions.insert("shortages".into(), serde_json::json!([{"sku": "pk0001"}]));
-        let error = ApiError::Conflict { detail: "short".into(), params: vec![], extensions };
+        let error = ApiError::Conflict {
+            detail: "short".into(),
+            params: vec![],
+            extensions,
+        };
         let json = serde_json::to_value(error.to_problem()).unwrap();
         assert_eq!(json["shortages"][0]["sku"], "pk0001");
         assert!(json.get("invalid-params").is_none());

@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tracing_actix_web::RequestId;
@@ -27,7 +27,9 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         return Ok(handle.clone());
     }
     let handle = PrometheusBuilder::new()
-        .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])?
+        .set_buckets(&[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ])?
         .install_recorder()?;
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
@@ -42,13 +44,19 @@ pub async fn observe_request(
     let method = req.method().to_string();
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
     let mut response = next.call(req).await?;
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
 }
@@ -56,10 +64,18 @@ pub async fn observe_request(
 /// Mounts `/healthz`, `/readyz` and `/metrics`, and answers bad paths and queries with problems.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|error, _| {
-        ApiError::Invalid(vec![InvalidParam { name: "path".to_owned(), reason: error.to_string() }]).into()
+        ApiError::Invalid(vec![InvalidParam {
+            name: "path".to_owned(),
+            reason: error.to_string(),
+        }])
+        .into()
     }))
     .app_data(web::QueryConfig::default().error_handler(|error, _| {
-        ApiError::Invalid(vec![InvalidParam { name: "query".to_owned(), reason: error.to_string() }]).into()
+        ApiError::Invalid(vec![InvalidParam {
+            name: "query".to_owned(),
+            reason: error.to_string(),
+        }])
+        .into()
     }))
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(readyz))
@@ -67,8 +83,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The app's default service: unknown routes get a problem, not an empty 404.
-pub async fn not_found(req: actix_web::HttpRequest) -> ApiError {
-    ApiError::not_found(format!("route {} {}", req.method(), req.path()))
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    ApiError::not_found(format!("route {} {}", req.method(), req.path())).error_response()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -94,16 +110,34 @@ pub async fn healthz() -> web::Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(db: web::Data<Db>, nats: web::Data<Nats>) -> HttpResponse {
-    let database = if db.ping().await.is_ok() { "ok" } else { "unavailable" };
-    let nats = if nats.is_connected() { "ok" } else { "unavailable" };
+    let database = if db.ping().await.is_ok() {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    let nats = if nats.is_connected() {
+        "ok"
+    } else {
+        "unavailable"
+    };
     let ready = database == "ok" && nats == "ok";
-    let body = Readiness { status: if ready { "ok" } else { "unavailable" }, database, nats };
-    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    let body = Readiness {
+        status: if ready { "ok" } else { "unavailable" },
+        database,
+        nats,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 /// Prometheus text exposition of this process's metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn prometheus_metrics() -> Result<HttpResponse, ApiError> {
     let handle = metrics_handle()?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render()))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render()))
 }

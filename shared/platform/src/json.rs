@@ -44,7 +44,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     "send the body as application/json".to_owned(),
                 ));
             }
-            let bytes = body.await.map_err(|e| ApiError::Malformed { detail: e.to_string(), params: vec![] })?;
+            let bytes = body.await.map_err(|e| ApiError::Malformed {
+                detail: e.to_string(),
+                params: vec![],
+            })?;
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(ApiError::Malformed {
                     detail: format!("body larger than {MAX_BODY_BYTES} bytes"),
@@ -66,12 +69,28 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner.to_string());
                 let field = field_named_in(&message)
-                    .map(|name| if path == "." { name.to_owned() } else { format!("{path}.{name}") })
+                    .map(|name| {
+                        if path == "." {
+                            name.to_owned()
+                        } else {
+                            format!("{path}.{name}")
+                        }
+                    })
                     .unwrap_or(path);
-                let field = if field == "." { "body".to_owned() } else { field };
-                ApiError::Invalid(vec![InvalidParam { name: field, reason: message }])
+                let field = if field == "." {
+                    "body".to_owned()
+                } else {
+                    field
+                };
+                ApiError::Invalid(vec![InvalidParam {
+                    name: field,
+                    reason: message,
+                }])
             }
-            _ => ApiError::Malformed { detail: format!("body is not valid JSON: {inner}"), params: vec![] },
+            _ => ApiError::Malformed {
+                detail: format!("body is not valid JSON: {inner}"),
+                params: vec![],
+            },
         }
     })
 }
@@ -126,21 +145,27 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_nested_field() {
-        let error = parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":1},{"sku":"y","quantity":"2"}]}"#)
-            .unwrap_err();
+        let error = parse::<Body>(
+            br#"{"name":"a","lines":[{"sku":"x","quantity":1},{"sku":"y","quantity":"2"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(params(error)[0].name, "lines[1].quantity");
     }
 
     #[test]
     fn missing_fields_are_named() {
-        assert_eq!(params(parse::<Body>(br#"{"lines":[]}"#).unwrap_err())[0].name, "name");
+        assert_eq!(
+            params(parse::<Body>(br#"{"lines":[]}"#).unwrap_err())[0].name,
+            "name"
+        );
         let nested = parse::<Body>(br#"{"name":"a","lines":[{"sku":"x"}]}"#).unwrap_err();
         assert_eq!(params(nested)[0].name, "lines[0].quantity");
     }
 
     #[test]
     fn negative_numbers_for_unsigned_fields_are_invalid() {
-        let error = parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":-1}]}"#).unwrap_err();
+        let error =
+            parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":-1}]}"#).unwrap_err();
         assert_eq!(params(error)[0].name, "lines[0].quantity");
     }
 

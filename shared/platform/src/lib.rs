@@ -10,6 +10,7 @@ pub mod json;
 pub mod lifecycle;
 pub mod nats;
 pub mod outbox;
+pub mod pagination;
 pub mod settings;
 pub mod telemetry;
 

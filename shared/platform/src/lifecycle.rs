@@ -11,15 +11,28 @@ use tokio_util::sync::CancellationToken;
 /// How long tasks get to finish their work after a stop was asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
+/// What a task's end means: a long-running task ending stops the service; a one-off task
+/// (start-up work) may finish successfully and the service goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifetime {
+    Service,
+    Once,
+}
+
+type Outcome = (&'static str, Lifetime, anyhow::Result<()>);
+
 #[derive(Default)]
 pub struct Supervisor {
     cancel: CancellationToken,
-    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+    tasks: JoinSet<Outcome>,
 }
 
 impl Supervisor {
     pub fn new(cancel: CancellationToken) -> Self {
-        Self { cancel, tasks: JoinSet::new() }
+        Self {
+            cancel,
+            tasks: JoinSet::new(),
+        }
     }
 
     /// The token every task watches; cancelling it stops the service.
@@ -27,32 +40,56 @@ impl Supervisor {
         self.cancel.clone()
     }
 
+    /// A task that runs as long as the service; its end stops the service.
     pub fn spawn<F>(&mut self, name: &'static str, task: F)
     where
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        self.start(name, Lifetime::Service, task);
+    }
+
+    /// A task that finishes once its work is done; only its failure stops the service.
+    pub fn spawn_once<F>(&mut self, name: &'static str, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.start(name, Lifetime::Once, task);
+    }
+
+    fn start<F>(&mut self, name: &'static str, lifetime: Lifetime, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
         tracing::info!(task = name, "starting");
-        self.tasks.spawn(async move { (name, task.await) });
+        self.tasks
+            .spawn(async move { (name, lifetime, task.await) });
     }
 
     /// Waits until a task ends, the token is cancelled, or SIGINT/SIGTERM arrives; then stops
     /// every task. Returns the error of the task that ended first, if it failed.
     pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
-        let first = tokio::select! {
-            Some(joined) = self.tasks.join_next() => Some(joined),
-            _ = self.cancel.cancelled() => None,
-            _ = shutdown_signal() => {
-                tracing::info!("stop requested");
-                None
+        let signal = shutdown_signal();
+        tokio::pin!(signal);
+        let first = loop {
+            tokio::select! {
+                Some(joined) = self.tasks.join_next() => match joined {
+                    Ok((name, Lifetime::Once, Ok(()))) => tracing::info!(task = name, "task done"),
+                    other => break Some(other),
+                },
+                _ = self.cancel.cancelled() => break None,
+                _ = &mut signal => {
+                    tracing::info!("stop requested");
+                    break None;
+                }
             }
         };
         self.cancel.cancel();
         let outcome = match first {
-            Some(Ok((name, Ok(())))) => {
+            Some(Ok((name, _, Ok(())))) => {
                 tracing::info!(task = name, "task finished; stopping the service");
                 Ok(())
             }
-            Some(Ok((name, Err(error)))) => {
+            Some(Ok((name, _, Err(error)))) => {
                 tracing::error!(task = name, error = %format!("{error:#}"), "task failed; stopping the service");
                 Err(error.context(format!("task {name} failed")))
             }
@@ -61,7 +98,7 @@ impl Supervisor {
         };
         let drain = async {
             while let Some(joined) = self.tasks.join_next().await {
-                if let Ok((name, Err(error))) = joined {
+                if let Ok((name, _, Err(error))) = joined {
                     tracing::warn!(task = name, error = %format!("{error:#}"), "task failed while stopping");
                 }
             }

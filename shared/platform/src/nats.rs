@@ -33,8 +33,14 @@ impl Nats {
             .connect(settings.url.as_str())
             .await
             .with_context(|| format!("connecting to NATS at {}", settings.url))?;
-        let jetstream = jetstream::context::ContextBuilder::new().ack_timeout(ACK_TIMEOUT).build(client.clone());
-        Ok(Self { client, jetstream, namespace })
+        let jetstream = jetstream::context::ContextBuilder::new()
+            .ack_timeout(ACK_TIMEOUT)
+            .build(client.clone());
+        Ok(Self {
+            client,
+            jetstream,
+            namespace,
+        })
     }
 
     pub fn client(&self) -> &async_nats::Client {
@@ -70,20 +76,31 @@ impl Nats {
     }
 
     /// Creates `spec`'s KV bucket if it does not exist yet, keeping a short history per key.
+    ///
+    /// The bucket's stream is created here with the KV conventions rather than through
+    /// `create_key_value`, which first reads account fields that nats-server 2.9 (Debian's
+    /// package) does not send and so fails there.
     pub async fn ensure_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
         let name = self.namespace.bucket_name(spec);
-        if let Ok(store) = self.jetstream.get_key_value(&name).await {
-            return Ok(store);
-        }
         self.jetstream
-            .create_key_value(kv::Config {
-                bucket: name.clone(),
-                description: spec.description.to_owned(),
-                history: 5,
+            .get_or_create_stream(stream::Config {
+                name: format!("KV_{name}"),
+                description: Some(spec.description.to_owned()),
+                subjects: vec![format!("$KV.{name}.>")],
+                max_messages_per_subject: 5,
+                discard: stream::DiscardPolicy::New,
+                allow_direct: true,
+                allow_rollup: true,
+                deny_delete: true,
                 storage: stream::StorageType::File,
+                duplicate_window: Duration::from_secs(120),
                 ..Default::default()
             })
             .await
-            .with_context(|| format!("creating KV bucket {name}"))
+            .with_context(|| format!("creating the stream of KV bucket {name}"))?;
+        self.jetstream
+            .get_key_value(&name)
+            .await
+            .with_context(|| format!("opening KV bucket {name}"))
     }
 }

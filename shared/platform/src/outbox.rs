@@ -49,7 +49,10 @@ pub struct OutboxMessage {
 
 impl OutboxMessage {
     /// A CloudEvent on a stream subject; the event id becomes the `Nats-Msg-Id`.
-    pub fn event<T: Serialize>(subject: String, event: &CloudEvent<T>) -> Result<Self, serde_json::Error> {
+    pub fn event<T: Serialize>(
+        subject: String,
+        event: &CloudEvent<T>,
+    ) -> Result<Self, serde_json::Error> {
         Ok(Self {
             message_id: event.id.to_string(),
             subject,
@@ -106,14 +109,19 @@ pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResu
             headers: serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned()),
             created_at: now,
         };
-        diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+        diesel::insert_into(outbox::table)
+            .values(&row)
+            .execute(conn)?;
     }
     Ok(())
 }
 
 /// Rows not yet published, for readiness reports and tests.
 pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
-    outbox::table.filter(outbox::published_at.is_null()).count().get_result(conn)
+    outbox::table
+        .filter(outbox::published_at.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// Wakes the relay after a commit so events leave at once rather than at the next poll.
@@ -168,7 +176,12 @@ pub struct OutboxRelay {
 
 impl OutboxRelay {
     pub fn new(db: Db, nats: Nats, signal: OutboxSignal, settings: RelaySettings) -> Self {
-        Self { db, nats, signal, settings }
+        Self {
+            db,
+            nats,
+            signal,
+            settings,
+        }
     }
 
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
@@ -207,7 +220,10 @@ impl OutboxRelay {
     /// Returns how many rows were taken.
     pub async fn relay_batch(&self) -> anyhow::Result<usize> {
         let (batch, lease) = (self.settings.batch_size, self.settings.lease);
-        let rows = self.db.run(move |conn| take_pending(conn, batch, lease)).await?;
+        let rows = self
+            .db
+            .run(move |conn| take_pending(conn, batch, lease))
+            .await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -215,13 +231,20 @@ impl OutboxRelay {
         let (published, failure) = self.publish(rows).await;
         if !published.is_empty() {
             let published = published.clone();
-            self.db.run(move |conn| mark_published(conn, &published)).await?;
+            self.db
+                .run(move |conn| mark_published(conn, &published))
+                .await?;
         }
         match failure {
             Some((id, error)) => {
-                let unsent: Vec<i64> = taken.into_iter().filter(|t| *t != id && !published.contains(t)).collect();
+                let unsent: Vec<i64> = taken
+                    .into_iter()
+                    .filter(|t| *t != id && !published.contains(t))
+                    .collect();
                 let message = error.clone();
-                self.db.run(move |conn| record_failure(conn, id, &message, &unsent)).await?;
+                self.db
+                    .run(move |conn| record_failure(conn, id, &message, &unsent))
+                    .await?;
                 anyhow::bail!("publishing outbox row {id}: {error}")
             }
             None => Ok(taken.len()),
@@ -235,8 +258,11 @@ impl OutboxRelay {
         let mut acks = Vec::with_capacity(rows.len());
         let mut failure = None;
         for row in rows {
-            let mut message = PublishMessage::build().payload(row.payload.into()).message_id(&row.message_id);
-            let headers: BTreeMap<String, String> = serde_json::from_str(&row.headers).unwrap_or_default();
+            let mut message = PublishMessage::build()
+                .payload(row.payload.into())
+                .message_id(&row.message_id);
+            let headers: BTreeMap<String, String> =
+                serde_json::from_str(&row.headers).unwrap_or_default();
             for (name, value) in headers {
                 message = message.header(name.as_str(), value.as_str());
             }
@@ -276,13 +302,23 @@ impl OutboxRelay {
     }
 }
 
-fn take_pending(conn: &mut DbConnection, batch: i64, lease: Duration) -> Result<Vec<PendingRow>, DbError> {
+fn take_pending(
+    conn: &mut DbConnection,
+    batch: i64,
+    lease: Duration,
+) -> Result<Vec<PendingRow>, DbError> {
     write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
-        let free = outbox::published_at
-            .is_null()
-            .and(outbox::locked_until.is_null().or(outbox::locked_until.lt(now)));
-        let pending = outbox::table.filter(free).order(outbox::id).select(outbox::id).limit(batch);
+        let free = outbox::published_at.is_null().and(
+            outbox::locked_until
+                .is_null()
+                .or(outbox::locked_until.lt(now)),
+        );
+        let pending = outbox::table
+            .filter(free)
+            .order(outbox::id)
+            .select(outbox::id)
+            .limit(batch);
         let ids: Vec<i64> = match conn {
             // Another relay's rows stay locked until its lease is written; skip, don't wait.
             DbConnection::Postgres(pg) => pending.for_update().skip_locked().load(pg)?,
@@ -292,7 +328,10 @@ fn take_pending(conn: &mut DbConnection, batch: i64, lease: Duration) -> Result<
             return Ok(Vec::new());
         }
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((outbox::locked_until.eq(now + lease), outbox::attempts.eq(outbox::attempts + 1)))
+            .set((
+                outbox::locked_until.eq(now + lease),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
             .execute(conn)?;
         Ok(outbox::table
             .filter(outbox::id.eq_any(&ids))
@@ -304,14 +343,22 @@ fn take_pending(conn: &mut DbConnection, batch: i64, lease: Duration) -> Result<
 
 fn mark_published(conn: &mut DbConnection, ids: &[i64]) -> Result<(), DbError> {
     diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-        .set((outbox::published_at.eq(Utc::now().naive_utc()), outbox::last_error.eq(None::<String>)))
+        .set((
+            outbox::published_at.eq(Utc::now().naive_utc()),
+            outbox::last_error.eq(None::<String>),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Holds the failed row back for a moment before its retry, and frees the rows of the batch
 /// that were never sent so the next batch takes them again in order.
-fn record_failure(conn: &mut DbConnection, id: i64, error: &str, unsent: &[i64]) -> Result<(), DbError> {
+fn record_failure(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    unsent: &[i64],
+) -> Result<(), DbError> {
     diesel::update(outbox::table.filter(outbox::id.eq(id)))
         .set((
             outbox::last_error.eq(error),

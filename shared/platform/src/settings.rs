@@ -30,7 +30,12 @@ pub fn load<T: DeserializeOwned>(service: &str) -> anyhow::Result<T> {
         )
         .build()
         .and_then(config::Config::try_deserialize)
-        .with_context(|| format!("reading {service} settings ({} and {env_prefix}__* variables)", file.display()))
+        .with_context(|| {
+            format!(
+                "reading {service} settings ({} and {env_prefix}__* variables)",
+                file.display()
+            )
+        })
 }
 
 /// Where the HTTP server listens. Port 0 asks the OS for a free port (tests do).
@@ -45,13 +50,20 @@ pub struct HttpSettings {
 
 impl HttpSettings {
     pub fn with_port(port: u16) -> Self {
-        Self { port, ..Self::default() }
+        Self {
+            port,
+            ..Self::default()
+        }
     }
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { host: "127.0.0.1".to_owned(), port: 0, workers: 0 }
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            workers: 0,
+        }
     }
 }
 
@@ -71,7 +83,10 @@ impl DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: String::new(), pool_size: 8 }
+        Self {
+            url: String::new(),
+            pool_size: 8,
+        }
     }
 }
 
@@ -85,13 +100,18 @@ pub struct NatsSettings {
 
 impl NatsSettings {
     pub fn parsed_namespace(&self) -> anyhow::Result<Namespace> {
-        Namespace::new(self.namespace.clone()).map_err(anyhow::Error::msg).context("nats.namespace")
+        Namespace::new(self.namespace.clone())
+            .map_err(anyhow::Error::msg)
+            .context("nats.namespace")
     }
 }
 
 impl Default for NatsSettings {
     fn default() -> Self {
-        Self { url: "nats://127.0.0.1:4222".to_owned(), namespace: String::new() }
+        Self {
+            url: "nats://127.0.0.1:4222".to_owned(),
+            namespace: String::new(),
+        }
     }
 }
 
@@ -115,7 +135,10 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: LogFormat::Json, level: "info".to_owned() }
+        Self {
+            format: LogFormat::Json,
+            level: "info".to_owned(),
+        }
     }
 }
 

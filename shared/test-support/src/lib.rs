@@ -1,1 +1,29 @@
+//! Test harness shared by every service's integration tests: real NATS and real databases.
+//!
+//! - [`TestNats`]: a private `nats-server` with JetStream on a free port and a temporary store,
+//!   which a test can stop and start again to simulate an outage; or, when `TEST_NATS_URL` is
+//!   set, an existing server shared through a unique namespace.
+//! - [`TestDatabase`]: a fresh database per test, a temporary SQLite file by default, or a
+//!   PostgreSQL database created (and dropped afterwards) on the server named by
+//!   `TEST_DATABASE_URL=postgres://user@host:port/maintenance_db`.
 
+mod database;
+mod nats;
+
+pub use database::TestDatabase;
+pub use nats::TestNats;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A short unique token for names (namespaces, database names).
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}

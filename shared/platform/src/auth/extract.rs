@@ -35,19 +35,25 @@ fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     let verifier = req
         .app_data::<web::Data<JwtVerifier>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no JwtVerifier in the app data")))?;
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("send an Authorization: Bearer <token> header".to_owned()))?;
+    let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("send an Authorization: Bearer <token> header".to_owned())
+    })?;
     let token = header
         .to_str()
         .ok()
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be Bearer <token>".to_owned()))?;
-    verifier.verify(token).map(Authenticated).map_err(|error| match error {
-        TokenError::Expired => ApiError::Unauthorized("the token has expired; log in again".to_owned()),
-        TokenError::Invalid(_) => ApiError::Unauthorized("the token is not valid".to_owned()),
-    })
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be Bearer <token>".to_owned())
+        })?;
+    verifier
+        .verify(token)
+        .map(Authenticated)
+        .map_err(|error| match error {
+            TokenError::Expired => {
+                ApiError::Unauthorized("the token has expired; log in again".to_owned())
+            }
+            TokenError::Invalid(_) => ApiError::Unauthorized("the token is not valid".to_owned()),
+        })
 }

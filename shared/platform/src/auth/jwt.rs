@@ -8,14 +8,14 @@ use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
-    OctetKeyPairType, PublicKeyUse, ThumbprintHash,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, ThumbprintHash,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Claims;
+use super::{Claims, Role};
 
 /// The key the quick start signs with. It is public, so production refuses it.
 pub const DEMO_SIGNING_KEY_PEM: &str = include_str!("demo-signing-key.pem");
@@ -39,6 +39,16 @@ pub struct AccessToken {
     pub token_type: &'static str,
     /// Seconds until the token expires.
     pub expires_in: i64,
+}
+
+/// Who a token is issued to.
+#[derive(Debug, Clone)]
+pub struct TokenSubject {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub seller_id: Option<String>,
+    pub courier_id: Option<i64>,
 }
 
 /// Signs tokens. Only the identity provider has one.
@@ -78,14 +88,21 @@ impl JwtIssuer {
         })
     }
 
-    /// Signs `claims`, filling in issuer, audience, times and a fresh token id.
-    pub fn issue(&self, mut claims: Claims) -> anyhow::Result<AccessToken> {
+    /// Signs a token for `subject`, valid from now for the configured lifetime.
+    pub fn issue(&self, subject: TokenSubject) -> anyhow::Result<AccessToken> {
         let now = Utc::now().timestamp();
-        claims.iss = self.issuer.clone();
-        claims.aud = AUDIENCE.to_owned();
-        claims.iat = now;
-        claims.exp = now + self.ttl_seconds;
-        claims.jti = uuid::Uuid::new_v4().to_string();
+        let claims = Claims {
+            sub: subject.user_id,
+            email: subject.email,
+            role: subject.role,
+            seller_id: subject.seller_id,
+            courier_id: subject.courier_id,
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key_id.clone());
         Ok(AccessToken {
@@ -129,9 +146,15 @@ impl JwtVerifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let kid = header.kid.ok_or_else(|| TokenError::Invalid("no key id".to_owned()))?;
-        let key = self.keys.get(&kid).ok_or_else(|| TokenError::Invalid("unknown key id".to_owned()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("no key id".to_owned()))?;
+        let key = self
+            .keys
+            .get(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown key id".to_owned()))?;
         jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
@@ -144,20 +167,14 @@ impl JwtVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
 
-    fn claims() -> Claims {
-        Claims {
-            sub: "u1".into(),
+    fn claims() -> TokenSubject {
+        TokenSubject {
+            user_id: "u1".into(),
             email: "a@b.co".into(),
             role: Role::Courier,
             seller_id: None,
             courier_id: Some(101),
-            iss: String::new(),
-            aud: String::new(),
-            iat: 0,
-            exp: 0,
-            jti: String::new(),
         }
     }
 
@@ -186,7 +203,10 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
         payload["role"] = "marketplace_admin".into();
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
-        assert!(matches!(verifier.verify(&parts.join(".")), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            verifier.verify(&parts.join(".")),
+            Err(TokenError::Invalid(_))
+        ));
 
         let expired = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "test", -120).unwrap();
         let old = expired.issue(claims()).unwrap().access_token;

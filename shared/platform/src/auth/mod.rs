@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use extract::Authenticated;
-pub use jwt::{AccessToken, DEMO_SIGNING_KEY_PEM, JwtIssuer, JwtVerifier, TokenError};
+pub use jwt::{
+    AccessToken, DEMO_SIGNING_KEY_PEM, JwtIssuer, JwtVerifier, TokenError, TokenSubject,
+};
 pub use password::{PasswordHash, hash_password, verify_password};
 
 use crate::error::ApiError;
@@ -93,7 +95,10 @@ impl Claims {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::forbidden(format!("this needs the role {}", names.join(" or "))))
+            Err(ApiError::forbidden(format!(
+                "this needs the role {}",
+                names.join(" or ")
+            )))
         }
     }
 

@@ -32,7 +32,8 @@ impl Db {
                 }
                 DbConnection::Postgres(c) => {
                     c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-                    let result = run_pending(c, PLATFORM_POSTGRES).and_then(|()| run_pending(c, service.postgres));
+                    let result = run_pending(c, PLATFORM_POSTGRES)
+                        .and_then(|()| run_pending(c, service.postgres));
                     c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
                     result?;
                 }
@@ -50,6 +51,7 @@ where
     DB: diesel::backend::Backend,
     EmbeddedMigrations: MigrationSource<DB>,
 {
-    conn.run_pending_migrations(migrations).map_err(|e| anyhow::anyhow!("{e}"))?;
+    conn.run_pending_migrations(migrations)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

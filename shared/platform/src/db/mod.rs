@@ -37,9 +37,25 @@ pub enum DbError {
     Query(#[from] DieselError),
 }
 
-impl DbError {
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, Self::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+impl From<DieselError> for ApiError {
+    fn from(error: DieselError) -> Self {
+        DbError::Query(error).into()
+    }
+}
+
+/// Names the unique field a failed insert or update collided on: `.or_duplicate("sku", &sku)?`.
+pub trait OrDuplicate<T> {
+    fn or_duplicate(self, field: &str, value: &str) -> Result<T, ApiError>;
+}
+
+impl<T> OrDuplicate<T> for QueryResult<T> {
+    fn or_duplicate(self, field: &str, value: &str) -> Result<T, ApiError> {
+        self.map_err(|error| match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::duplicate(field, value)
+            }
+            other => other.into(),
+        })
     }
 }
 
@@ -51,14 +67,20 @@ impl From<DbError> for ApiError {
             DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 ApiError::conflict("a resource with the same unique value already exists")
             }
-            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            DbError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => {
                 ApiError::conflict("the resource is referenced by, or refers to, another resource")
             }
-            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info)) => {
-                ApiError::Unavailable(info.message().to_owned())
-            }
+            DbError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                info,
+            )) => ApiError::Unavailable(info.message().to_owned()),
             // SQLite answers "database is locked" only after its busy timeout ran out.
-            DbError::Query(DieselError::DatabaseError(_, info)) if info.message().contains("database is locked") => {
+            DbError::Query(DieselError::DatabaseError(_, info))
+                if info.message().contains("database is locked") =>
+            {
                 ApiError::Unavailable("database busy".to_owned())
             }
             DbError::Query(other) => ApiError::Internal(other.into()),
@@ -79,14 +101,16 @@ impl ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, DbError> {
         let unavailable = |e: ConnectionError| DbError::Unavailable(e.to_string());
         match self.url.backend() {
-            Backend::Postgres => PgConnection::establish(self.url.as_str()).map(DbConnection::Postgres).map_err(unavailable),
+            Backend::Postgres => PgConnection::establish(self.url.as_str())
+                .map(DbConnection::Postgres)
+                .map_err(unavailable),
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(self.url.as_str()).map_err(unavailable)?;
-                // WAL lets readers run beside the single writer; the busy timeout makes writers
-                // queue instead of failing; NORMAL sync is durable across a process crash in WAL.
+                let mut conn =
+                    SqliteConnection::establish(self.url.as_str()).map_err(unavailable)?;
+                // WAL (set once on the file by `Db::connect`) lets readers run beside the single
+                // writer; NORMAL sync is durable across a process crash in WAL mode.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -114,12 +138,21 @@ impl Db {
     /// report itself not ready) while the database is still coming up.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
         url.prepare()?;
+        if url.backend() == Backend::Sqlite {
+            // The journal mode belongs to the file. Switching it takes an exclusive lock that
+            // does not wait on the busy timeout, so do it once, before the pool opens connections.
+            SqliteConnection::establish(url.as_str())?
+                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+        }
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(ConnectionManager { url: url.clone() });
-        Ok(Self { pool, backend: url.backend() })
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -135,7 +168,9 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
             f(&mut conn)
         })
         .await
@@ -144,7 +179,8 @@ impl Db {
 
     /// Whether a connection can be had and answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+            .await
     }
 }
 

@@ -25,10 +25,16 @@ impl DatabaseUrl {
             if path.is_empty() || path.contains(":memory:") {
                 bail!("sqlite URL needs a file path (an in-memory database cannot be pooled)");
             }
-            return Ok(Self { backend: Backend::Sqlite, url: path.to_owned() });
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                url: path.to_owned(),
+            });
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, url: raw.to_owned() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                url: raw.to_owned(),
+            });
         }
         bail!("unsupported database URL {raw:?}: use sqlite://<file> or postgres://<host>/<db>")
     }
@@ -48,7 +54,8 @@ impl DatabaseUrl {
             && let Some(parent) = Path::new(&self.url).parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         Ok(())
     }
@@ -61,7 +68,10 @@ mod tests {
     #[test]
     fn the_scheme_picks_the_backend() {
         let sqlite = DatabaseUrl::parse("sqlite://data/ecommerce.db").unwrap();
-        assert_eq!((sqlite.backend(), sqlite.as_str()), (Backend::Sqlite, "data/ecommerce.db"));
+        assert_eq!(
+            (sqlite.backend(), sqlite.as_str()),
+            (Backend::Sqlite, "data/ecommerce.db")
+        );
         let absolute = DatabaseUrl::parse("sqlite:///var/lib/cx/e.db").unwrap();
         assert_eq!(absolute.as_str(), "/var/lib/cx/e.db");
         let pg = DatabaseUrl::parse("postgresql://cx@db/ecommerce").unwrap();

@@ -1,0 +1,144 @@
+//! Accounts created at start-up: the demo users of the quick start (demo mode only) and the
+//! bootstrap administrator of a production install; and the refusal to run production with a
+//! demo password still valid.
+
+use anyhow::bail;
+use platform::auth::{Role, hash_password, verify_password};
+use platform::db::{Db, DbError};
+use platform::settings::Mode;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::db::users::{self, NewUser};
+
+/// The seller created by the first migration, owner of the 10 seed products.
+pub const DEFAULT_SELLER_ID: &str = "00000000-0000-7000-8000-000000000001";
+
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub password: &'static str,
+    pub role: Role,
+    pub name: &'static str,
+    pub courier_id: Option<i64>,
+    pub shipping_address: Option<&'static str>,
+}
+
+/// Listed in the README. Public, hence refused in production.
+pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
+    DemoAccount {
+        email: "admin@cargoexpress.test",
+        password: "admin-demo-2026",
+        role: Role::MarketplaceAdmin,
+        name: "Marketplace Admin",
+        courier_id: None,
+        shipping_address: None,
+    },
+    DemoAccount {
+        email: "seller@cargoexpress.test",
+        password: "seller-demo-2026",
+        role: Role::SellerUser,
+        name: "Cargo Express Seller",
+        courier_id: None,
+        shipping_address: None,
+    },
+    DemoAccount {
+        email: "buyer@cargoexpress.test",
+        password: "buyer-demo-2026",
+        role: Role::MarketplaceUser,
+        name: "Bea Buyer",
+        courier_id: None,
+        shipping_address: Some("Carrera 7 # 32-16, Bogotá"),
+    },
+    DemoAccount {
+        email: "courier101@cargoexpress.test",
+        password: "courier-demo-2026",
+        role: Role::Courier,
+        name: "María López",
+        courier_id: Some(101),
+        shipping_address: None,
+    },
+    DemoAccount {
+        email: "ops@cargoexpress.test",
+        password: "ops-demo-2026",
+        role: Role::OperationsViewer,
+        name: "Operations Viewer",
+        courier_id: None,
+        shipping_address: None,
+    },
+    DemoAccount {
+        email: "delivery-service@cargoexpress.test",
+        password: "service-demo-2026",
+        role: Role::ServiceClient,
+        name: "Delivery service",
+        courier_id: None,
+        shipping_address: None,
+    },
+];
+
+/// Creates or checks the start-up accounts for the run mode.
+pub async fn prepare(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    match settings.mode {
+        Mode::Demo => create_demo_accounts(db).await?,
+        Mode::Production => refuse_live_demo_passwords(db).await?,
+    }
+    if let Some(admin) = &settings.bootstrap_admin {
+        let email = admin.email.trim().to_lowercase();
+        if find(db, &email).await?.is_none() {
+            let new = NewUser {
+                email,
+                password_hash: hash_password(admin.password.expose_secret().to_owned())
+                    .await?
+                    .0,
+                role: Role::MarketplaceAdmin,
+                name: "Administrator".to_owned(),
+                seller_id: None,
+                courier_id: None,
+                shipping_address: None,
+            };
+            db.run(move |conn| users::insert(conn, &new).map_err(DbError::from))
+                .await?;
+            tracing::info!("created the bootstrap administrator");
+        }
+    }
+    Ok(())
+}
+
+async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
+    for demo in &DEMO_ACCOUNTS {
+        if find(db, demo.email).await?.is_some() {
+            continue;
+        }
+        let new = NewUser {
+            email: demo.email.to_owned(),
+            password_hash: hash_password(demo.password.to_owned()).await?.0,
+            role: demo.role,
+            name: demo.name.to_owned(),
+            seller_id: (demo.role == Role::SellerUser).then(|| DEFAULT_SELLER_ID.to_owned()),
+            courier_id: demo.courier_id,
+            shipping_address: demo.shipping_address.map(str::to_owned),
+        };
+        db.run(move |conn| users::insert(conn, &new).map_err(DbError::from))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn refuse_live_demo_passwords(db: &Db) -> anyhow::Result<()> {
+    for demo in &DEMO_ACCOUNTS {
+        if let Some(user) = find(db, demo.email).await?
+            && verify_password(demo.password.to_owned(), Some(user.password_hash)).await
+        {
+            bail!(
+                "production refuses to start: the demo account {} still has its public demo password",
+                demo.email
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn find(db: &Db, email: &str) -> Result<Option<users::User>, DbError> {
+    let email = email.to_owned();
+    db.run(move |conn| users::find_by_email(conn, &email).map_err(DbError::from))
+        .await
+}

@@ -1,0 +1,126 @@
+//! ecommerce settings: `config/ecommerce.toml`, then `ECOMMERCE__SECTION__KEY` variables.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use platform::auth::DEMO_SIGNING_KEY_PEM;
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::accounts::DEMO_ACCOUNTS;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub mode: Mode,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub log: LogSettings,
+    pub auth: AuthSettings,
+    /// The first administrator, created at start-up if no user has its email yet.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub tasks: TaskSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Demo,
+            http: HttpSettings {
+                port: 8081,
+                ..HttpSettings::default()
+            },
+            database: DatabaseSettings {
+                url: "sqlite://data/ecommerce.db".to_owned(),
+                ..DatabaseSettings::default()
+            },
+            nats: NatsSettings::default(),
+            log: LogSettings::default(),
+            auth: AuthSettings::default(),
+            bootstrap_admin: None,
+            tasks: TaskSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// A PKCS#8 Ed25519 private key (`openssl genpkey -algorithm ed25519`). Demo mode falls
+    /// back to the public demo key; production requires a key of its own.
+    pub signing_key_file: Option<PathBuf>,
+    pub issuer: String,
+    pub token_ttl_seconds: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            signing_key_file: None,
+            issuer: "cargo-express".to_owned(),
+            token_ttl_seconds: 900,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    pub password: SecretString,
+}
+
+/// Background tasks, each of which can be switched off (tests switch off what they drive by hand).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TaskSettings {
+    pub outbox_relay: bool,
+    pub catalog_publisher: bool,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            outbox_relay: true,
+            catalog_publisher: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The signing key, refusing the public demo key in production.
+    pub fn signing_key_pem(&self) -> anyhow::Result<SecretString> {
+        let pem = match &self.auth.signing_key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading auth.signing_key_file {}", path.display()))?,
+            None if self.mode == Mode::Demo => DEMO_SIGNING_KEY_PEM.to_owned(),
+            None => {
+                bail!("production needs auth.signing_key_file (ECOMMERCE__AUTH__SIGNING_KEY_FILE)")
+            }
+        };
+        if self.mode == Mode::Production && pem.trim() == DEMO_SIGNING_KEY_PEM.trim() {
+            bail!(
+                "production refuses the public demo signing key: generate one with `openssl genpkey -algorithm ed25519`"
+            );
+        }
+        Ok(SecretString::from(pem))
+    }
+
+    /// Production rules that can be checked before touching the database.
+    pub fn check_production_rules(&self) -> anyhow::Result<()> {
+        if self.mode != Mode::Production {
+            return Ok(());
+        }
+        if let Some(admin) = &self.bootstrap_admin {
+            let password = admin.password.expose_secret();
+            if password.chars().count() < 12 {
+                bail!("production needs a bootstrap_admin.password of at least 12 characters");
+            }
+            if DEMO_ACCOUNTS.iter().any(|demo| demo.password == password) {
+                bail!("production refuses a demo password for bootstrap_admin.password");
+            }
+        }
+        Ok(())
+    }
+}

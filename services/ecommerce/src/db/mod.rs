@@ -1,0 +1,23 @@
+//! Queries of the ecommerce database: plain sync diesel functions over `&mut DbConnection`,
+//! reached from handlers through `Db::run`. They return `QueryResult`; handlers map errors.
+
+pub mod portfolios;
+pub mod products;
+pub mod schema;
+pub mod sellers;
+pub mod users;
+
+/// A page of a list, in creation order.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

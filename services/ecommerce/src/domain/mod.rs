@@ -1,0 +1,15 @@
+//! Types and rules of the marketplace, with no I/O: parse, don't validate. A value of one of
+//! these types is valid by construction; every parse error names the rule that was broken,
+//! and handlers attach the field name (`FieldResult::field`).
+
+mod email;
+mod money;
+mod password;
+mod sku;
+mod text;
+
+pub use email::Email;
+pub use money::Price;
+pub use password::NewPassword;
+pub use sku::Sku;
+pub use text::{Address, Description, Name, Stock, Tags};

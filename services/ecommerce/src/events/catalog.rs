@@ -1,0 +1,91 @@
+//! The catalog in the `catalog` KV bucket (key = SKU), which ecommerce alone writes.
+//!
+//! Every product change enqueues its KV write in the outbox, in the transaction of the change,
+//! so the bucket follows the database in commit order and never misses a change while NATS is
+//! down. At start-up the whole catalog is enqueued once more, and keys of products that no
+//! longer exist are deleted, which repairs a bucket that was lost or created empty.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use contracts::catalog::CatalogProduct;
+use contracts::streams::{CATALOG, Namespace};
+use futures_util::TryStreamExt;
+use platform::ApiError;
+use platform::db::{Db, DbError, write_transaction};
+use platform::nats::Nats;
+use platform::outbox::{self, OutboxMessage, OutboxSignal};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::products::{self, Product};
+
+/// The KV write announcing `product` as it now is.
+pub fn product_put(namespace: &Namespace, product: &Product) -> Result<OutboxMessage, ApiError> {
+    let entry = CatalogProduct {
+        sku: product.sku.clone(),
+        name: product.name.clone(),
+        price_cents: product.price_cents,
+        seller_id: product.seller_id.clone(),
+    };
+    OutboxMessage::kv_put(namespace, &CATALOG, &product.sku, &entry)
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The KV delete withdrawing `sku` from the catalog.
+pub fn product_delete(namespace: &Namespace, sku: &str) -> OutboxMessage {
+    OutboxMessage::kv_delete(namespace, &CATALOG, sku)
+}
+
+/// Start-up task: creates the bucket once NATS answers, then republishes the whole catalog.
+pub async fn publish_catalog(
+    db: Db,
+    nats: Nats,
+    signal: OutboxSignal,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match republish(&db, &nats).await {
+            Ok(count) => {
+                signal.notify();
+                tracing::info!(products = count, "catalog queued for the KV bucket");
+                return Ok(());
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "catalog not published yet; retrying")
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(10)),
+        }
+    }
+}
+
+async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
+    let bucket = nats.ensure_bucket(&CATALOG).await?;
+    let published_keys: HashSet<String> = bucket.keys().await?.try_collect().await?;
+    let namespace = nats.namespace().clone();
+    let count = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| -> Result<usize, ApiError> {
+                let all = products::all(conn)?;
+                let current: HashSet<&str> = all.iter().map(|p| p.sku.as_str()).collect();
+                let mut messages = all
+                    .iter()
+                    .map(|p| product_put(&namespace, p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                messages.extend(
+                    published_keys
+                        .iter()
+                        .filter(|key| !current.contains(key.as_str()))
+                        .map(|key| product_delete(&namespace, key)),
+                );
+                outbox::enqueue(conn, &messages).map_err(DbError::from)?;
+                Ok(all.len())
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(count)
+}

@@ -1,0 +1,3 @@
+//! What ecommerce tells the rest of the platform over NATS.
+
+pub mod catalog;

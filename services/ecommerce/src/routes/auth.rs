@@ -1,0 +1,129 @@
+//! Login, self-registration of marketplace users, the caller's own profile, and the JWKS.
+
+use actix_web::{HttpResponse, get, post, web};
+use platform::auth::{AccessToken, Authenticated, Role, TokenSubject, verify_password};
+use platform::db::OrDuplicate;
+use platform::json::Json;
+use platform::{ApiError, FieldResult};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::{UserResponse, parse_identity};
+use crate::db::users::{self, NewUser};
+use crate::domain::Address;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(login)
+        .service(register)
+        .service(me)
+        .service(jwks);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    #[serde(flatten)]
+    pub token: AccessToken,
+    pub user: UserResponse,
+}
+
+/// Exchanges an email and password for a short-lived access token.
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    let email = email.trim().to_lowercase();
+    let user = state
+        .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+        .await?;
+    let valid = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = user
+        .filter(|_| valid)
+        .ok_or_else(|| ApiError::Unauthorized("email or password is wrong".to_owned()))?;
+    let profile = UserResponse::from_user(user)?;
+    let token = state.issuer.issue(TokenSubject {
+        user_id: profile.id.clone(),
+        email: profile.email.clone(),
+        role: profile.role,
+        seller_id: profile.seller_id.clone(),
+        courier_id: profile.courier_id,
+    })?;
+    Ok(web::Json(LoginResponse {
+        token,
+        user: profile,
+    }))
+}
+
+/// A person registering by themselves as a marketplace user (seed 004 story 4).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub shipping_address: String,
+}
+
+#[utoipa::path(tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = UserResponse), (status = 409, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
+#[post("/auth/register")]
+async fn register(
+    state: web::Data<AppState>,
+    body: Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let shipping_address = Address::parse(&body.shipping_address).field("shipping_address")?;
+    let (email, password_hash, name) =
+        parse_identity(&body.email, &body.password, &body.name).await?;
+    let new = NewUser {
+        email: email.to_string(),
+        password_hash,
+        role: Role::MarketplaceUser,
+        name: name.into_inner(),
+        seller_id: None,
+        courier_id: None,
+        shipping_address: Some(shipping_address.into_inner()),
+    };
+    let user = state
+        .write(move |conn| users::insert(conn, &new).or_duplicate("email", &new.email))
+        .await?;
+    Ok(HttpResponse::Created().json(UserResponse::from_user(user)?))
+}
+
+/// The caller's own profile.
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserResponse), (status = 401, body = platform::error::Problem)))]
+#[get("/auth/me")]
+async fn me(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    let id = auth.sub.clone();
+    let user = state
+        .read(move |conn| {
+            users::find(conn, &id)
+                .map_err(|_| ApiError::Unauthorized("the user no longer exists".to_owned()))
+        })
+        .await?;
+    Ok(web::Json(UserResponse::from_user(user)?))
+}
+
+/// The public keys that verify platform tokens (RFC 7517).
+#[utoipa::path(tag = "auth", responses((status = 200, description = "JSON Web Key Set", content_type = "application/json")))]
+#[get("/.well-known/jwks.json")]
+async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.issuer.jwks())
+}

@@ -1,0 +1,35 @@
+//! HTTP handlers only: extract, authorize, parse into domain types, call the queries, answer.
+
+mod auth;
+mod openapi;
+mod portfolios;
+mod products;
+mod sellers;
+mod users;
+
+use actix_web::web;
+use platform::ApiError;
+use platform::auth::{Claims, Role};
+
+pub use openapi::ApiDoc;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(auth::configure)
+        .configure(users::configure)
+        .configure(sellers::configure)
+        .configure(products::configure)
+        .configure(portfolios::configure);
+}
+
+/// Formats a stored UTC time for responses.
+fn utc(time: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    time.and_utc()
+}
+
+/// The seller a seller user acts for; every other role is refused.
+fn seller_of(auth: &Claims) -> Result<String, ApiError> {
+    auth.require_any(&[Role::SellerUser])?;
+    auth.seller_id
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("this seller user belongs to no seller"))
+}

@@ -1,0 +1,47 @@
+//! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Cargo Express ecommerce", description = "Identity provider, sellers, products and portfolios of the Cargo Express marketplace. Errors are RFC 9457 problem details."),
+    paths(
+        super::auth::login, super::auth::register, super::auth::me, super::auth::jwks,
+        super::users::create_user, super::users::list_users, super::users::get_user,
+        super::sellers::create_seller, super::sellers::list_sellers, super::sellers::get_seller,
+        super::sellers::update_seller, super::sellers::delete_seller, super::sellers::list_seller_users,
+        super::products::create_product, super::products::list_products, super::products::get_product,
+        super::products::update_product, super::products::delete_product,
+        super::portfolios::create_portfolio, super::portfolios::list_portfolios, super::portfolios::get_portfolio,
+        super::portfolios::update_portfolio, super::portfolios::delete_portfolio,
+        platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login, registration and the keys that verify tokens"),
+        (name = "users", description = "Users of every role (seed 001: creación de usuario)"),
+        (name = "sellers", description = "Sellers (seed 001: establecimientos)"),
+        (name = "products", description = "Products (seed 001: productos)"),
+        (name = "portfolios", description = "Portfolios (seed 001: portafolios)"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! Sellers (seed 004 story 1-2; the "establishments" of seed 001). The administrator manages
+//! them; a seller user sees and edits only its own, and sets the warehouse address there.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use platform::auth::{Authenticated, Claims, Role};
+use platform::db::OrDuplicate;
+use platform::json::Json;
+use platform::outbox;
+use platform::pagination::{Page, PageQuery};
+use platform::{ApiError, FieldResult};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::{UserResponse, parse_identity};
+use super::utc;
+use crate::db::sellers::{self, NewSeller, Seller, SellerChanges};
+use crate::db::users::{self, NewUser};
+use crate::db::{PageRequest, products};
+use crate::domain::{Address, Description, Name, Tags};
+use crate::events::catalog;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_seller)
+        .service(list_sellers)
+        .service(get_seller)
+        .service(update_seller)
+        .service(delete_seller)
+        .service(list_seller_users);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellerResponse {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub owner_name: Option<String>,
+    /// Products of a seller without a warehouse address cannot be bought.
+    pub warehouse_address: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Seller> for SellerResponse {
+    fn from(seller: Seller) -> Self {
+        let row = seller.row;
+        Self {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            owner_name: row.owner_name,
+            warehouse_address: row.warehouse_address,
+            tags: seller.tags,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellerCreatedResponse {
+    #[serde(flatten)]
+    pub seller: SellerResponse,
+    pub administrators: Vec<UserResponse>,
+}
+
+/// A seller administrator user, created with the seller.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SellerAdministrator {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSellerRequest {
+    pub name: String,
+    pub description: String,
+    pub owner_name: Option<String>,
+    pub warehouse_address: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// At least one: the seller's first users.
+    pub administrators: Vec<SellerAdministrator>,
+}
+
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), request_body = CreateSellerRequest,
+    responses((status = 201, body = SellerCreatedResponse), (status = 403, body = platform::error::Problem),
+        (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[post("/sellers")]
+async fn create_seller(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: Json<CreateSellerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin])?;
+    let body = body.into_inner();
+    let new = NewSeller {
+        name: Name::parse(&body.name).field("name")?.into_inner(),
+        description: Description::parse(&body.description)
+            .field("description")?
+            .into_inner(),
+        owner_name: body
+            .owner_name
+            .as_deref()
+            .map(Name::parse)
+            .transpose()
+            .field("owner_name")?
+            .map(Name::into_inner),
+        warehouse_address: parse_address(body.warehouse_address.as_deref())?,
+        tags: Tags::parse(&body.tags).field("tags")?.as_slice().to_vec(),
+    };
+    if body.administrators.is_empty() {
+        return Err(ApiError::invalid(
+            "administrators",
+            "must hold at least one seller administrator",
+        ));
+    }
+    let mut administrators = Vec::with_capacity(body.administrators.len());
+    for (i, admin) in body.administrators.iter().enumerate() {
+        let (email, password_hash, name) =
+            parse_identity(&admin.email, &admin.password, &admin.name)
+                .await
+                .map_err(|error| prefix_fields(error, &format!("administrators[{i}].")))?;
+        administrators.push((email.to_string(), password_hash, name.into_inner()));
+    }
+    let (seller, users) = state
+        .write(move |conn| {
+            let seller = sellers::insert(conn, &new)?;
+            let mut created = Vec::with_capacity(administrators.len());
+            for (email, password_hash, name) in administrators {
+                let user = NewUser {
+                    email,
+                    password_hash,
+                    role: Role::SellerUser,
+                    name,
+                    seller_id: Some(seller.row.id.clone()),
+                    courier_id: None,
+                    shipping_address: None,
+                };
+                created.push(users::insert(conn, &user).or_duplicate("email", &user.email)?);
+            }
+            Ok((seller, created))
+        })
+        .await?;
+    let administrators = users
+        .into_iter()
+        .map(UserResponse::from_user)
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Created().json(SellerCreatedResponse {
+        seller: seller.into(),
+        administrators,
+    }))
+}
+
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<SellerResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/sellers")]
+async fn list_sellers(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<SellerResponse>>, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin])?;
+    let (limit, offset) = page.into_inner().bounds()?;
+    let (items, total) = state
+        .read(move |conn| Ok(sellers::list(conn, PageRequest { limit, offset })?))
+        .await?;
+    Ok(web::Json(Page {
+        items: items.into_iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
+    responses((status = 200, body = SellerResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem)))]
+#[get("/sellers/{id}")]
+async fn get_seller(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<SellerResponse>, ApiError> {
+    let id = id.into_inner();
+    require_admin_or_member(&auth, &id)?;
+    let seller = state
+        .read(move |conn| {
+            sellers::find(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))
+        })
+        .await?;
+    Ok(web::Json(seller.into()))
+}
+
+/// Fields to change; omitted fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSellerRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub owner_name: Option<String>,
+    pub warehouse_address: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), request_body = UpdateSellerRequest,
+    params(("id" = String, Path, description = "Seller id")),
+    responses((status = 200, body = SellerResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[patch("/sellers/{id}")]
+async fn update_seller(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Json<UpdateSellerRequest>,
+) -> Result<web::Json<SellerResponse>, ApiError> {
+    let id = id.into_inner();
+    require_admin_or_member(&auth, &id)?;
+    let body = body.into_inner();
+    let changes = SellerChanges {
+        name: body
+            .name
+            .as_deref()
+            .map(Name::parse)
+            .transpose()
+            .field("name")?
+            .map(Name::into_inner),
+        description: body
+            .description
+            .as_deref()
+            .map(Description::parse)
+            .transpose()
+            .field("description")?
+            .map(Description::into_inner),
+        owner_name: body
+            .owner_name
+            .as_deref()
+            .map(Name::parse)
+            .transpose()
+            .field("owner_name")?
+            .map(Name::into_inner),
+        warehouse_address: parse_address(body.warehouse_address.as_deref())?,
+    };
+    let tags = body
+        .tags
+        .as_deref()
+        .map(Tags::parse)
+        .transpose()
+        .field("tags")?;
+    let seller = state
+        .write(move |conn| {
+            sellers::update(conn, &id, &changes, tags.as_ref().map(Tags::as_slice))
+                .map_err(|_| ApiError::not_found(format!("seller {id}")))
+        })
+        .await?;
+    Ok(web::Json(seller.into()))
+}
+
+/// Deletes the seller with its users, products and portfolios; its products leave the catalog.
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
+    responses((status = 204), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
+#[delete("/sellers/{id}")]
+async fn delete_seller(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin])?;
+    let id = id.into_inner();
+    let namespace = state.namespace();
+    state
+        .write(move |conn| {
+            let withdrawn: Vec<_> = products::of_seller(conn, &id)?
+                .iter()
+                .map(|p| catalog::product_delete(&namespace, &p.sku))
+                .collect();
+            sellers::delete(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))?;
+            outbox::enqueue(conn, &withdrawn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
+    responses((status = 200, body = Vec<UserResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/sellers/{id}/users")]
+async fn list_seller_users(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<Vec<UserResponse>>, ApiError> {
+    let id = id.into_inner();
+    require_admin_or_member(&auth, &id)?;
+    let members = state
+        .read(move |conn| Ok(users::list_for_seller(conn, &id)?))
+        .await?;
+    Ok(web::Json(
+        members
+            .into_iter()
+            .map(UserResponse::from_user)
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// The administrator, or a user of this very seller.
+fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiError> {
+    if auth.has_role(Role::MarketplaceAdmin) || auth.works_for(seller_id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the administrator and the seller's own users may do this",
+        ))
+    }
+}
+
+fn parse_address(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    Ok(raw
+        .map(Address::parse)
+        .transpose()
+        .field("warehouse_address")?
+        .map(Address::into_inner))
+}
+
+/// Moves the fields of a nested validation error under `prefix`, e.g. `administrators[0].`.
+fn prefix_fields(error: ApiError, prefix: &str) -> ApiError {
+    match error {
+        ApiError::Invalid(params) => ApiError::Invalid(
+            params
+                .into_iter()
+                .map(|mut p| {
+                    p.name = format!("{prefix}{}", p.name);
+                    p
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}

@@ -1,0 +1,214 @@
+//! Users (seed 001 "creación de usuario"): the administrator creates users of any role;
+//! anyone registers as a marketplace user at `/auth/register`.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use platform::auth::{Authenticated, Role, hash_password};
+use platform::db::OrDuplicate;
+use platform::json::Json;
+use platform::pagination::{Page, PageQuery};
+use platform::{ApiError, FieldResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::utc;
+use crate::db::users::{self, NewUser, User};
+use crate::db::{PageRequest, sellers};
+use crate::domain::{Address, Email, Name, NewPassword};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_user)
+        .service(list_users)
+        .service(get_user);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub courier_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserResponse {
+    pub fn from_user(user: User) -> Result<Self, ApiError> {
+        let role = user.role().ok_or_else(|| {
+            anyhow::anyhow!("user {} has an unknown role {:?}", user.id, user.role)
+        })?;
+        Ok(Self {
+            id: user.id,
+            email: user.email,
+            role,
+            name: user.name,
+            seller_id: user.seller_id,
+            courier_id: user.courier_id,
+            shipping_address: user.shipping_address,
+            created_at: utc(user.created_at),
+        })
+    }
+}
+
+/// A new user of any role, created by the marketplace administrator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+    /// Required for seller users: the seller they work for.
+    pub seller_id: Option<String>,
+    /// Required for couriers: their courier id (101-110 in the seed fleet).
+    pub courier_id: Option<i64>,
+    /// Required for marketplace users.
+    pub shipping_address: Option<String>,
+}
+
+/// Fields every new user has, parsed: email, password (hashed here) and name.
+pub async fn parse_identity(
+    email: &str,
+    password: &str,
+    name: &str,
+) -> Result<(Email, String, Name), ApiError> {
+    let email = Email::parse(email).field("email")?;
+    let password = NewPassword::parse(password).field("password")?;
+    let name = Name::parse(name).field("name")?;
+    let hash = hash_password(password.expose().to_owned()).await?;
+    Ok((email, hash.0, name))
+}
+
+#[utoipa::path(tag = "users", security(("bearer" = [])),
+    responses((status = 201, body = UserResponse), (status = 403, body = platform::error::Problem),
+        (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[post("/users")]
+async fn create_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin])?;
+    let body = body.into_inner();
+    let role_rule = |field: &str, needed: bool, present: bool| match (needed, present) {
+        (true, false) => Err(ApiError::invalid(
+            field,
+            format!("is required for the role {}", body.role.as_str()),
+        )),
+        (false, true) => Err(ApiError::invalid(
+            field,
+            format!("is not allowed for the role {}", body.role.as_str()),
+        )),
+        _ => Ok(()),
+    };
+    role_rule(
+        "seller_id",
+        body.role == Role::SellerUser,
+        body.seller_id.is_some(),
+    )?;
+    role_rule(
+        "courier_id",
+        body.role == Role::Courier,
+        body.courier_id.is_some(),
+    )?;
+    role_rule(
+        "shipping_address",
+        body.role == Role::MarketplaceUser,
+        body.shipping_address.is_some(),
+    )?;
+    if body.courier_id.is_some_and(|id| id <= 0) {
+        return Err(ApiError::invalid(
+            "courier_id",
+            "must be a positive courier id",
+        ));
+    }
+    let shipping_address = body
+        .shipping_address
+        .as_deref()
+        .map(Address::parse)
+        .transpose()
+        .field("shipping_address")?;
+    let (email, password_hash, name) =
+        parse_identity(&body.email, &body.password, &body.name).await?;
+    let new = NewUser {
+        email: email.to_string(),
+        password_hash,
+        role: body.role,
+        name: name.into_inner(),
+        seller_id: body.seller_id,
+        courier_id: body.courier_id,
+        shipping_address: shipping_address.map(Address::into_inner),
+    };
+    let user = state
+        .write(move |conn| {
+            if let Some(seller_id) = &new.seller_id {
+                sellers::find(conn, seller_id).map_err(|_| {
+                    ApiError::invalid("seller_id", format!("no seller has the id {seller_id}"))
+                })?;
+            }
+            users::insert(conn, &new).or_duplicate("email", &new.email)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserResponse::from_user(user)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Only users of this role.
+    pub role: Option<Role>,
+}
+
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserFilter, PageQuery),
+    responses((status = 200, body = Page<UserResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/users")]
+async fn list_users(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    filter: web::Query<UserFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin])?;
+    let (limit, offset) = page.into_inner().bounds()?;
+    let role = filter.role;
+    let (items, total) = state
+        .read(move |conn| Ok(users::list(conn, role, PageRequest { limit, offset })?))
+        .await?;
+    let items = items
+        .into_iter()
+        .map(UserResponse::from_user)
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem)))]
+#[get("/users/{id}")]
+async fn get_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    let id = id.into_inner();
+    if !auth.has_role(Role::MarketplaceAdmin) && auth.sub != id {
+        return Err(ApiError::forbidden("only administrators see other users"));
+    }
+    let user = state
+        .read(move |conn| {
+            users::find(conn, &id).map_err(|_| ApiError::not_found(format!("user {id}")))
+        })
+        .await?;
+    Ok(web::Json(UserResponse::from_user(user)?))
+}

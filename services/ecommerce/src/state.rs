@@ -1,0 +1,43 @@
+//! What handlers share: the database, NATS, the token issuer and the outbox signal.
+
+use contracts::streams::Namespace;
+use platform::ApiError;
+use platform::auth::JwtIssuer;
+use platform::db::{Db, DbConnection, write_transaction};
+use platform::nats::Nats;
+use platform::outbox::OutboxSignal;
+
+pub struct AppState {
+    pub db: Db,
+    pub nats: Nats,
+    pub issuer: JwtIssuer,
+    pub outbox: OutboxSignal,
+}
+
+impl AppState {
+    /// Runs `f` in one write transaction, then wakes the outbox relay for what it enqueued.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.db.run(move |conn| write_transaction(conn, f)).await;
+        if result.is_ok() {
+            self.outbox.notify();
+        }
+        result
+    }
+
+    /// Runs the read-only query `f`.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.run(f).await
+    }
+
+    pub fn namespace(&self) -> Namespace {
+        self.nats.namespace().clone()
+    }
+}
