@@ -36,6 +36,7 @@ impl Application {
     /// Nothing runs until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.check_production_rules()?;
+        platform::http::metrics_handle()?;
         let issuer = JwtIssuer::from_pem(
             settings.signing_key_pem()?.expose_secret(),
             &settings.auth.issuer,

@@ -22,16 +22,19 @@ pub use tracing_actix_web::TracingLogger as RequestTracing;
 
 /// The Prometheus recorder of this process, installed on first use.
 pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(handle) = HANDLE.get() {
-        return Ok(handle.clone());
-    }
-    let handle = PrometheusBuilder::new()
-        .set_buckets(&[
-            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-        ])?
-        .install_recorder()?;
-    Ok(HANDLE.get_or_init(|| handle).clone())
+    // Installed exactly once per process, however many services a test process builds.
+    static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .and_then(PrometheusBuilder::install_recorder)
+                .map_err(|e| format!("installing the Prometheus recorder: {e}"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
 }
 
 /// Middleware: counts and times every request by route pattern, and echoes the request id

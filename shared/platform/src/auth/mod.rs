@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use extract::Authenticated;
+pub use jsonwebtoken::jwk::JwkSet;
 pub use jwt::{
     AccessToken, DEMO_SIGNING_KEY_PEM, JwtIssuer, JwtVerifier, TokenError, TokenSubject,
 };

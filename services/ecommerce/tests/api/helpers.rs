@@ -1,0 +1,259 @@
+use std::time::Duration;
+
+use contracts::catalog::CatalogProduct;
+use contracts::streams::{CATALOG, Namespace};
+use ecommerce::accounts::DEMO_ACCOUNTS;
+use ecommerce::config::Settings;
+use ecommerce::startup::Application;
+use platform::auth::Role;
+use platform::nats::Nats;
+use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use test_support::{TestDatabase, TestNats};
+use tokio_util::sync::CancellationToken;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub nats: TestNats,
+    stop: CancellationToken,
+    // Dropped last: the database outlives the service using it.
+    _db: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Settings of a test instance: random port, the test's own NATS namespace and database.
+pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
+    Settings {
+        http: HttpSettings {
+            workers: 2,
+            ..HttpSettings::with_port(0)
+        },
+        database: DatabaseSettings {
+            url: db.url().to_owned(),
+            pool_size: 4,
+        },
+        nats: NatsSettings {
+            url: nats.url().to_owned(),
+            namespace: nats.namespace().to_owned(),
+        },
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the service after `adjust` has changed its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    platform::telemetry::init_for_test();
+    let nats = TestNats::start().await.expect("nats-server starts");
+    let db = TestDatabase::create().expect("test database");
+    let mut settings = test_settings(&nats, &db);
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the service builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let stop = app.stop_token();
+    tokio::spawn(app.run_until_stopped());
+    let app = TestApp {
+        address,
+        client: reqwest::Client::new(),
+        nats,
+        stop,
+        _db: db,
+    };
+    app.wait_until_ready().await;
+    app
+}
+
+impl TestApp {
+    /// Waits, as an orchestrator would, until `/readyz` says the database and NATS answer.
+    pub async fn wait_until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self.request(Method::GET, "/readyz", None).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the service never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.request(Method::POST, "/auth/login", None)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A token of the demo account with `role`.
+    pub async fn token(&self, role: Role) -> String {
+        let demo = DEMO_ACCOUNTS
+            .iter()
+            .find(|d| d.role == role)
+            .expect("a demo account per role");
+        self.token_of(demo.email, demo.password).await
+    }
+
+    pub async fn token_of(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates a seller with one administrator and returns (seller id, administrator token).
+    pub async fn create_seller(&self, name: &str) -> (String, String) {
+        let admin = self.token(Role::MarketplaceAdmin).await;
+        let email = format!("{}@sellers.test", name.to_lowercase().replace(' ', "-"));
+        let response = self
+            .post(
+                "/sellers",
+                &admin,
+                &json!({
+                    "name": name,
+                    "description": format!("{name} sells things"),
+                    "warehouse_address": "Calle 100 # 10-20, Bogotá",
+                    "administrators": [{"email": email, "password": "seller-pass-123", "name": "Seller Admin"}]
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        let id = body["id"].as_str().expect("an id").to_owned();
+        (id, self.token_of(&email, "seller-pass-123").await)
+    }
+
+    /// Creates a product as the seller user holding `token`.
+    pub async fn create_product(&self, token: &str, sku: &str, price: f64, quantity: i64) -> Value {
+        let response = self
+            .post(
+                "/products",
+                token,
+                &json!({"sku": sku, "name": format!("Product {sku}"), "description": "A product", "price": price, "quantity": quantity}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {sku}");
+        response.json().await.expect("json")
+    }
+
+    /// The catalog entry of `sku` in the KV bucket once it satisfies `wanted`, or panics after 10 s.
+    pub async fn wait_for_catalog(
+        &self,
+        sku: &str,
+        wanted: impl Fn(Option<&CatalogProduct>) -> bool,
+    ) -> Option<CatalogProduct> {
+        let settings = NatsSettings {
+            url: self.nats.url().to_owned(),
+            namespace: self.nats.namespace().to_owned(),
+        };
+        let nats = Nats::connect(&settings, "test").await.expect("nats");
+        let namespace = Namespace::new(self.nats.namespace()).expect("namespace");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let entry = match nats
+                .jetstream()
+                .get_key_value(namespace.bucket_name(&CATALOG))
+                .await
+            {
+                Ok(bucket) => bucket
+                    .get(sku)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|bytes| serde_json::from_slice::<CatalogProduct>(&bytes).ok()),
+                Err(_) => None,
+            };
+            if wanted(entry.as_ref()) {
+                return entry;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "catalog entry {sku} never became as wanted: {entry:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Reads a problem body, checking its media type.
+pub async fn problem(response: Response) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "errors are problem details"
+    );
+    response.json().await.expect("a problem body")
+}
+
+/// The names of the fields a problem blames.
+pub fn blamed_fields(problem: &Value) -> Vec<String> {
+    problem["invalid-params"]
+        .as_array()
+        .map(|params| {
+            params
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,14 @@
+//! Integration tests: each test spawns the service on a random port, with its own nats-server
+//! and its own database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), and drives it
+//! over HTTP.
+
+mod auth;
+mod authorization;
+mod catalog_kv;
+mod helpers;
+mod operations;
+mod portfolios;
+mod products;
+mod sellers;
+mod startup_rules;
+mod validation;
