@@ -3,7 +3,7 @@
 pub struct Price(i64);
 
 /// Big enough for any product of the marketplace, small enough that totals never overflow.
-const MAX_CENTS: i64 = 100_000_000_00;
+const MAX_CENTS: i64 = 10_000_000_000;
 
 impl Price {
     pub fn parse(amount: f64) -> Result<Self, &'static str> {

@@ -2,6 +2,9 @@
 //! and its own database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), and drives it
 //! over HTTP.
 
+// Panicking is how a test reports failure, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod authorization;
 mod catalog_kv;

@@ -1,0 +1,2 @@
+-- One database per service: no service reads another's.
+CREATE DATABASE ecommerce;

@@ -1,0 +1,201 @@
+//! The transactional outbox against real NATS and a real database (SQLite, or PostgreSQL with
+//! TEST_DATABASE_URL): atomic with the change, published once however many relays run, and
+//! nothing lost while NATS is down.
+
+// Panicking is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use contracts::CloudEvent;
+use contracts::streams::ORDERS;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use platform::ApiError;
+use platform::db::{Db, DbConnection, Migrations, write_transaction};
+use platform::nats::Nats;
+use platform::outbox::{self, OutboxMessage, OutboxRelay, OutboxSignal, RelaySettings};
+use platform::settings::NatsSettings;
+use test_support::{TestDatabase, TestNats};
+use tokio_util::sync::CancellationToken;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("tests/fixtures/migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/fixtures/migrations/postgres");
+
+diesel::table! {
+    notes (id) {
+        id -> Text,
+        body -> Text,
+    }
+}
+
+struct Harness {
+    db: Db,
+    nats: Nats,
+    test_nats: TestNats,
+    _database: TestDatabase,
+}
+
+async fn harness() -> Harness {
+    platform::telemetry::init_for_test();
+    let test_nats = TestNats::start_private().await.unwrap();
+    let database = TestDatabase::create().unwrap();
+    let db = Db::connect(
+        &platform::db::DatabaseUrl::parse(database.url()).unwrap(),
+        4,
+    )
+    .unwrap();
+    db.migrate(Migrations {
+        sqlite: SQLITE,
+        postgres: POSTGRES,
+    })
+    .await
+    .unwrap();
+    let settings = NatsSettings {
+        url: test_nats.url().to_owned(),
+        namespace: test_nats.namespace().to_owned(),
+    };
+    let nats = Nats::connect(&settings, "outbox-test").await.unwrap();
+    nats.ensure_stream(&ORDERS).await.unwrap();
+    Harness {
+        db,
+        nats,
+        test_nats,
+        _database: database,
+    }
+}
+
+/// Writes a note and its event in one transaction, failing afterwards when `fail` is set.
+async fn write_note(h: &Harness, id: &str, fail: bool) -> Result<(), ApiError> {
+    let subject = h.nats.namespace().subject(&ORDERS, "created");
+    let id = id.to_owned();
+    h.db.run(move |conn: &mut DbConnection| {
+        write_transaction(conn, |conn| {
+            diesel::insert_into(notes::table)
+                .values((notes::id.eq(&id), notes::body.eq("hello")))
+                .execute(conn)?;
+            let event = CloudEvent::new(
+                "/test",
+                "co.cargoexpress.note.created.v1",
+                id.clone(),
+                serde_json::json!({}),
+            );
+            outbox::enqueue(
+                conn,
+                &[OutboxMessage::event(subject.clone(), &event).unwrap()],
+            )?;
+            if fail {
+                Err(ApiError::conflict("changed my mind"))
+            } else {
+                Ok(())
+            }
+        })
+    })
+    .await
+}
+
+async fn stream_messages(h: &Harness) -> u64 {
+    let mut stream = h
+        .nats
+        .jetstream()
+        .get_stream(h.nats.namespace().stream_name(&ORDERS))
+        .await
+        .unwrap();
+    stream.info().await.unwrap().state.messages
+}
+
+async fn pending(h: &Harness) -> i64 {
+    h.db.run(|conn| outbox::pending_count(conn).map_err(platform::db::DbError::from))
+        .await
+        .unwrap()
+}
+
+fn relay(h: &Harness) -> OutboxRelay {
+    let settings = RelaySettings {
+        batch_size: 7,
+        poll_interval: Duration::from_millis(20),
+        ..RelaySettings::default()
+    };
+    OutboxRelay::new(
+        h.db.clone(),
+        h.nats.clone(),
+        OutboxSignal::default(),
+        settings,
+    )
+}
+
+async fn wait_until(mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached in time"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_change_leaves_no_message_and_a_committed_one_does() {
+    let h = harness().await;
+    assert!(write_note(&h, "kept", false).await.is_ok());
+    assert!(write_note(&h, "dropped", true).await.is_err());
+    assert_eq!(
+        pending(&h).await,
+        1,
+        "only the committed change has an outbox row"
+    );
+    let published = relay(&h).relay_batch().await.unwrap();
+    assert_eq!(published, 1);
+    assert_eq!(stream_messages(&h).await, 1);
+    assert_eq!(pending(&h).await, 0);
+}
+
+#[tokio::test]
+async fn two_relays_publish_every_message_exactly_once() {
+    let h = harness().await;
+    for i in 0..60 {
+        write_note(&h, &format!("n{i}"), false).await.unwrap();
+    }
+    let cancel = CancellationToken::new();
+    let first = tokio::spawn(relay(&h).run(cancel.clone()));
+    let second = tokio::spawn(relay(&h).run(cancel.clone()));
+    wait_until(async || pending(&h).await == 0).await;
+    cancel.cancel();
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(
+        stream_messages(&h).await,
+        60,
+        "each of the 60 events is in the stream once"
+    );
+}
+
+#[tokio::test]
+async fn messages_written_while_nats_is_down_are_published_when_it_returns() {
+    let mut h = harness().await;
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(relay(&h).run(cancel.clone()));
+    write_note(&h, "before", false).await.unwrap();
+    wait_until(async || pending(&h).await == 0).await;
+
+    h.test_nats.stop().unwrap();
+    for i in 0..5 {
+        write_note(&h, &format!("during{i}"), false)
+            .await
+            .expect("writes succeed while NATS is down");
+    }
+    // Long enough for the relay to try, and fail, while the server is away.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        pending(&h).await > 0,
+        "nothing can be published while NATS is down"
+    );
+    h.test_nats.resume().await.unwrap();
+
+    wait_until(async || pending(&h).await == 0).await;
+    cancel.cancel();
+    running.await.unwrap().unwrap();
+    assert_eq!(stream_messages(&h).await, 6);
+}
