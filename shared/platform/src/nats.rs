@@ -59,6 +59,18 @@ impl Nats {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
 
+    /// Waits until the client is connected; `false` if `cancel` fired first. Requests sent
+    /// before that would only wait for their timeout.
+    pub async fn connected(&self, cancel: &tokio_util::sync::CancellationToken) -> bool {
+        while !self.is_connected() {
+            tokio::select! {
+                _ = cancel.cancelled() => return false,
+                _ = tokio::time::sleep(Duration::from_millis(25)) => {}
+            }
+        }
+        true
+    }
+
     /// Creates `spec`'s stream if it does not exist yet (file storage, two-minute dedupe window).
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
         let name = self.namespace.stream_name(spec);

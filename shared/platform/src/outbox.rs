@@ -188,6 +188,9 @@ impl OutboxRelay {
         let mut failures = 0u32;
         let mut last_cleanup = tokio::time::Instant::now();
         loop {
+            if !self.nats.connected(&cancel).await {
+                return Ok(());
+            }
             let wait = match self.relay_batch().await {
                 Ok(n) if n as i64 >= self.settings.batch_size => {
                     failures = 0;
@@ -199,7 +202,7 @@ impl OutboxRelay {
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
-                    let backoff = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                    let backoff = Duration::from_millis(200 * 2u64.pow(failures.min(4)));
                     tracing::warn!(error = %format!("{error:#}"), retry_in_ms = backoff.as_millis() as u64, "outbox relay could not publish");
                     backoff
                 }

@@ -12,4 +12,4 @@ pub use email::Email;
 pub use money::Price;
 pub use password::NewPassword;
 pub use sku::Sku;
-pub use text::{Address, Description, Name, Stock, Tags};
+pub use text::{Address, BoundedText, Description, Name, Stock, Tags};

@@ -20,27 +20,34 @@ fn bounded(raw: &str, min: usize, max: usize) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// Free text with bounds, stored as a plain string.
+pub trait BoundedText: Sized {
+    fn parse(raw: &str) -> Result<Self, String>;
+    fn into_inner(self) -> String;
+}
+
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
 
-        impl $name {
-            pub const MAX: usize = $max;
-
-            pub fn parse(raw: &str) -> Result<Self, String> {
+        impl BoundedText for $name {
+            fn parse(raw: &str) -> Result<Self, String> {
                 bounded(raw, $min, $max).map(Self)
             }
 
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            pub fn into_inner(self) -> String {
+            fn into_inner(self) -> String {
                 self.0
             }
         }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
     };
 }
 

@@ -45,6 +45,9 @@ pub async fn publish_catalog(
 ) -> anyhow::Result<()> {
     let mut delay = Duration::from_millis(200);
     loop {
+        if !nats.connected(&cancel).await {
+            return Ok(());
+        }
         match republish(&db, &nats).await {
             Ok(count) => {
                 signal.notify();
@@ -57,7 +60,8 @@ pub async fn publish_catalog(
         }
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(10)),
+            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
+
         }
     }
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
 use crate::db::users::{self, NewUser};
-use crate::domain::Address;
+use crate::domain::{Address, BoundedText};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

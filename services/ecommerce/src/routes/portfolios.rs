@@ -11,10 +11,10 @@ use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{seller_of, utc};
+use super::{optional_text, seller_of, utc};
 use crate::db::portfolios::{self, NewPortfolio, Portfolio, PortfolioChanges};
 use crate::db::{PageRequest, products};
-use crate::domain::{Description, Name};
+use crate::domain::{BoundedText, Description, Name};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -180,20 +180,8 @@ async fn update_portfolio(
     let seller_id = seller_of(&auth)?;
     let body = body.into_inner();
     let changes = PortfolioChanges {
-        name: body
-            .name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .field("name")?
-            .map(Name::into_inner),
-        description: body
-            .description
-            .as_deref()
-            .map(Description::parse)
-            .transpose()
-            .field("description")?
-            .map(Description::into_inner),
+        name: optional_text::<Name>(body.name.as_deref(), "name")?,
+        description: optional_text::<Description>(body.description.as_deref(), "description")?,
     };
     let (id, product_ids) = (id.into_inner(), body.product_ids);
     let portfolio = state

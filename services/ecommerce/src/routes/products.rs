@@ -12,10 +12,10 @@ use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{seller_of, utc};
+use super::{optional_text, seller_of, utc};
 use crate::db::PageRequest;
 use crate::db::products::{self, NewProduct, Product, ProductChanges, ProductFilter};
-use crate::domain::{Description, Name, Price, Sku, Stock};
+use crate::domain::{BoundedText, Description, Name, Price, Sku, Stock};
 use crate::events::catalog;
 use crate::state::AppState;
 
@@ -185,20 +185,8 @@ async fn update_product(
             .transpose()
             .field("sku")?
             .map(|s| s.to_string()),
-        name: body
-            .name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .field("name")?
-            .map(Name::into_inner),
-        description: body
-            .description
-            .as_deref()
-            .map(Description::parse)
-            .transpose()
-            .field("description")?
-            .map(Description::into_inner),
+        name: optional_text::<Name>(body.name.as_deref(), "name")?,
+        description: optional_text::<Description>(body.description.as_deref(), "description")?,
         price_cents: body
             .price
             .map(Price::parse)

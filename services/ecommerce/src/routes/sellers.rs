@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
-use super::utc;
+use super::{optional_text, utc};
 use crate::db::sellers::{self, NewSeller, Seller, SellerChanges};
 use crate::db::users::{self, NewUser};
 use crate::db::{PageRequest, products};
-use crate::domain::{Address, Description, Name, Tags};
+use crate::domain::{Address, BoundedText, Description, Name, Tags};
 use crate::events::catalog;
 use crate::state::AppState;
 
@@ -104,14 +104,11 @@ async fn create_seller(
         description: Description::parse(&body.description)
             .field("description")?
             .into_inner(),
-        owner_name: body
-            .owner_name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .field("owner_name")?
-            .map(Name::into_inner),
-        warehouse_address: parse_address(body.warehouse_address.as_deref())?,
+        owner_name: optional_text::<Name>(body.owner_name.as_deref(), "owner_name")?,
+        warehouse_address: optional_text::<Address>(
+            body.warehouse_address.as_deref(),
+            "warehouse_address",
+        )?,
         tags: Tags::parse(&body.tags).field("tags")?.as_slice().to_vec(),
     };
     if body.administrators.is_empty() {
@@ -223,28 +220,13 @@ async fn update_seller(
     require_admin_or_member(&auth, &id)?;
     let body = body.into_inner();
     let changes = SellerChanges {
-        name: body
-            .name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .field("name")?
-            .map(Name::into_inner),
-        description: body
-            .description
-            .as_deref()
-            .map(Description::parse)
-            .transpose()
-            .field("description")?
-            .map(Description::into_inner),
-        owner_name: body
-            .owner_name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .field("owner_name")?
-            .map(Name::into_inner),
-        warehouse_address: parse_address(body.warehouse_address.as_deref())?,
+        name: optional_text::<Name>(body.name.as_deref(), "name")?,
+        description: optional_text::<Description>(body.description.as_deref(), "description")?,
+        owner_name: optional_text::<Name>(body.owner_name.as_deref(), "owner_name")?,
+        warehouse_address: optional_text::<Address>(
+            body.warehouse_address.as_deref(),
+            "warehouse_address",
+        )?,
     };
     let tags = body
         .tags
@@ -317,14 +299,6 @@ fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiErro
             "only the administrator and the seller's own users may do this",
         ))
     }
-}
-
-fn parse_address(raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    Ok(raw
-        .map(Address::parse)
-        .transpose()
-        .field("warehouse_address")?
-        .map(Address::into_inner))
 }
 
 /// Moves the fields of a nested validation error under `prefix`, e.g. `administrators[0].`.

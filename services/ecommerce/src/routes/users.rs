@@ -11,10 +11,10 @@ use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::utc;
+use super::{optional_text, utc};
 use crate::db::users::{self, NewUser, User};
 use crate::db::{PageRequest, sellers};
-use crate::domain::{Address, Email, Name, NewPassword};
+use crate::domain::{Address, BoundedText, Email, Name, NewPassword};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -128,12 +128,8 @@ async fn create_user(
             "must be a positive courier id",
         ));
     }
-    let shipping_address = body
-        .shipping_address
-        .as_deref()
-        .map(Address::parse)
-        .transpose()
-        .field("shipping_address")?;
+    let shipping_address =
+        optional_text::<Address>(body.shipping_address.as_deref(), "shipping_address")?;
     let (email, password_hash, name) =
         parse_identity(&body.email, &body.password, &body.name).await?;
     let new = NewUser {
@@ -143,7 +139,7 @@ async fn create_user(
         name: name.into_inner(),
         seller_id: body.seller_id,
         courier_id: body.courier_id,
-        shipping_address: shipping_address.map(Address::into_inner),
+        shipping_address,
     };
     let user = state
         .write(move |conn| {

@@ -78,7 +78,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     /// Waits, as an orchestrator would, until `/readyz` says the database and NATS answer.
     pub async fn wait_until_ready(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let ready = self.request(Method::GET, "/readyz", None).send().await;
             if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
@@ -191,7 +191,7 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
-    /// The catalog entry of `sku` in the KV bucket once it satisfies `wanted`, or panics after 10 s.
+    /// The catalog entry of `sku` in the KV bucket once it satisfies `wanted`, or panics after 30 s.
     pub async fn wait_for_catalog(
         &self,
         sku: &str,
@@ -203,7 +203,7 @@ impl TestApp {
         };
         let nats = Nats::connect(&settings, "test").await.expect("nats");
         let namespace = Namespace::new(self.nats.namespace()).expect("namespace");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let entry = match nats
                 .jetstream()
