@@ -76,14 +76,15 @@ pub struct BootstrapAdmin {
 #[serde(default)]
 pub struct TaskSettings {
     pub outbox_relay: bool,
-    pub catalog_publisher: bool,
+    /// The per-status consumers of the ORDERS stream (audit lines, order statistics).
+    pub order_consumers: bool,
 }
 
 impl Default for TaskSettings {
     fn default() -> Self {
         Self {
             outbox_relay: true,
-            catalog_publisher: true,
+            order_consumers: true,
         }
     }
 }

@@ -7,6 +7,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod order_flow;
+
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -19,7 +19,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts;
 use crate::config::Settings;
-use crate::events::catalog;
+use crate::events;
+
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 
@@ -106,12 +107,13 @@ impl Application {
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }
-        if settings.tasks.catalog_publisher {
-            supervisor.spawn_once(
-                "catalog-publisher",
-                catalog::publish_catalog(db, nats, outbox, supervisor.token()),
-            );
+        if settings.tasks.order_consumers {
+            events::order_followup::spawn_all(&mut supervisor, &db, &nats);
         }
+        supervisor.spawn_once(
+            "prepare-nats",
+            events::prepare_nats(db, nats, outbox, supervisor.token()),
+        );
         tracing::info!(port, mode = ?settings.mode, "ecommerce ready");
         Ok(Self { port, supervisor })
     }

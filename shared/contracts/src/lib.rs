@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cloudevent;
+pub mod orders;
 pub mod streams;
 
 pub use cloudevent::CloudEvent;

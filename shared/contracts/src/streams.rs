@@ -92,6 +92,11 @@ impl Namespace {
         self.subject(stream, ">")
     }
 
+    /// A durable consumer's name; consumer names may not hold `.`, so the prefix joins with `_`.
+    pub fn consumer_name(&self, name: &str) -> String {
+        self.join(name, "_")
+    }
+
     pub fn bucket_name(&self, bucket: &BucketSpec) -> String {
         self.join(bucket.name, "_")
     }

@@ -3,6 +3,8 @@
 //! outbox and the task supervisor that runs a service's HTTP server and workers side by side.
 
 pub mod auth;
+pub mod consumer;
+
 pub mod db;
 pub mod error;
 pub mod http;

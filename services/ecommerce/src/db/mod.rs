@@ -1,7 +1,9 @@
 //! Queries of the ecommerce database: plain sync diesel functions over `&mut DbConnection`,
 //! reached from handlers through `Db::run`. They return `QueryResult`; handlers map errors.
 
+pub mod orders;
 pub mod portfolios;
+
 pub mod products;
 pub mod schema;
 pub mod sellers;

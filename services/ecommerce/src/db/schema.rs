@@ -67,12 +67,72 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        purchase_id -> Text,
+        buyer_id -> Text,
+        seller_id -> Text,
+        status -> Text,
+        delivery_name -> Text,
+        delivery_address -> Text,
+        origin_address -> Text,
+        total_cents -> BigInt,
+        tracking_number -> Nullable<Text>,
+        delivery_status -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, product_id) {
+        order_id -> Text,
+        product_id -> Text,
+        sku -> Text,
+        name -> Text,
+        unit_price_cents -> BigInt,
+        quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_status_history (id) {
+        id -> BigInt,
+        order_id -> Text,
+        status -> Text,
+        changed_by -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request -> Text,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_statistics (status) {
+        status -> Text,
+        orders -> BigInt,
+        amount_cents -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(seller_tags -> sellers (seller_id));
 diesel::joinable!(users -> sellers (seller_id));
 diesel::joinable!(products -> sellers (seller_id));
 diesel::joinable!(portfolios -> sellers (seller_id));
 diesel::joinable!(portfolio_products -> portfolios (portfolio_id));
 diesel::joinable!(portfolio_products -> products (product_id));
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_status_history -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sellers,
@@ -80,5 +140,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     products,
     portfolios,
-    portfolio_products
+    portfolio_products,
+    orders,
+    order_lines,
+    order_status_history,
 );

@@ -4,12 +4,16 @@
 
 mod email;
 mod money;
+pub mod order_status;
 mod password;
+mod quantity;
 mod sku;
 mod text;
 
 pub use email::Email;
 pub use money::Price;
 pub use password::NewPassword;
+pub use quantity::Quantity;
+
 pub use sku::Sku;
 pub use text::{Address, BoundedText, Description, Name, Stock, Tags};

@@ -5,17 +5,15 @@
 //! down. At start-up the whole catalog is enqueued once more, and keys of products that no
 //! longer exist are deleted, which repairs a bucket that was lost or created empty.
 
-use std::collections::HashSet;
-use std::time::Duration;
-
 use contracts::catalog::CatalogProduct;
 use contracts::streams::{CATALOG, Namespace};
+use std::collections::HashSet;
+
 use futures_util::TryStreamExt;
 use platform::ApiError;
 use platform::db::{Db, DbError, write_transaction};
 use platform::nats::Nats;
-use platform::outbox::{self, OutboxMessage, OutboxSignal};
-use tokio_util::sync::CancellationToken;
+use platform::outbox::{self, OutboxMessage};
 
 use crate::db::products::{self, Product};
 
@@ -36,37 +34,9 @@ pub fn product_delete(namespace: &Namespace, sku: &str) -> OutboxMessage {
     OutboxMessage::kv_delete(namespace, &CATALOG, sku)
 }
 
-/// Start-up task: creates the bucket once NATS answers, then republishes the whole catalog.
-pub async fn publish_catalog(
-    db: Db,
-    nats: Nats,
-    signal: OutboxSignal,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        if !nats.connected(&cancel).await {
-            return Ok(());
-        }
-        match republish(&db, &nats).await {
-            Ok(count) => {
-                signal.notify();
-                tracing::info!(products = count, "catalog queued for the KV bucket");
-                return Ok(());
-            }
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "catalog not published yet; retrying")
-            }
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
-
-        }
-    }
-}
-
-async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
+/// Enqueues the whole catalog, and deletes of keys whose product is gone; returns how many
+/// products were queued.
+pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     let bucket = nats.ensure_bucket(&CATALOG).await?;
     let published_keys: HashSet<String> = bucket.keys().await?.try_collect().await?;
     let namespace = nats.namespace().clone();

@@ -2,6 +2,7 @@
 
 mod auth;
 mod openapi;
+mod orders;
 mod portfolios;
 mod products;
 mod sellers;
@@ -20,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(users::configure)
         .configure(sellers::configure)
         .configure(products::configure)
-        .configure(portfolios::configure);
+        .configure(portfolios::configure)
+        .configure(orders::configure);
 }
 
 /// Formats a stored UTC time for responses.

@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
         super::products::update_product, super::products::delete_product,
         super::portfolios::create_portfolio, super::portfolios::list_portfolios, super::portfolios::get_portfolio,
         super::portfolios::update_portfolio, super::portfolios::delete_portfolio,
+        super::orders::purchase, super::orders::list_orders, super::orders::get_order,
+        super::orders::change_order_status, super::orders::order_statistics,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
     modifiers(&BearerAuth),
@@ -24,6 +26,8 @@ use utoipa::{Modify, OpenApi};
         (name = "sellers", description = "Sellers (seed 001: establecimientos)"),
         (name = "products", description = "Products (seed 001: productos)"),
         (name = "portfolios", description = "Portfolios (seed 001: portafolios)"),
+        (name = "orders", description = "Purchases, the order lifecycle and order statistics"),
+
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -1,7 +1,10 @@
 use std::time::Duration;
 
+use contracts::CloudEvent;
 use contracts::catalog::CatalogProduct;
-use contracts::streams::{CATALOG, Namespace};
+use contracts::orders::OrderStatusChanged;
+use contracts::streams::{CATALOG, Namespace, ORDERS};
+
 use ecommerce::accounts::DEMO_ACCOUNTS;
 use ecommerce::config::Settings;
 use ecommerce::startup::Application;
@@ -176,6 +179,111 @@ impl TestApp {
         let body: Value = response.json().await.expect("json");
         let id = body["id"].as_str().expect("an id").to_owned();
         (id, self.token_of(&email, "seller-pass-123").await)
+    }
+
+    /// Registers a marketplace user and returns its token.
+    pub async fn register_buyer(&self, name: &str) -> String {
+        let email = format!("{name}@buyers.test");
+        let response = self
+            .request(Method::POST, "/auth/register", None)
+            .json(
+                &json!({"email": email, "password": "buyer-pass-123", "name": name,
+                          "shipping_address": format!("Calle {} # 1-2, Cali", name.len())}),
+            )
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
+        self.token_of(&email, "buyer-pass-123").await
+    }
+
+    /// `POST /orders` with optional idempotency key.
+    pub async fn purchase(&self, token: &str, body: &Value, key: Option<&str>) -> Response {
+        let mut request = self
+            .request(Method::POST, "/orders", Some(token))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// `POST /orders/{id}/status`.
+    pub async fn set_status(&self, token: &str, order_id: &str, status: &str) -> Response {
+        self.post(
+            &format!("/orders/{order_id}/status"),
+            token,
+            &json!({"status": status}),
+        )
+        .await
+    }
+
+    /// Units in stock of the product with `sku`.
+    pub async fn stock(&self, sku: &str) -> i64 {
+        let admin = self.token(Role::MarketplaceAdmin).await;
+        let page: Value = self
+            .get("/products?limit=200", &admin)
+            .await
+            .json()
+            .await
+            .expect("json");
+        page["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|p| p["sku"] == sku))
+            .and_then(|p| p["quantity"].as_i64())
+            .expect("the product exists")
+    }
+
+    /// A NATS client in this test's namespace.
+    pub async fn nats_client(&self) -> Nats {
+        let settings = NatsSettings {
+            url: self.nats.url().to_owned(),
+            namespace: self.nats.namespace().to_owned(),
+        };
+        Nats::connect(&settings, "test").await.expect("nats")
+    }
+
+    /// The events on `orders.<status>` so far, once there are at least `wanted` of them (30 s at most).
+    pub async fn order_events(
+        &self,
+        status: &str,
+        wanted: usize,
+    ) -> Vec<CloudEvent<OrderStatusChanged>> {
+        let nats = self.nats_client().await;
+        let subject = nats.namespace().subject(&ORDERS, status);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut events = Vec::new();
+            if let Ok(mut stream) = nats
+                .jetstream()
+                .get_stream(nats.namespace().stream_name(&ORDERS))
+                .await
+            {
+                let last = stream
+                    .info()
+                    .await
+                    .map(|info| info.state.last_sequence)
+                    .unwrap_or(0);
+                for sequence in 1..=last {
+                    if let Ok(message) = stream.get_raw_message(sequence).await
+                        && message.subject.as_str() == subject
+                    {
+                        events.push(
+                            serde_json::from_slice(&message.payload).expect("an order event"),
+                        );
+                    }
+                }
+            }
+            if events.len() >= wanted {
+                return events;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {} events on {subject}",
+                events.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Creates a product as the seller user holding `token`.

@@ -1,0 +1,462 @@
+//! Orders (seed 004 stories 5-9, seed 002): a marketplace user buys from several sellers in one
+//! purchase; sellers confirm and dispatch; buyers and the admin cancel; everyone allowed to see
+//! an order sees its status and history.
+
+use actix_web::http::header::HeaderName;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use contracts::orders::OrderStatus;
+use platform::auth::{Authenticated, Claims, Role};
+use platform::json::Json;
+use platform::pagination::{Page, PageQuery};
+use platform::{ApiError, FieldResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::utc;
+use crate::db::orders::{self, Order, OrderFilter};
+use crate::db::{PageRequest, users};
+use crate::domain::order_status::Actor;
+use crate::domain::{Address, BoundedText, Name, Price, Quantity, Sku};
+use crate::order_flow::{self, Purchase};
+use crate::state::AppState;
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The statistics route comes before `/orders/{id}`, which would otherwise take it.
+    cfg.service(order_statistics)
+        .service(purchase)
+        .service(list_orders)
+        .service(get_order)
+        .service(change_order_status);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseLineRequest {
+    pub sku: String,
+    /// At least 1.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRequest {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Products of any sellers; repeated SKUs add up. Delivery defaults to the buyer's name and
+/// shipping address.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseRequest {
+    pub lines: Vec<PurchaseLineRequest>,
+    pub delivery: Option<DeliveryRequest>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderLineResponse {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AddressResponse {
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryResponse {
+    pub name: String,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusChangeResponse {
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderResponse {
+    pub id: String,
+    pub purchase_id: String,
+    pub seller_id: String,
+    pub buyer_id: String,
+    /// created, confirmed, dispatched, delivered or cancelled.
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLineResponse>,
+    pub total: f64,
+    pub origin: AddressResponse,
+    pub delivery: DeliveryResponse,
+    /// Set once the delivery service created the delivery.
+    pub tracking_number: Option<String>,
+    pub delivery_status: Option<String>,
+    /// Every status the order went through, oldest first.
+    pub history: Vec<StatusChangeResponse>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderResponse {
+    fn from_order(order: Order) -> Result<Self, ApiError> {
+        let order_id = order.row.id.clone();
+        let unknown = |value: &str| {
+            ApiError::Internal(anyhow::anyhow!("order {order_id} holds an unknown status {value:?}"))
+        };
+        let history = order
+            .history
+            .iter()
+            .map(|h| {
+                Ok(StatusChangeResponse {
+                    status: OrderStatus::parse(&h.status).ok_or_else(|| unknown(&h.status))?,
+                    at: utc(h.changed_at),
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        let row = order.row;
+        Ok(Self {
+            status: OrderStatus::parse(&row.status).ok_or_else(|| unknown(&row.status))?,
+            id: row.id,
+            purchase_id: row.purchase_id,
+            seller_id: row.seller_id,
+            buyer_id: row.buyer_id,
+            lines: order
+                .lines
+                .into_iter()
+                .map(|l| OrderLineResponse {
+                    product_id: l.product_id,
+                    sku: l.sku,
+                    name: l.name,
+                    quantity: l.quantity,
+                    unit_price: Price::from_cents(l.unit_price_cents).amount(),
+                })
+                .collect(),
+            total: Price::from_cents(row.total_cents).amount(),
+            origin: AddressResponse {
+                address: row.origin_address,
+            },
+            delivery: DeliveryResponse {
+                name: row.delivery_name,
+                address: row.delivery_address,
+            },
+            tracking_number: row.tracking_number,
+            delivery_status: row.delivery_status,
+            history,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+/// One order per seller of the purchase.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseResponse {
+    pub purchase_id: String,
+    pub orders: Vec<OrderResponse>,
+}
+
+/// Buys every line or nothing. 409 names each product short of stock (asked and available) or
+/// whose seller has no warehouse address. Send an `Idempotency-Key` header to retry safely.
+#[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = PurchaseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
+    responses((status = 201, body = PurchaseResponse), (status = 403, body = platform::error::Problem),
+        (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[post("/orders")]
+async fn purchase(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    request: HttpRequest,
+    body: Json<PurchaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_any(&[Role::MarketplaceUser])?;
+    let key = idempotency_key(&request)?;
+    let buyer_id = auth.sub.clone();
+    let purchase = parse_purchase(&state, &buyer_id, body.into_inner()).await?;
+    let fingerprint = purchase.fingerprint();
+
+    let namespace = state.namespace();
+    let (buyer, first_key, first_fingerprint) =
+        (buyer_id.clone(), key.clone(), fingerprint.clone());
+    let outcome = state
+        .write(move |conn| {
+            if let Some(key) = &first_key
+                && let Some(stored) = orders::idempotent_response(conn, &buyer, key)?
+            {
+                return Ok(Replay::Stored(stored));
+            }
+            let (purchase_id, placed) =
+                order_flow::place_purchase(conn, &namespace, &buyer, &purchase)?;
+            let orders = placed
+                .into_iter()
+                .map(OrderResponse::from_order)
+                .collect::<Result<_, _>>()?;
+            let response = serde_json::to_string(&PurchaseResponse {
+                purchase_id,
+                orders,
+            })
+            .map_err(|e| ApiError::Internal(e.into()))?;
+            if let Some(key) = &first_key {
+                orders::save_idempotent_response(conn, &buyer, key, &first_fingerprint, &response)?;
+            }
+            Ok(Replay::Fresh(response))
+        })
+        .await;
+    let outcome = match (outcome, &key) {
+        // The same key raced another request and lost: answer what the winner stored.
+        (Err(error), Some(key)) => {
+            let (buyer, key) = (buyer_id.clone(), key.clone());
+            match state
+                .read(move |conn| Ok(orders::idempotent_response(conn, &buyer, &key)?))
+                .await?
+            {
+                Some(stored) => Replay::Stored(stored),
+                None => return Err(error),
+            }
+        }
+        (outcome, _) => outcome?,
+    };
+    match outcome {
+        Replay::Fresh(body) => Ok(HttpResponse::Created()
+            .content_type("application/json")
+            .body(body)),
+        Replay::Stored((stored_fingerprint, body)) => {
+            if stored_fingerprint != fingerprint {
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "was already used for a different purchase",
+                ));
+            }
+            Ok(HttpResponse::Created()
+                .content_type("application/json")
+                .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
+                .body(body))
+        }
+    }
+}
+
+enum Replay {
+    Fresh(String),
+    /// The request fingerprint and response stored with the key.
+    Stored((String, String)),
+}
+
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?
+        .trim();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 255 characters",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+async fn parse_purchase(
+    state: &AppState,
+    buyer_id: &str,
+    body: PurchaseRequest,
+) -> Result<Purchase, ApiError> {
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid("lines", "must hold at least one product"));
+    }
+    if body.lines.len() > 100 {
+        return Err(ApiError::invalid("lines", "must hold at most 100 products"));
+    }
+    let mut parsed = Purchase {
+
+        lines: Default::default(),
+        positions: Default::default(),
+        delivery_name: String::new(),
+        delivery_address: String::new(),
+    };
+    for (i, line) in body.lines.iter().enumerate() {
+        let sku = Sku::parse(&line.sku)
+            .field(&format!("lines[{i}].sku"))?
+            .to_string();
+        let quantity = Quantity::parse(line.quantity).field(&format!("lines[{i}].quantity"))?;
+        let total = parsed.lines.get(&sku).map_or(0, |q| q.units()) + quantity.units();
+        let total = Quantity::parse(total).field(&format!("lines[{i}].quantity"))?;
+        parsed.lines.insert(sku.clone(), total);
+        parsed.positions.entry(sku).or_insert(i);
+    }
+    let delivery = body.delivery.unwrap_or(DeliveryRequest {
+        name: None,
+        address: None,
+    });
+    let (name, address) = match (delivery.name, delivery.address) {
+        (Some(name), Some(address)) => (name, address),
+        (name, address) => {
+            let id = buyer_id.to_owned();
+            let buyer = state.read(move |conn| Ok(users::find(conn, &id)?)).await?;
+            (
+                name.unwrap_or(buyer.name),
+                address.or(buyer.shipping_address).unwrap_or_default(),
+            )
+        }
+    };
+    parsed.delivery_name = Name::parse(&name).field("delivery.name")?.into_inner();
+    parsed.delivery_address = Address::parse(&address)
+        .field("delivery.address")?
+        .into_inner();
+    Ok(parsed)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Only orders in this status.
+    #[param(value_type = Option<String>)]
+    pub status: Option<OrderStatus>,
+}
+
+/// Buyers list their orders, seller users their seller's, the admin every order; newest first.
+#[utoipa::path(tag = "orders", security(("bearer" = [])), params(OrderQuery, PageQuery),
+    responses((status = 200, body = Page<OrderResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/orders")]
+async fn list_orders(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<OrderQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<OrderResponse>>, ApiError> {
+    let (limit, offset) = page.into_inner().bounds()?;
+    let mut filter = OrderFilter {
+        status: query.status,
+        ..OrderFilter::default()
+    };
+    match auth.role {
+        Role::MarketplaceAdmin => {}
+        Role::MarketplaceUser => filter.buyer_id = Some(auth.sub.clone()),
+        Role::SellerUser => filter.seller_id = Some(super::seller_of(&auth)?),
+        _ => {
+            return Err(ApiError::forbidden(
+                "only buyers, sellers and the admin see orders",
+            ));
+        }
+    }
+    let (items, total) = state
+        .read(move |conn| Ok(orders::list(conn, &filter, PageRequest { limit, offset })?))
+        .await?;
+    let items = items
+        .into_iter()
+        .map(OrderResponse::from_order)
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem)))]
+#[get("/orders/{id}")]
+async fn get_order(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let id = id.into_inner();
+    let order = state
+        .read(move |conn| {
+            orders::find(conn, &id).map_err(|_| ApiError::not_found(format!("order {id}")))
+        })
+        .await?;
+    actor_for(&auth, &order)?;
+    Ok(web::Json(OrderResponse::from_order(order)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChangeRequest {
+    /// `confirmed` or `dispatched` (the order's seller), `cancelled` (its buyer while created,
+    /// the admin until dispatched). `delivered` comes only from the delivery service.
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+}
+
+/// Moves the order to a new status; 409 names the current status when the move is not allowed.
+#[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = StatusChangeRequest,
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+#[post("/orders/{id}/status")]
+async fn change_order_status(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Json<StatusChangeRequest>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let (id, to) = (id.into_inner(), body.into_inner().status);
+    let (claims, namespace) = (auth.0.clone(), state.namespace());
+    let order = state
+        .write(move |conn| {
+            let order =
+                orders::find(conn, &id).map_err(|_| ApiError::not_found(format!("order {id}")))?;
+            let actor = actor_for(&claims, &order)?;
+            order_flow::change_status(conn, &namespace, &id, to, actor, &claims.sub)
+        })
+        .await?;
+    Ok(web::Json(OrderResponse::from_order(order)?))
+}
+
+/// The caller's part in `order`; 403 for a caller with no part in it.
+fn actor_for(auth: &Claims, order: &Order) -> Result<Actor, ApiError> {
+    match auth.role {
+        Role::MarketplaceAdmin => Ok(Actor::Admin),
+        Role::MarketplaceUser if order.row.buyer_id == auth.sub => Ok(Actor::Buyer),
+        Role::SellerUser if auth.works_for(&order.row.seller_id) => Ok(Actor::Seller),
+        _ => Err(ApiError::forbidden("this order belongs to someone else")),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusStatisticsResponse {
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+    /// Orders that reached this status.
+    pub orders: i64,
+    /// Their total amount.
+    pub amount: f64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Orders and amounts per status, kept by the per-status consumers of the ORDERS stream.
+#[utoipa::path(tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StatusStatisticsResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/orders/statistics")]
+async fn order_statistics(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<Vec<StatusStatisticsResponse>>, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin, Role::OperationsViewer])?;
+    let rows = state.read(|conn| Ok(orders::statistics(conn)?)).await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .filter_map(|r| {
+                Some(StatusStatisticsResponse {
+                    status: OrderStatus::parse(&r.status)?,
+                    orders: r.orders,
+                    amount: Price::from_cents(r.amount_cents).amount(),
+                    updated_at: utc(r.updated_at),
+                })
+            })
+            .collect(),
+    ))
+}

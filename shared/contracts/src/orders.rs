@@ -1,0 +1,85 @@
+//! Order events on the ORDERS stream: `orders.<status>`, written by ecommerce.
+//!
+//! Every status change carries the whole order as it is after the change, so a consumer of any
+//! single status (delivery reads `orders.dispatched`, metrics reads all) needs nothing else.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// CloudEvents `type` of [`OrderStatusChanged`].
+pub const ORDER_STATUS_CHANGED: &str = "co.cargoexpress.order.status_changed.v1";
+
+/// The statuses of an order, as they appear in subjects (`orders.created`) and payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Created,
+    Confirmed,
+    Dispatched,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Created,
+        OrderStatus::Confirmed,
+        OrderStatus::Dispatched,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "created",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Dispatched => "dispatched",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// One product line of an order, priced when it was bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The seller's warehouse, where the courier picks the order up.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    pub name: String,
+    pub address: String,
+}
+
+/// Payload of every `orders.<status>` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStatusChanged {
+    pub order_id: String,
+    /// The purchase this order was split from (one order per seller).
+    pub purchase_id: String,
+    pub seller_id: String,
+    pub buyer_id: String,
+    pub status: OrderStatus,
+    /// `None` for `created`.
+    pub previous_status: Option<OrderStatus>,
+    pub lines: Vec<OrderLine>,
+    pub total_cents: i64,
+    pub origin: Origin,
+    pub destination: Destination,
+    pub changed_at: DateTime<Utc>,
+}
