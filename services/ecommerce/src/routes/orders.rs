@@ -109,7 +109,9 @@ impl OrderResponse {
     fn from_order(order: Order) -> Result<Self, ApiError> {
         let order_id = order.row.id.clone();
         let unknown = |value: &str| {
-            ApiError::Internal(anyhow::anyhow!("order {order_id} holds an unknown status {value:?}"))
+            ApiError::Internal(anyhow::anyhow!(
+                "order {order_id} holds an unknown status {value:?}"
+            ))
         };
         let history = order
             .history
@@ -277,7 +279,6 @@ async fn parse_purchase(
         return Err(ApiError::invalid("lines", "must hold at most 100 products"));
     }
     let mut parsed = Purchase {
-
         lines: Default::default(),
         positions: Default::default(),
         delivery_name: String::new(),

@@ -10,6 +10,9 @@ mod authorization;
 mod catalog_kv;
 mod helpers;
 mod operations;
+mod order_events;
+mod orders;
+
 mod portfolios;
 mod products;
 mod sellers;

@@ -9,7 +9,9 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{Db, DbConnection};
 
-/// The platform's own migrations (the outbox table), shared by every service.
+/// The platform's own migrations (outbox, processed events), shared by every service. Their
+/// versions (`0000000000000N`) sort before any service's dated ones and never collide with them.
+
 const PLATFORM_SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PLATFORM_POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
