@@ -95,7 +95,7 @@ pub async fn prepare(db: &Db, settings: &Settings) -> anyhow::Result<()> {
                 courier_id: None,
                 shipping_address: None,
             };
-            db.run(move |conn| users::insert(conn, &new).map_err(DbError::from))
+            db.write(move |conn| users::insert(conn, &new).map_err(DbError::from))
                 .await?;
             tracing::info!("created the bootstrap administrator");
         }
@@ -117,7 +117,7 @@ async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
             courier_id: demo.courier_id,
             shipping_address: demo.shipping_address.map(str::to_owned),
         };
-        db.run(move |conn| users::insert(conn, &new).map_err(DbError::from))
+        db.write(move |conn| users::insert(conn, &new).map_err(DbError::from))
             .await?;
     }
     Ok(())

@@ -13,7 +13,8 @@ use platform::outbox;
 
 use serde_json::{Map, Value, json};
 
-use crate::db::orders::{self, Buyable, Order, OrderLineRow, OrderRow};
+use crate::db::orders::{self, Buyable, Order, OrderLineRow, OrderRow, StatusChange};
+
 use crate::db::{new_id, now};
 use crate::domain::Quantity;
 use crate::domain::order_status::{Actor, TransitionError, transition};
@@ -106,7 +107,16 @@ pub fn place_purchase(
             updated_at: at,
         };
         orders::insert(conn, &row, &lines, buyer_id)?;
-        let order = orders::find(conn, &row.id)?;
+        // Exactly what was just written; no need to read it back.
+        let history = vec![StatusChange {
+            status: row.status.clone(),
+            changed_at: at,
+        }];
+        let order = Order {
+            row,
+            lines,
+            history,
+        };
         outbox::enqueue(
             conn,
             &[events::orders::status_changed(

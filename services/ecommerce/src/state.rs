@@ -3,7 +3,7 @@
 use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::auth::JwtIssuer;
-use platform::db::{Db, DbConnection, write_transaction};
+use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
 
@@ -21,7 +21,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.db.run(move |conn| write_transaction(conn, f)).await;
+        let result = self.db.write(f).await;
         if result.is_ok() {
             self.outbox.notify();
         }

@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Db, DbConnection, DbError, write_transaction};
+use crate::db::{Db, DbConnection, DbError};
 use crate::nats::Nats;
 
 diesel::table! {
@@ -225,7 +225,7 @@ impl OutboxRelay {
         let (batch, lease) = (self.settings.batch_size, self.settings.lease);
         let rows = self
             .db
-            .run(move |conn| take_pending(conn, batch, lease))
+            .write(move |conn| take_pending(conn, batch, lease))
             .await?;
         if rows.is_empty() {
             return Ok(0);
@@ -235,7 +235,7 @@ impl OutboxRelay {
         if !published.is_empty() {
             let published = published.clone();
             self.db
-                .run(move |conn| mark_published(conn, &published))
+                .write(move |conn| mark_published(conn, &published))
                 .await?;
         }
         match failure {
@@ -246,7 +246,7 @@ impl OutboxRelay {
                     .collect();
                 let message = error.clone();
                 self.db
-                    .run(move |conn| record_failure(conn, id, &message, &unsent))
+                    .write(move |conn| record_failure(conn, id, &message, &unsent))
                     .await?;
                 anyhow::bail!("publishing outbox row {id}: {error}")
             }
@@ -293,7 +293,7 @@ impl OutboxRelay {
         let cutoff = Utc::now().naive_utc() - self.settings.retention;
         let result = self
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 diesel::delete(outbox::table.filter(outbox::published_at.lt(cutoff)))
                     .execute(conn)
                     .map_err(DbError::from)
@@ -310,38 +310,36 @@ fn take_pending(
     batch: i64,
     lease: Duration,
 ) -> Result<Vec<PendingRow>, DbError> {
-    write_transaction(conn, |conn| {
-        let now = Utc::now().naive_utc();
-        let free = outbox::published_at.is_null().and(
-            outbox::locked_until
-                .is_null()
-                .or(outbox::locked_until.lt(now)),
-        );
-        let pending = outbox::table
-            .filter(free)
-            .order(outbox::id)
-            .select(outbox::id)
-            .limit(batch);
-        let ids: Vec<i64> = match conn {
-            // Another relay's rows stay locked until its lease is written; skip, don't wait.
-            DbConnection::Postgres(pg) => pending.for_update().skip_locked().load(pg)?,
-            DbConnection::Sqlite(_) => pending.load(conn)?,
-        };
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((
-                outbox::locked_until.eq(now + lease),
-                outbox::attempts.eq(outbox::attempts + 1),
-            ))
-            .execute(conn)?;
-        Ok(outbox::table
-            .filter(outbox::id.eq_any(&ids))
-            .order(outbox::id)
-            .select(PendingRow::as_select())
-            .load(conn)?)
-    })
+    let now = Utc::now().naive_utc();
+    let free = outbox::published_at.is_null().and(
+        outbox::locked_until
+            .is_null()
+            .or(outbox::locked_until.lt(now)),
+    );
+    let pending = outbox::table
+        .filter(free)
+        .order(outbox::id)
+        .select(outbox::id)
+        .limit(batch);
+    let ids: Vec<i64> = match conn {
+        // Another relay's rows stay locked until its lease is written; skip, don't wait.
+        DbConnection::Postgres(pg) => pending.for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(_) => pending.load(conn)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((
+            outbox::locked_until.eq(now + lease),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)?;
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::id)
+        .select(PendingRow::as_select())
+        .load(conn)?)
 }
 
 fn mark_published(conn: &mut DbConnection, ids: &[i64]) -> Result<(), DbError> {

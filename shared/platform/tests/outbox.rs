@@ -12,7 +12,7 @@ use contracts::streams::ORDERS;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::ApiError;
-use platform::db::{Db, DbConnection, Migrations, write_transaction};
+use platform::db::{Db, DbConnection, Migrations};
 use platform::nats::Nats;
 use platform::outbox::{self, OutboxMessage, OutboxRelay, OutboxSignal, RelaySettings};
 use platform::settings::NatsSettings;
@@ -69,27 +69,25 @@ async fn harness() -> Harness {
 async fn write_note(h: &Harness, id: &str, fail: bool) -> Result<(), ApiError> {
     let subject = h.nats.namespace().subject(&ORDERS, "created");
     let id = id.to_owned();
-    h.db.run(move |conn: &mut DbConnection| {
-        write_transaction(conn, |conn| {
-            diesel::insert_into(notes::table)
-                .values((notes::id.eq(&id), notes::body.eq("hello")))
-                .execute(conn)?;
-            let event = CloudEvent::new(
-                "/test",
-                "co.cargoexpress.note.created.v1",
-                id.clone(),
-                serde_json::json!({}),
-            );
-            outbox::enqueue(
-                conn,
-                &[OutboxMessage::event(subject.clone(), &event).unwrap()],
-            )?;
-            if fail {
-                Err(ApiError::conflict("changed my mind"))
-            } else {
-                Ok(())
-            }
-        })
+    h.db.write(move |conn: &mut DbConnection| {
+        diesel::insert_into(notes::table)
+            .values((notes::id.eq(&id), notes::body.eq("hello")))
+            .execute(conn)?;
+        let event = CloudEvent::new(
+            "/test",
+            "co.cargoexpress.note.created.v1",
+            id.clone(),
+            serde_json::json!({}),
+        );
+        outbox::enqueue(
+            conn,
+            &[OutboxMessage::event(subject.clone(), &event).unwrap()],
+        )?;
+        if fail {
+            Err(ApiError::conflict("changed my mind"))
+        } else {
+            Ok(())
+        }
     })
     .await
 }

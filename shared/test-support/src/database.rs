@@ -38,17 +38,27 @@ impl TestDatabase {
         })
     }
 
-    /// Creates a uniquely named database on the server of `maintenance_url`.
+    /// Creates a uniquely named database on the server of `maintenance_url`, keeping the URL's
+    /// query (e.g. `?sslmode=disable`).
     pub fn postgres(maintenance_url: &str) -> anyhow::Result<Self> {
         let name = unique_name("cx_test_");
         let mut admin = PgConnection::establish(maintenance_url)?;
         admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
-        let base = maintenance_url
+        let (location, query) = maintenance_url
+            .split_once('?')
+            .unwrap_or((maintenance_url, ""));
+        let base = location
             .rsplit_once('/')
             .map(|(base, _)| base)
-            .unwrap_or(maintenance_url);
+            .unwrap_or(location);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         Ok(Self {
-            url: format!("{base}/{name}"),
+            url: format!("{base}/{name}{query}"),
+
             backend: Backend::Postgres {
                 maintenance_url: maintenance_url.to_owned(),
                 name,

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
 use platform::ApiError;
-use platform::db::{Db, DbError, write_transaction};
+use platform::db::{Db, DbError};
 use platform::nats::Nats;
 use platform::outbox::{self, OutboxMessage};
 
@@ -41,23 +41,21 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     let published_keys: HashSet<String> = bucket.keys().await?.try_collect().await?;
     let namespace = nats.namespace().clone();
     let count = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| -> Result<usize, ApiError> {
-                let all = products::all(conn)?;
-                let current: HashSet<&str> = all.iter().map(|p| p.sku.as_str()).collect();
-                let mut messages = all
+        .write(move |conn| -> Result<usize, ApiError> {
+            let all = products::all(conn)?;
+            let current: HashSet<&str> = all.iter().map(|p| p.sku.as_str()).collect();
+            let mut messages = all
+                .iter()
+                .map(|p| product_put(&namespace, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            messages.extend(
+                published_keys
                     .iter()
-                    .map(|p| product_put(&namespace, p))
-                    .collect::<Result<Vec<_>, _>>()?;
-                messages.extend(
-                    published_keys
-                        .iter()
-                        .filter(|key| !current.contains(key.as_str()))
-                        .map(|key| product_delete(&namespace, key)),
-                );
-                outbox::enqueue(conn, &messages).map_err(DbError::from)?;
-                Ok(all.len())
-            })
+                    .filter(|key| !current.contains(key.as_str()))
+                    .map(|key| product_delete(&namespace, key)),
+            );
+            outbox::enqueue(conn, &messages).map_err(DbError::from)?;
+            Ok(all.len())
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

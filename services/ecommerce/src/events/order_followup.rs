@@ -8,7 +8,7 @@ use contracts::CloudEvent;
 use contracts::orders::{OrderStatus, OrderStatusChanged};
 use contracts::streams::ORDERS;
 use platform::consumer::{self, DurableConsumer};
-use platform::db::{Db, DbError, write_transaction};
+use platform::db::{Db, DbError};
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
 
@@ -60,14 +60,12 @@ async fn follow_up(
     let order = event.data;
     let amount = order.total_cents;
     let first = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| -> Result<bool, DbError> {
-                if !consumer::first_time(conn, &consumer, &event_id)? {
-                    return Ok(false);
-                }
-                orders::count_in_statistics(conn, status, amount)?;
-                Ok(true)
-            })
+        .write(move |conn| -> Result<bool, DbError> {
+            if !consumer::first_time(conn, &consumer, &event_id)? {
+                return Ok(false);
+            }
+            orders::count_in_statistics(conn, status, amount)?;
+            Ok(true)
         })
         .await?;
     if first {

@@ -11,8 +11,7 @@ use super::{Db, DbConnection};
 
 /// The platform's own migrations (outbox, processed events), shared by every service. Their
 /// versions (`0000000000000N`) sort before any service's dated ones and never collide with them.
-const PLATFORM_SQLITE
-: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PLATFORM_SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PLATFORM_POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Arbitrary but fixed: the key of the advisory lock taken while migrating.

@@ -9,6 +9,7 @@
 mod migrate;
 mod url;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -16,6 +17,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{PgConnection, SqliteConnection};
+use tokio::sync::Semaphore;
 
 pub use migrate::Migrations;
 pub use url::{Backend, DatabaseUrl};
@@ -131,6 +133,9 @@ impl ManageConnection for ConnectionManager {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process take turns here, in order,
+    /// instead of in SQLite's busy handler, which sleeps between tries (1, 2, 5, 10... ms).
+    writer_turn: Option<Arc<Semaphore>>,
 }
 
 impl Db {
@@ -144,14 +149,19 @@ impl Db {
             SqliteConnection::establish(url.as_str())?
                 .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
         }
+        // No `SELECT 1` on every checkout: a broken connection shows up as an error anyway,
+        // and the round trip would cost every query.
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(ConnectionManager { url: url.clone() });
+        let writer_turn = (url.backend() == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
         Ok(Self {
             pool,
             backend: url.backend(),
+            writer_turn,
         })
     }
 
@@ -177,6 +187,25 @@ impl Db {
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
     }
 
+    /// Runs `f` in one write transaction (see [`write_transaction`]). Every write of a service
+    /// goes through here.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<DieselError> + Send + 'static,
+    {
+        let _turn = match &self.writer_turn {
+            Some(turn) => Some(
+                turn.acquire()
+                    .await
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
+            ),
+            None => None,
+        };
+        self.run(move |conn| write_transaction(conn, f)).await
+    }
+
     /// Whether a connection can be had and answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
@@ -189,7 +218,7 @@ impl Db {
 /// On SQLite a deferred transaction that reads and then writes fails with SQLITE_BUSY,
 /// without waiting, when another writer committed in between; `BEGIN IMMEDIATE` queues it
 /// behind the busy timeout instead. PostgreSQL gets an ordinary transaction.
-pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DieselError>,
