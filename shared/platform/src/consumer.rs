@@ -1,11 +1,12 @@
 //! Durable JetStream consumers: one per (service, purpose), shared by every replica of the
 //! service, so running two copies splits the work instead of doing it twice.
 //!
-//! A handler gets each CloudEvent once it parses; `Ok` acknowledges it, `Err` asks for a
-//! redelivery after a delay. Delivery is at least once, so handlers make themselves idempotent
-//! with [`first_time`] inside the transaction that applies the event. A message that is not a
+//! A handler gets CloudEvents in batches; `Ok` acknowledges them, `Err` asks for a redelivery
+//! after a delay. Delivery is at least once, so handlers make themselves idempotent with
+//! [`first_time`] inside the transaction that applies the events. A message that is not a
 //! CloudEvent of the expected type can never succeed and is terminated (logged, not retried).
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use chrono::Utc;
 use contracts::CloudEvent;
 use contracts::streams::StreamSpec;
 use diesel::prelude::*;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
@@ -30,29 +31,47 @@ diesel::table! {
     }
 }
 
-/// Records that `consumer` handled `event_id`; `false` if it already had. Call it inside the
-/// transaction that applies the event, and skip the work when it answers `false`.
+/// Records that `consumer` handled `event_ids` and returns those it had not handled before.
+/// Call it inside the transaction that applies the events, and apply only the returned ones.
 pub fn first_time(
     conn: &mut DbConnection,
     consumer: &str,
-    event_id: &str,
-) -> Result<bool, DbError> {
-    let row = (
-        processed_events::consumer.eq(consumer),
-        processed_events::event_id.eq(event_id),
-        processed_events::processed_at.eq(Utc::now().naive_utc()),
-    );
-    let inserted = match conn {
+    event_ids: &[String],
+) -> Result<HashSet<String>, DbError> {
+    let now = Utc::now().naive_utc();
+    let rows: Vec<_> = event_ids
+        .iter()
+        .map(|id| {
+            (
+                processed_events::consumer.eq(consumer),
+                processed_events::event_id.eq(id.as_str()),
+                processed_events::processed_at.eq(now),
+            )
+        })
+        .collect();
+    let fresh = match conn {
+        // One statement for the whole batch.
         DbConnection::Postgres(pg) => diesel::insert_into(processed_events::table)
-            .values(row)
+            .values(&rows)
             .on_conflict_do_nothing()
-            .execute(pg)?,
-        DbConnection::Sqlite(sqlite) => diesel::insert_into(processed_events::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(sqlite)?,
+            .returning(processed_events::event_id)
+            .get_results(pg)?,
+        DbConnection::Sqlite(sqlite) => {
+            let mut fresh = Vec::with_capacity(rows.len());
+            for (row, id) in rows.into_iter().zip(event_ids) {
+                if diesel::insert_into(processed_events::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(sqlite)?
+                    == 1
+                {
+                    fresh.push(id.clone());
+                }
+            }
+            fresh
+        }
     };
-    Ok(inserted == 1)
+    Ok(fresh.into_iter().collect())
 }
 
 /// A durable pull consumer of one stream, optionally filtered to one subject.
@@ -65,9 +84,16 @@ pub struct DurableConsumer {
     pub subject_suffix: String,
     /// How long a handler may take before the server redelivers the message.
     pub ack_wait: Duration,
+    /// The most events handed to the handler at once.
+    pub max_batch: usize,
 }
 
-/// Runs `handler` for every event of `spec` until `cancel` fires, reconnecting as needed.
+/// Runs `handler` for the events of `spec` until `cancel` fires, reconnecting as needed.
+///
+/// Events come in batches: the first that arrives, plus those already waiting, up to
+/// `spec.max_batch`, so that a handler under load pays for one transaction per batch rather
+/// than one per event. The whole batch is acknowledged when the handler succeeds, and
+/// redelivered when it fails.
 pub async fn consume<T, F, Fut>(
     nats: Nats,
     spec: DurableConsumer,
@@ -76,7 +102,7 @@ pub async fn consume<T, F, Fut>(
 ) -> anyhow::Result<()>
 where
     T: DeserializeOwned,
-    F: Fn(CloudEvent<T>) -> Fut,
+    F: Fn(Vec<CloudEvent<T>>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let mut delay = Duration::from_millis(200);
@@ -105,7 +131,7 @@ async fn consume_until_error<T, F, Fut>(
 ) -> anyhow::Result<()>
 where
     T: DeserializeOwned,
-    F: Fn(CloudEvent<T>) -> Fut,
+    F: Fn(Vec<CloudEvent<T>>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let stream = nats.ensure_stream(&spec.stream).await?;
@@ -123,34 +149,51 @@ where
         .await?;
     let mut messages = consumer.messages().await?;
     loop {
-        let message = tokio::select! {
+        let first = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
-            next = messages.next() => match next {
-                Some(message) => message?,
-                None => anyhow::bail!("the message stream ended"),
-            },
+            next = messages.next() => next,
         };
-        let event = match serde_json::from_slice::<CloudEvent<T>>(&message.payload) {
-            Ok(event) => event,
+        let mut batch = vec![first.ok_or_else(|| anyhow::anyhow!("the message stream ended"))??];
+        while batch.len() < spec.max_batch {
+            match messages.next().now_or_never() {
+                Some(Some(message)) => batch.push(message?),
+                Some(None) => anyhow::bail!("the message stream ended"),
+                None => break,
+            }
+        }
+        let mut events = Vec::with_capacity(batch.len());
+        let mut parsed = Vec::with_capacity(batch.len());
+        for message in batch {
+            match serde_json::from_slice::<CloudEvent<T>>(&message.payload) {
+                Ok(event) => {
+                    events.push(event);
+                    parsed.push(message);
+                }
+                Err(error) => {
+                    tracing::error!(consumer = %spec.name, subject = %message.subject, %error, "dropping a message that is not the expected event");
+                    message
+                        .ack_with(AckKind::Term)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }
+        }
+        if events.is_empty() {
+            continue;
+        }
+        let count = events.len();
+        let outcome = match handler(events).await {
+            Ok(()) => AckKind::Ack,
             Err(error) => {
-                tracing::error!(consumer = %spec.name, subject = %message.subject, %error, "dropping a message that is not the expected event");
-                message
-                    .ack_with(AckKind::Term)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                continue;
+                tracing::warn!(consumer = %spec.name, events = count, error = %format!("{error:#}"), "event handling failed; will be redelivered");
+                AckKind::Nak(Some(Duration::from_secs(1)))
             }
         };
-        let event_id = event.id;
-        match handler(event).await {
-            Ok(()) => message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
-            Err(error) => {
-                tracing::warn!(consumer = %spec.name, %event_id, error = %format!("{error:#}"), "event handling failed; will be redelivered");
-                message
-                    .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
+        for message in parsed {
+            message
+                .ack_with(outcome)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
 }

@@ -139,6 +139,9 @@ pub struct RelaySettings {
     pub batch_size: i64,
     /// How often the relay looks for rows written by other replicas.
     pub poll_interval: Duration,
+    /// How long the relay waits after a wake-up before taking a batch, so that under load one
+    /// batch (a handful of statements) carries the rows of many transactions.
+    pub linger: Duration,
     /// How long a taken row is reserved for the relay that took it.
     pub lease: Duration,
     /// Published rows are deleted after this long.
@@ -150,6 +153,7 @@ impl Default for RelaySettings {
         Self {
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
+            linger: Duration::from_millis(5),
             lease: Duration::from_secs(30),
             retention: Duration::from_secs(24 * 3600),
         }
@@ -213,7 +217,7 @@ impl OutboxRelay {
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                _ = self.signal.0.notified() => {}
+                _ = self.signal.0.notified() => tokio::time::sleep(self.settings.linger).await,
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -309,16 +309,17 @@ pub struct StatusStatistics {
     pub updated_at: NaiveDateTime,
 }
 
-/// Counts one more order, of `amount_cents`, that reached `status`.
+/// Counts `orders` more orders, of `amount_cents` in all, that reached `status`.
 pub fn count_in_statistics(
     conn: &mut DbConnection,
     status: OrderStatus,
+    orders: i64,
     amount_cents: i64,
 ) -> QueryResult<()> {
     let at = now();
     let updated = diesel::update(order_statistics::table.find(status.as_str()))
         .set((
-            order_statistics::orders.eq(order_statistics::orders + 1),
+            order_statistics::orders.eq(order_statistics::orders + orders),
             order_statistics::amount_cents.eq(order_statistics::amount_cents + amount_cents),
             order_statistics::updated_at.eq(at),
         ))
@@ -327,7 +328,7 @@ pub fn count_in_statistics(
         diesel::insert_into(order_statistics::table)
             .values((
                 order_statistics::status.eq(status.as_str()),
-                order_statistics::orders.eq(1),
+                order_statistics::orders.eq(orders),
                 order_statistics::amount_cents.eq(amount_cents),
                 order_statistics::updated_at.eq(at),
             ))

@@ -2,6 +2,7 @@
 //! each does its status's follow-up work, an audit log line and the order statistics, once per
 //! event however often the event is delivered.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use contracts::CloudEvent;
@@ -22,11 +23,12 @@ pub fn spawn_all(supervisor: &mut Supervisor, db: &Db, nats: &Nats) {
             name: consumer_name(status),
             subject_suffix: status.as_str().to_owned(),
             ack_wait: Duration::from_secs(30),
+            max_batch: 200,
         };
         let db = db.clone();
-        let handler = move |event: CloudEvent<OrderStatusChanged>| {
+        let handler = move |events: Vec<CloudEvent<OrderStatusChanged>>| {
             let db = db.clone();
-            async move { follow_up(&db, status, event).await }
+            async move { follow_up(&db, status, events).await }
         };
         supervisor.spawn(
             task_name(status),
@@ -49,26 +51,35 @@ fn task_name(status: OrderStatus) -> &'static str {
     }
 }
 
-/// Counts the order in its new status and writes the audit line, once per event id.
+/// Counts the orders of a batch in their new status and writes their audit lines, once per
+/// event id however often an event is delivered.
 async fn follow_up(
     db: &Db,
     status: OrderStatus,
-    event: CloudEvent<OrderStatusChanged>,
+    events: Vec<CloudEvent<OrderStatusChanged>>,
 ) -> anyhow::Result<()> {
     let consumer = consumer_name(status);
-    let event_id = event.id.to_string();
-    let order = event.data;
-    let amount = order.total_cents;
-    let first = db
-        .write(move |conn| -> Result<bool, DbError> {
-            if !consumer::first_time(conn, &consumer, &event_id)? {
-                return Ok(false);
+    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+    let amounts: Vec<(String, i64)> = events
+        .iter()
+        .map(|e| (e.id.to_string(), e.data.total_cents))
+        .collect();
+    let fresh = db
+        .write(move |conn| -> Result<HashSet<String>, DbError> {
+            let fresh = consumer::first_time(conn, &consumer, &ids)?;
+            let amount: i64 = amounts
+                .iter()
+                .filter(|(id, _)| fresh.contains(id))
+                .map(|(_, cents)| cents)
+                .sum();
+            if !fresh.is_empty() {
+                orders::count_in_statistics(conn, status, fresh.len() as i64, amount)?;
             }
-            orders::count_in_statistics(conn, status, amount)?;
-            Ok(true)
+            Ok(fresh)
         })
         .await?;
-    if first {
+    for event in events.iter().filter(|e| fresh.contains(&e.id.to_string())) {
+        let order = &event.data;
         tracing::info!(
             target: "audit",
             order_id = %order.order_id,
