@@ -8,7 +8,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`) answers. The load generator shares the
 //! machine's cores with the service, so the figures are a floor, not a ceiling.
 //!
-//! Knobs: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (default 64).
+//! Knobs: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (default 64), `BENCH_BACKENDS`
+//! (default `sqlite,postgres`), `BENCH_POOL_SIZE` (default 16).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,13 +47,19 @@ async fn main() {
         "backend", "scenario", "purchases/s", "p50 ms", "p99 ms", "refused", "errors"
     );
 
-    run_backend(
-        "sqlite",
-        TestDatabase::sqlite().unwrap(),
-        seconds,
-        concurrency,
-    )
-    .await;
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+    if backends.contains("sqlite") {
+        run_backend(
+            "sqlite",
+            TestDatabase::sqlite().unwrap(),
+            seconds,
+            concurrency,
+        )
+        .await;
+    }
+    if !backends.contains("postgres") {
+        return;
+    }
     let pg_url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
         "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
     });
@@ -68,7 +75,7 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
         http: HttpSettings::with_port(0),
         database: DatabaseSettings {
             url: db.url().to_owned(),
-            pool_size: if db.is_postgres() { 24 } else { 8 },
+            pool_size: env_or("BENCH_POOL_SIZE", 16),
         },
         nats: NatsSettings {
             url: nats.url().to_owned(),

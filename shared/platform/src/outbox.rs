@@ -87,30 +87,21 @@ impl OutboxMessage {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = outbox)]
-struct NewOutboxRow<'a> {
-    message_id: &'a str,
-    subject: &'a str,
-    payload: &'a [u8],
-    headers: String,
-    created_at: NaiveDateTime,
-}
-
 /// Adds `messages` to the outbox. Call inside the transaction that makes the change.
 pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResult<()> {
     let now = Utc::now().naive_utc();
     // One statement per row: the portable backend has no multi-row insert for SQLite.
     for m in messages {
-        let row = NewOutboxRow {
-            message_id: &m.message_id,
-            subject: &m.subject,
-            payload: &m.payload,
-            headers: serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned()),
-            created_at: now,
-        };
+        // Tuple form: diesel caches this statement as a prepared one, a derived struct it does not.
         diesel::insert_into(outbox::table)
-            .values(&row)
+            .values((
+                outbox::message_id.eq(&m.message_id),
+                outbox::subject.eq(&m.subject),
+                outbox::payload.eq(&m.payload),
+                outbox::headers
+                    .eq(serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned())),
+                outbox::created_at.eq(now),
+            ))
             .execute(conn)?;
     }
     Ok(())

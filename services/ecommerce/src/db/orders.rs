@@ -37,7 +37,7 @@ impl OrderRow {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_lines)]
 pub struct OrderLineRow {
     pub order_id: String,
@@ -147,8 +147,16 @@ pub fn insert(
         .execute(conn)?;
     // One statement per line: the portable backend has no multi-row insert for SQLite.
     for line in lines {
+        // Tuple form: diesel caches this statement as a prepared one, a derived struct it does not.
         diesel::insert_into(order_lines::table)
-            .values(line)
+            .values((
+                order_lines::order_id.eq(&line.order_id),
+                order_lines::product_id.eq(&line.product_id),
+                order_lines::sku.eq(&line.sku),
+                order_lines::name.eq(&line.name),
+                order_lines::unit_price_cents.eq(line.unit_price_cents),
+                order_lines::quantity.eq(line.quantity),
+            ))
             .execute(conn)?;
     }
     record_status(conn, &row.id, &row.status, changed_by, row.created_at)
