@@ -1,26 +1,21 @@
-//! Builds the service from its settings and runs its tasks: the HTTP server, the outbox relay
-//! and the catalog publisher, side by side under one supervisor.
+//! Builds the service from its settings and runs its tasks side by side under one supervisor:
+//! the HTTP server, the outbox relay, the order consumers and the start-up NATS preparation.
 
-use std::net::TcpListener;
-
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::JwtIssuer;
 use platform::db::{Db, Migrations};
-use platform::http::{RequestTracing, observe_request};
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
 use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
+use platform::server;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts;
 use crate::config::Settings;
 use crate::events;
-
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 
@@ -37,7 +32,6 @@ impl Application {
     /// Nothing runs until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.check_production_rules()?;
-        platform::http::metrics_handle()?;
         let issuer = JwtIssuer::from_pem(
             settings.signing_key_pem()?.expose_secret(),
             &settings.auth.issuer,
@@ -58,46 +52,28 @@ impl Application {
         let nats = Nats::connect(&settings.nats, "ecommerce").await?;
         let outbox = OutboxSignal::default();
 
-        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
-        let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             db: db.clone(),
             nats: nats.clone(),
             issuer,
             outbox: outbox.clone(),
         });
-        let (db_data, nats_data) = (web::Data::new(db.clone()), web::Data::new(nats.clone()));
-        let openapi = ApiDoc::openapi();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(observe_request))
-                .wrap(RequestTracing::default())
-                .app_data(state.clone())
-                .app_data(verifier.clone())
-                .app_data(db_data.clone())
-                .app_data(nats_data.clone())
-                .configure(platform::http::configure)
-                .configure(routes::configure)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .default_service(web::to(platform::http::not_found))
-        })
-        .disable_signals()
-        .listen(listener)?;
-        if settings.http.workers > 0 {
-            server = server.workers(settings.http.workers);
-        }
-        let server = server.run();
-
+        let shared = server::Shared {
+            db: db.clone(),
+            nats: nats.clone(),
+            verifier,
+        };
+        let routes = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone()).configure(routes::configure);
+        };
         let mut supervisor = Supervisor::new(CancellationToken::new());
-        let cancel = supervisor.token();
-        let handle = server.handle();
-        supervisor.spawn("http", async move {
-            tokio::spawn(async move {
-                cancel.cancelled().await;
-                handle.stop(true).await;
-            });
-            server.await.map_err(Into::into)
-        });
+        let port = server::start(
+            &settings.http,
+            shared,
+            ApiDoc::openapi(),
+            routes,
+            &mut supervisor,
+        )?;
         if settings.tasks.outbox_relay {
             let relay = OutboxRelay::new(
                 db.clone(),

@@ -6,6 +6,8 @@
 
 pub mod catalog;
 pub mod cloudevent;
+pub mod deliveries;
+
 pub mod orders;
 pub mod streams;
 

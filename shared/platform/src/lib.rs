@@ -13,6 +13,8 @@ pub mod lifecycle;
 pub mod nats;
 pub mod outbox;
 pub mod pagination;
+pub mod server;
+
 pub mod settings;
 pub mod telemetry;
 

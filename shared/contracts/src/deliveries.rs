@@ -1,0 +1,78 @@
+//! Delivery events on the DELIVERIES stream: `deliveries.status.<STATUS>`, written by delivery.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// CloudEvents `type` of [`DeliveryStatusChanged`].
+pub const DELIVERY_STATUS_CHANGED: &str = "co.cargoexpress.delivery.status_changed.v1";
+
+/// The statuses of a delivery (seed 004), spelled as the seed spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    ReadyForPickUp,
+    InOrigin,
+    InRouteOfDelivery,
+    NotDelivered,
+    Delivered,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [
+        DeliveryStatus::ReadyForPickUp,
+        DeliveryStatus::InOrigin,
+        DeliveryStatus::InRouteOfDelivery,
+        DeliveryStatus::NotDelivered,
+        DeliveryStatus::Delivered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::ReadyForPickUp => "READY_FOR_PICK_UP",
+            DeliveryStatus::InOrigin => "IN_ORIGIN",
+            DeliveryStatus::InRouteOfDelivery => "IN_ROUTE_OF_DELIVERY",
+            DeliveryStatus::NotDelivered => "NOT_DELIVERED",
+            DeliveryStatus::Delivered => "DELIVERED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+
+    /// `DELIVERED` is the only final status.
+    pub fn is_final(self) -> bool {
+        self == DeliveryStatus::Delivered
+    }
+}
+
+/// Payload of every `deliveries.status.<STATUS>` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStatusChanged {
+    pub delivery_id: String,
+    pub tracking_number: String,
+    /// The ecommerce order the delivery carries.
+    pub foreign_order_id: String,
+    pub courier_id: i64,
+    pub status: DeliveryStatus,
+    pub previous_status: Option<DeliveryStatus>,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_spelled_as_in_the_seed() {
+        for status in DeliveryStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(DeliveryStatus::ReadyForPickUp.as_str(), "READY_FOR_PICK_UP");
+        assert!(DeliveryStatus::Delivered.is_final());
+        assert!(!DeliveryStatus::NotDelivered.is_final());
+    }
+}

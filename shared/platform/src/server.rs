@@ -1,0 +1,72 @@
+//! The HTTP server every service runs: request tracing and metrics middleware, the platform's
+//! routes (`/healthz`, `/readyz`, `/metrics`), the service's routes, the OpenAPI document at
+//! `/openapi.json` with Swagger UI at `/docs/`, and problem answers for unknown routes. It runs
+//! as the `http` task of the service's supervisor and stops gracefully with it.
+
+use std::net::TcpListener;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa::openapi::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::JwtVerifier;
+use crate::db::Db;
+use crate::http::{RequestTracing, observe_request};
+use crate::lifecycle::Supervisor;
+use crate::nats::Nats;
+use crate::settings::HttpSettings;
+
+/// What the platform's own extractors and routes need from every service.
+#[derive(Clone)]
+pub struct Shared {
+    pub db: Db,
+    pub nats: Nats,
+    pub verifier: web::Data<JwtVerifier>,
+}
+
+/// Binds the listener and starts serving under `supervisor`; returns the bound port (useful
+/// with port 0). `routes` mounts the service's own routes and app data.
+pub fn start<F>(
+    settings: &HttpSettings,
+    shared: Shared,
+    openapi: OpenApi,
+    routes: F,
+    supervisor: &mut Supervisor,
+) -> anyhow::Result<u16>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    crate::http::metrics_handle()?;
+    let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
+    let port = listener.local_addr()?.port();
+    let (db, nats) = (web::Data::new(shared.db), web::Data::new(shared.nats));
+    let verifier = shared.verifier;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(observe_request))
+            .wrap(RequestTracing::default())
+            .app_data(db.clone())
+            .app_data(nats.clone())
+            .app_data(verifier.clone())
+            .configure(crate::http::configure)
+            .configure(routes.clone())
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .default_service(web::to(crate::http::not_found))
+    })
+    .disable_signals()
+    .listen(listener)?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server.run();
+    let (cancel, handle) = (supervisor.token(), server.handle());
+    supervisor.spawn("http", async move {
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            handle.stop(true).await;
+        });
+        server.await.map_err(Into::into)
+    });
+    Ok(port)
+}
