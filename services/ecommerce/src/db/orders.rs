@@ -210,6 +210,13 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Order> {
     Ok(complete(conn, vec![row])?.remove(0))
 }
 
+pub fn count_of_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::seller_id.eq(seller_id))
+        .count()
+        .get_result(conn)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub seller_id: Option<String>,

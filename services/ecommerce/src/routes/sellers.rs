@@ -16,7 +16,7 @@ use super::users::{UserResponse, parse_identity};
 use super::{optional_text, utc};
 use crate::db::sellers::{self, NewSeller, Seller, SellerChanges};
 use crate::db::users::{self, NewUser};
-use crate::db::{PageRequest, products};
+use crate::db::{PageRequest, orders, products};
 use crate::domain::{Address, BoundedText, Description, Name, Tags};
 use crate::events::catalog;
 use crate::state::AppState;
@@ -261,7 +261,16 @@ async fn delete_seller(
                 .iter()
                 .map(|p| catalog::product_delete(&namespace, &p.sku))
                 .collect();
-            sellers::delete(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))?;
+            sellers::find(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))?;
+            // Orders are the marketplace's records of what was sold; they outlive no seller.
+            let orders = orders::count_of_seller(conn, &id)?;
+            if orders > 0 {
+                return Err(ApiError::conflict(format!(
+                    "seller {id} has {orders} order(s) and cannot be deleted; remove its products instead"
+                )));
+            }
+            sellers::delete(conn, &id)?;
+
             outbox::enqueue(conn, &withdrawn)?;
             Ok(())
         })

@@ -124,15 +124,20 @@ async fn tokens_verify_against_the_published_jwks() {
 async fn other_services_verify_tokens_with_the_jwks_fetched_over_http() {
     let app = spawn_app().await;
     let url = format!("{}/.well-known/jwks.json", app.address);
-    let verifier = platform::auth::JwtVerifier::fetch(&url, "cargo-express").await.unwrap();
+    let verifier = platform::auth::JwtVerifier::fetch(&url, "cargo-express")
+        .await
+        .unwrap();
     let token = app.token(Role::ServiceClient).await;
     assert_eq!(verifier.verify(&token).unwrap().role, Role::ServiceClient);
-    assert!(platform::auth::JwtVerifier::fetch(&format!("{}/nope", app.address), "cargo-express").await.is_err());
+    assert!(
+        platform::auth::JwtVerifier::fetch(&format!("{}/nope", app.address), "cargo-express")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
 async fn missing_malformed_and_forged_tokens_are_refused_with_401() {
-
     let app = spawn_app().await;
     let no_token = app
         .request(Method::GET, "/auth/me", None)

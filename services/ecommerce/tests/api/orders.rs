@@ -520,6 +520,30 @@ async fn each_party_lists_only_its_own_orders() {
 }
 
 #[tokio::test]
+async fn a_seller_with_orders_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let (seller_id, seller) = app.create_seller("Busy Shop").await;
+    app.create_product(&seller, "BUSY-1", 2.0, 5).await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    buy(&app, &buyer, json!([{"sku": "BUSY-1", "quantity": 1}])).await;
+    let admin = app.token(Role::MarketplaceAdmin).await;
+    let response = app.delete(&format!("/sellers/{seller_id}"), &admin).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(
+        problem(response).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 order(s)")
+    );
+    assert_eq!(
+        app.get(&format!("/sellers/{seller_id}"), &admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn fifty_buyers_racing_for_the_last_ten_units_buy_exactly_ten() {
     let app = spawn_app().await;
     let seller = app.token(Role::SellerUser).await;

@@ -149,13 +149,20 @@ impl JwtVerifier {
     /// `http://ecommerce:8081/.well-known/jwks.json`): how services other than the issuer learn
     /// the keys. Callers retry while the provider is not up yet.
     pub async fn fetch(jwks_url: &str, issuer: &str) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build()?;
-        let jwks: JwkSet = client.get(jwks_url).send().await?.error_for_status()?.json().await?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()?;
+        let jwks: JwkSet = client
+            .get(jwks_url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         Self::from_jwks(&jwks, issuer)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         let kid = header
