@@ -21,7 +21,23 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The first administrator, created at start-up if no user has its email yet.
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub orders: OrderSettings,
     pub tasks: TaskSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OrderSettings {
+    /// How long a purchase's `Idempotency-Key` is remembered.
+    pub idempotency_ttl_seconds: i64,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            idempotency_ttl_seconds: 24 * 3600,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -40,6 +56,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: AuthSettings::default(),
             bootstrap_admin: None,
+            orders: OrderSettings::default(),
             tasks: TaskSettings::default(),
         }
     }

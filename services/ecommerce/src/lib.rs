@@ -12,3 +12,4 @@ pub mod order_flow;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod workers;

@@ -2,6 +2,7 @@
 //! the HTTP server, the outbox relay, the order consumers and the start-up NATS preparation.
 
 use actix_web::web;
+use chrono::TimeDelta;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::JwtIssuer;
 use platform::db::{Db, Migrations};
@@ -18,6 +19,7 @@ use crate::config::Settings;
 use crate::events;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
+use crate::workers;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -52,11 +54,13 @@ impl Application {
         let nats = Nats::connect(&settings.nats, "ecommerce").await?;
         let outbox = OutboxSignal::default();
 
+        let idempotency_ttl = TimeDelta::seconds(settings.orders.idempotency_ttl_seconds);
         let state = web::Data::new(AppState {
             db: db.clone(),
             nats: nats.clone(),
             issuer,
             outbox: outbox.clone(),
+            idempotency_ttl,
         });
         let shared = server::Shared {
             db: db.clone(),
@@ -83,6 +87,14 @@ impl Application {
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }
+        supervisor.spawn(
+            "idempotency-sweeper",
+            workers::idempotency_sweeper::sweep_expired_keys(
+                db.clone(),
+                idempotency_ttl,
+                supervisor.token(),
+            ),
+        );
         if settings.tasks.order_consumers {
             events::order_followup::spawn_all(&mut supervisor, &db, &nats);
         }

@@ -12,6 +12,8 @@ pub struct AppState {
     pub nats: Nats,
     pub issuer: JwtIssuer,
     pub outbox: OutboxSignal,
+    /// How long a purchase's idempotency key is remembered.
+    pub idempotency_ttl: chrono::TimeDelta,
 }
 
 impl AppState {

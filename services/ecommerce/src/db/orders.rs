@@ -284,16 +284,34 @@ fn complete(conn: &mut DbConnection, rows: Vec<OrderRow>) -> QueryResult<Vec<Ord
 }
 
 /// The stored request and response of an idempotency key.
+/// The stored request and response of a key created after `fresh_since`; an older one has
+/// expired and is deleted, so the key can be used again.
 pub fn idempotent_response(
     conn: &mut DbConnection,
     user_id: &str,
     key: &str,
+    fresh_since: NaiveDateTime,
 ) -> QueryResult<Option<(String, String)>> {
+    diesel::delete(
+        idempotency_keys::table
+            .find((user_id, key))
+            .filter(idempotency_keys::created_at.lt(fresh_since)),
+    )
+    .execute(conn)?;
     idempotency_keys::table
         .find((user_id, key))
         .select((idempotency_keys::request, idempotency_keys::response))
         .first(conn)
         .optional()
+}
+
+/// Deletes keys created before `cutoff`; returns how many.
+pub fn delete_expired_idempotency_keys(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+        .execute(conn)
 }
 
 pub fn save_idempotent_response(

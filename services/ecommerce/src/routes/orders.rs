@@ -184,13 +184,14 @@ async fn purchase(
     let purchase = parse_purchase(&state, &buyer_id, body.into_inner()).await?;
     let fingerprint = purchase.fingerprint();
 
+    let fresh_since = crate::db::now() - state.idempotency_ttl;
     let namespace = state.namespace();
     let (buyer, first_key, first_fingerprint) =
         (buyer_id.clone(), key.clone(), fingerprint.clone());
     let outcome = state
         .write(move |conn| {
             if let Some(key) = &first_key
-                && let Some(stored) = orders::idempotent_response(conn, &buyer, key)?
+                && let Some(stored) = orders::idempotent_response(conn, &buyer, key, fresh_since)?
             {
                 return Ok(Replay::Stored(stored));
             }
@@ -216,7 +217,14 @@ async fn purchase(
         (Err(error), Some(key)) => {
             let (buyer, key) = (buyer_id.clone(), key.clone());
             match state
-                .read(move |conn| Ok(orders::idempotent_response(conn, &buyer, &key)?))
+                .write(move |conn| {
+                    Ok(orders::idempotent_response(
+                        conn,
+                        &buyer,
+                        &key,
+                        fresh_since,
+                    )?)
+                })
                 .await?
             {
                 Some(stored) => Replay::Stored(stored),

@@ -241,6 +241,36 @@ async fn a_retried_purchase_with_the_same_idempotency_key_buys_once() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_is_forgotten_after_its_lifetime() {
+    let app = crate::helpers::spawn_app_with(|s| s.orders.idempotency_ttl_seconds = 1).await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    let body = json!({"lines": [{"sku": "pk0002", "quantity": 1}]});
+    let first: Value = app
+        .purchase(&buyer, &body, Some("weekly-order"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let later = app
+        .purchase(
+            &buyer,
+            &json!({"lines": [{"sku": "pk0002", "quantity": 2}]}),
+            Some("weekly-order"),
+        )
+        .await;
+    assert_eq!(
+        later.status(),
+        StatusCode::CREATED,
+        "an expired key is a new purchase, whatever its body"
+    );
+    assert!(later.headers().get("idempotent-replayed").is_none());
+    let later: Value = later.json().await.unwrap();
+    assert_ne!(later["purchase_id"], first["purchase_id"]);
+    assert_eq!(app.stock("pk0002").await, 997);
+}
+
+#[tokio::test]
 async fn concurrent_retries_with_one_key_buy_once() {
     let app = spawn_app().await;
     let buyer = app.token(Role::MarketplaceUser).await;

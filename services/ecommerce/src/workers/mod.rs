@@ -1,0 +1,3 @@
+//! Background work of ecommerce that is not driven by events.
+
+pub mod idempotency_sweeper;
