@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use contracts::orders::OrderStatus;
 use contracts::streams::Namespace;
 use platform::ApiError;
-use platform::db::DbConnection;
+use platform::db::{DbConnection, OnMissing};
 use platform::error::InvalidParam;
 use platform::outbox;
 
@@ -212,7 +212,7 @@ pub fn change_status(
     actor_id: &str,
 ) -> Result<Order, ApiError> {
     let order = orders::find(conn, order_id)
-        .map_err(|_| ApiError::not_found(format!("order {order_id}")))?;
+        .on_missing(|| ApiError::not_found(format!("order {order_id}")))?;
     let from = order
         .row
         .status()

@@ -105,16 +105,12 @@ pub fn update(
     changes: &PortfolioChanges,
     product_ids: Option<&[String]>,
 ) -> QueryResult<Portfolio> {
+    // One statement: the time of the change, plus whichever fields changed.
     let updated = diesel::update(portfolios::table.find(id))
-        .set(portfolios::updated_at.eq(now()))
+        .set((portfolios::updated_at.eq(now()), changes))
         .execute(conn)?;
     if updated == 0 {
         return Err(diesel::result::Error::NotFound);
-    }
-    if changes.name.is_some() || changes.description.is_some() {
-        diesel::update(portfolios::table.find(id))
-            .set(changes)
-            .execute(conn)?;
     }
     if let Some(product_ids) = product_ids {
         replace_products(conn, id, product_ids)?;

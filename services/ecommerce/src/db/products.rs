@@ -125,21 +125,12 @@ pub fn of_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<Vec<Pr
 }
 
 pub fn update(conn: &mut DbConnection, id: &str, changes: &ProductChanges) -> QueryResult<Product> {
+    // One statement: the time of the change, plus whichever fields changed.
     let updated = diesel::update(products::table.find(id))
-        .set(products::updated_at.eq(now()))
+        .set((products::updated_at.eq(now()), changes))
         .execute(conn)?;
     if updated == 0 {
         return Err(diesel::result::Error::NotFound);
-    }
-    let has_changes = changes.sku.is_some()
-        || changes.name.is_some()
-        || changes.description.is_some()
-        || changes.price_cents.is_some()
-        || changes.stock.is_some();
-    if has_changes {
-        diesel::update(products::table.find(id))
-            .set(changes)
-            .execute(conn)?;
     }
     find(conn, id)
 }

@@ -103,20 +103,12 @@ pub fn update(
     changes: &SellerChanges,
     tags: Option<&[String]>,
 ) -> QueryResult<Seller> {
+    // One statement: the time of the change, plus whichever fields changed.
     let updated = diesel::update(sellers::table.find(id))
-        .set(sellers::updated_at.eq(now()))
+        .set((sellers::updated_at.eq(now()), changes))
         .execute(conn)?;
     if updated == 0 {
         return Err(diesel::result::Error::NotFound);
-    }
-    if changes.name.is_some()
-        || changes.description.is_some()
-        || changes.owner_name.is_some()
-        || changes.warehouse_address.is_some()
-    {
-        diesel::update(sellers::table.find(id))
-            .set(changes)
-            .execute(conn)?;
     }
     if let Some(tags) = tags {
         replace_tags(conn, id, tags)?;

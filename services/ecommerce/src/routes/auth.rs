@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use platform::auth::{AccessToken, Authenticated, Role, TokenSubject, verify_password};
-use platform::db::OrDuplicate;
+use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ async fn me(
     let user = state
         .read(move |conn| {
             users::find(conn, &id)
-                .map_err(|_| ApiError::Unauthorized("the user no longer exists".to_owned()))
+                .on_missing(|| ApiError::Unauthorized("the user no longer exists".to_owned()))
         })
         .await?;
     Ok(web::Json(UserResponse::from_user(user)?))

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderStatus;
 use platform::auth::{Authenticated, Claims, Role};
+use platform::db::OnMissing;
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, FieldResult};
@@ -384,7 +385,7 @@ async fn get_order(
     let id = id.into_inner();
     let order = state
         .read(move |conn| {
-            orders::find(conn, &id).map_err(|_| ApiError::not_found(format!("order {id}")))
+            orders::find(conn, &id).on_missing(|| ApiError::not_found(format!("order {id}")))
         })
         .await?;
     actor_for(&auth, &order)?;
@@ -416,8 +417,8 @@ async fn change_order_status(
     let (claims, namespace) = (auth.0.clone(), state.namespace());
     let order = state
         .write(move |conn| {
-            let order =
-                orders::find(conn, &id).map_err(|_| ApiError::not_found(format!("order {id}")))?;
+            let order = orders::find(conn, &id)
+                .on_missing(|| ApiError::not_found(format!("order {id}")))?;
             let actor = actor_for(&claims, &order)?;
             order_flow::change_status(conn, &namespace, &id, to, actor, &claims.sub)
         })

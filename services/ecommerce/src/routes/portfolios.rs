@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::{Authenticated, Role};
-use platform::db::{DbConnection, OrDuplicate};
+use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, FieldResult};
@@ -218,7 +218,7 @@ async fn delete_portfolio(
 }
 
 fn find(conn: &mut DbConnection, id: &str) -> Result<Portfolio, ApiError> {
-    portfolios::find(conn, id).map_err(|_| ApiError::not_found(format!("portfolio {id}")))
+    portfolios::find(conn, id).on_missing(|| ApiError::not_found(format!("portfolio {id}")))
 }
 
 fn find_owned(conn: &mut DbConnection, id: &str, seller_id: &str) -> Result<Portfolio, ApiError> {

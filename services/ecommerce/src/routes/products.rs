@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::Authenticated;
-use platform::db::{DbConnection, OrDuplicate};
+use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::outbox;
 use platform::pagination::{Page, PageQuery};
@@ -239,7 +239,7 @@ async fn delete_product(
 }
 
 fn find(conn: &mut DbConnection, id: &str) -> Result<Product, ApiError> {
-    products::find(conn, id).map_err(|_| ApiError::not_found(format!("product {id}")))
+    products::find(conn, id).on_missing(|| ApiError::not_found(format!("product {id}")))
 }
 
 /// The product, if it belongs to `seller_id`; another seller's product is refused.

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::{Authenticated, Claims, Role};
-use platform::db::OrDuplicate;
+use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::outbox;
 use platform::pagination::{Page, PageQuery};
@@ -188,7 +188,7 @@ async fn get_seller(
     require_admin_or_member(&auth, &id)?;
     let seller = state
         .read(move |conn| {
-            sellers::find(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))
+            sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))
         })
         .await?;
     Ok(web::Json(seller.into()))
@@ -237,7 +237,7 @@ async fn update_seller(
     let seller = state
         .write(move |conn| {
             sellers::update(conn, &id, &changes, tags.as_ref().map(Tags::as_slice))
-                .map_err(|_| ApiError::not_found(format!("seller {id}")))
+                .on_missing(|| ApiError::not_found(format!("seller {id}")))
         })
         .await?;
     Ok(web::Json(seller.into()))
@@ -261,7 +261,7 @@ async fn delete_seller(
                 .iter()
                 .map(|p| catalog::product_delete(&namespace, &p.sku))
                 .collect();
-            sellers::find(conn, &id).map_err(|_| ApiError::not_found(format!("seller {id}")))?;
+            sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))?;
             // Orders are the marketplace's records of what was sold; they outlive no seller.
             let orders = orders::count_of_seller(conn, &id)?;
             if orders > 0 {

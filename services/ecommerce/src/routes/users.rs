@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::{Authenticated, Role, hash_password};
-use platform::db::OrDuplicate;
+use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
 use platform::{ApiError, FieldResult};
@@ -144,7 +144,7 @@ async fn create_user(
     let user = state
         .write(move |conn| {
             if let Some(seller_id) = &new.seller_id {
-                sellers::find(conn, seller_id).map_err(|_| {
+                sellers::find(conn, seller_id).on_missing(|| {
                     ApiError::invalid("seller_id", format!("no seller has the id {seller_id}"))
                 })?;
             }
@@ -203,7 +203,7 @@ async fn get_user(
     }
     let user = state
         .read(move |conn| {
-            users::find(conn, &id).map_err(|_| ApiError::not_found(format!("user {id}")))
+            users::find(conn, &id).on_missing(|| ApiError::not_found(format!("user {id}")))
         })
         .await?;
     Ok(web::Json(UserResponse::from_user(user)?))

@@ -45,6 +45,22 @@ impl From<DieselError> for ApiError {
     }
 }
 
+/// Answers `error` when the row is missing, e.g.
+/// `.on_missing(|| ApiError::not_found(format!("order {id}")))?`; every other failure keeps the
+/// shared mapping (an unreachable database stays a 503, never a 404).
+pub trait OnMissing<T> {
+    fn on_missing(self, error: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> OnMissing<T> for QueryResult<T> {
+    fn on_missing(self, error: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            DieselError::NotFound => error(),
+            other => other.into(),
+        })
+    }
+}
+
 /// Names the unique field a failed insert or update collided on: `.or_duplicate("sku", &sku)?`.
 pub trait OrDuplicate<T> {
     fn or_duplicate(self, field: &str, value: &str) -> Result<T, ApiError>;
