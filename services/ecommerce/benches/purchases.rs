@@ -87,7 +87,7 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
     let base = format!("http://127.0.0.1:{}", app.port());
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
+    let client = platform::http_client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();

@@ -5,7 +5,7 @@ use platform::ApiError;
 use platform::auth::JwtIssuer;
 use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
-use platform::outbox::OutboxSignal;
+use platform::outbox::{self, OutboxSignal};
 
 pub struct AppState {
     pub db: Db,
@@ -23,11 +23,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.db.write(f).await;
-        if result.is_ok() {
-            self.outbox.notify();
-        }
-        result
+        outbox::write_then_signal(&self.db, &self.outbox, f).await
     }
 
     /// Runs the read-only query `f`.

@@ -61,8 +61,23 @@ pub struct DeliveryStatusChanged {
     pub changed_at: DateTime<Utc>,
 }
 
+/// The `type` of every webhook message the delivery service sends.
+pub const WEBHOOK_STATUS_CHANGED: &str = "delivery.status_changed";
+
+/// The JSON body of a webhook message (Standard Webhooks shape: `type`, `timestamp`, `data`).
+/// Its `webhook-id` header stays the same across retries of one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookMessage {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the status changed.
+    pub timestamp: DateTime<Utc>,
+    pub data: DeliveryStatusChanged,
+}
+
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     #[test]

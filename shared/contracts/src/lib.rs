@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cloudevent;
+pub mod couriers;
 pub mod deliveries;
 
 pub mod orders;

@@ -4,18 +4,19 @@
 
 pub mod auth;
 pub mod consumer;
-
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod http_client;
 pub mod json;
 pub mod lifecycle;
 pub mod nats;
 pub mod outbox;
 pub mod pagination;
 pub mod server;
-
 pub mod settings;
 pub mod telemetry;
+pub mod text;
+pub mod webhook_signature;
 
 pub use error::{ApiError, FieldResult};

@@ -71,7 +71,42 @@ impl Nats {
         true
     }
 
+    /// Runs `setup` (create streams and buckets, republish reference data) once NATS answers,
+    /// retrying with backoff until it succeeds or `cancel` fires. For start-up tasks that
+    /// must not stop the service while NATS is down.
+    pub async fn prepare<F, Fut>(
+        &self,
+        what: &str,
+        cancel: &tokio_util::sync::CancellationToken,
+        setup: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            if !self.connected(cancel).await {
+                return Ok(());
+            }
+            match setup().await {
+                Ok(outcome) => {
+                    tracing::info!(what, %outcome, "NATS prepared");
+                    return Ok(());
+                }
+                Err(error) => {
+                    tracing::warn!(what, error = %format!("{error:#}"), "NATS not prepared yet; retrying")
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
+            }
+        }
+    }
+
     /// Creates `spec`'s stream if it does not exist yet (file storage, two-minute dedupe window).
+
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
         let name = self.namespace.stream_name(spec);
         self.jetstream

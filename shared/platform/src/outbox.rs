@@ -90,24 +90,61 @@ impl OutboxMessage {
 /// Adds `messages` to the outbox. Call inside the transaction that makes the change.
 pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResult<()> {
     let now = Utc::now().naive_utc();
-    // One statement per row: the portable backend has no multi-row insert for SQLite.
-    for m in messages {
-        // Tuple form: diesel caches this statement as a prepared one, a derived struct it does not.
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::message_id.eq(&m.message_id),
-                outbox::subject.eq(&m.subject),
-                outbox::payload.eq(&m.payload),
-                outbox::headers
-                    .eq(serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned())),
-                outbox::created_at.eq(now),
-            ))
-            .execute(conn)?;
+    let row = |m: &OutboxMessage| {
+        (
+            outbox::message_id.eq(m.message_id.clone()),
+            outbox::subject.eq(m.subject.clone()),
+            outbox::payload.eq(m.payload.clone()),
+            outbox::headers
+                .eq(serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned())),
+            outbox::created_at.eq(now),
+        )
+    };
+    match conn {
+        // Large batches (a worker tick) go in multi-row statements, under the bind limit.
+        DbConnection::Postgres(pg) if messages.len() > 1 => {
+            for chunk in messages.chunks(MULTI_ROW_CHUNK) {
+                let rows: Vec<_> = chunk.iter().map(row).collect();
+                diesel::insert_into(outbox::table)
+                    .values(rows)
+                    .execute(pg)?;
+            }
+        }
+        // One statement per row: the portable backend has no multi-row insert for SQLite, and
+        // the tuple form makes diesel cache it as a prepared statement.
+        _ => {
+            for m in messages {
+                diesel::insert_into(outbox::table)
+                    .values(row(m))
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(())
 }
 
+/// Rows per multi-row insert: five binds each stays well under PostgreSQL's 65,535.
+const MULTI_ROW_CHUNK: usize = 5_000;
+
+/// Runs `f` in one write transaction, then wakes the relay for the messages it enqueued.
+pub async fn write_then_signal<T, F>(
+    db: &Db,
+    signal: &OutboxSignal,
+    f: F,
+) -> Result<T, crate::ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, crate::ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let result = db.write(f).await;
+    if result.is_ok() {
+        signal.notify();
+    }
+    result
+}
+
 /// Rows not yet published, for readiness reports and tests.
+
 pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table
         .filter(outbox::published_at.is_null())

@@ -16,10 +16,4 @@ pub struct PageRequest {
     pub offset: i64,
 }
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
+pub use platform::db::{new_id, now};

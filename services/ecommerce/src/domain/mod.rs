@@ -15,5 +15,6 @@ pub use money::Price;
 pub use password::NewPassword;
 pub use quantity::Quantity;
 
+pub use platform::text::{Address, BoundedText, Description, Name};
 pub use sku::Sku;
-pub use text::{Address, BoundedText, Description, Name, Stock, Tags};
+pub use text::{Stock, Tags};

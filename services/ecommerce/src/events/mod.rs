@@ -4,8 +4,6 @@ pub mod catalog;
 pub mod order_followup;
 pub mod orders;
 
-use std::time::Duration;
-
 use contracts::streams::ORDERS;
 use platform::db::Db;
 use platform::nats::Nats;
@@ -20,31 +18,11 @@ pub async fn prepare_nats(
     signal: OutboxSignal,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        if !nats.connected(&cancel).await {
-            return Ok(());
-        }
-        let setup = async {
-            nats.ensure_stream(&ORDERS).await?;
-            catalog::republish(&db, &nats).await
-        };
-        match setup.await {
-            Ok(products) => {
-                signal.notify();
-                tracing::info!(
-                    products,
-                    "ORDERS stream ready; catalog queued for the KV bucket"
-                );
-                return Ok(());
-            }
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "NATS not prepared yet; retrying")
-            }
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
-        }
-    }
+    nats.prepare("ORDERS stream and catalog bucket", &cancel, || async {
+        nats.ensure_stream(&ORDERS).await?;
+        let products = catalog::republish(&db, &nats).await?;
+        signal.notify();
+        Ok(format!("{products} products queued for the catalog bucket"))
+    })
+    .await
 }

@@ -9,12 +9,11 @@ mod sellers;
 mod users;
 
 use actix_web::web;
+use platform::ApiError;
 use platform::auth::{Claims, Role};
-use platform::{ApiError, FieldResult};
+pub(crate) use platform::text::optional as optional_text;
 
 pub use openapi::ApiDoc;
-
-use crate::domain::BoundedText;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)
@@ -28,18 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Formats a stored UTC time for responses.
 fn utc(time: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     time.and_utc()
-}
-
-/// Parses an optional text field of a request: absent stays absent, present must be valid.
-fn optional_text<T: BoundedText>(
-    value: Option<&str>,
-    field: &str,
-) -> Result<Option<String>, ApiError> {
-    Ok(value
-        .map(T::parse)
-        .transpose()
-        .field(field)?
-        .map(T::into_inner))
 }
 
 /// The seller a seller user acts for; every other role is refused.

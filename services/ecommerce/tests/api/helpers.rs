@@ -69,7 +69,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     let app = TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: platform::http_client::builder()
+            .build()
+            .expect("http client"),
         nats,
         stop,
         _db: db,

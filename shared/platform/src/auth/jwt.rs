@@ -149,7 +149,7 @@ impl JwtVerifier {
     /// `http://ecommerce:8081/.well-known/jwks.json`): how services other than the issuer learn
     /// the keys. Callers retry while the provider is not up yet.
     pub async fn fetch(jwks_url: &str, issuer: &str) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = crate::http_client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .build()?;
         let jwks: JwkSet = client

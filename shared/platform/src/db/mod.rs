@@ -24,7 +24,18 @@ pub use url::{Backend, DatabaseUrl};
 
 use crate::error::ApiError;
 
+/// A new row id: a UUIDv7, so ids sort in creation order.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The current time as stored: UTC without an offset (the portable `Timestamp` column).
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
 /// A connection to either backend; diesel generates `MultiBackend` for the portable schema.
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),

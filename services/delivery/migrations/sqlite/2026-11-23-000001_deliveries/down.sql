@@ -1,0 +1,4 @@
+DROP TABLE delivery_history;
+DROP TABLE delivery_products;
+DROP TABLE deliveries;
+DROP TABLE couriers;

@@ -1,0 +1,305 @@
+//! Deliveries, their products and status history, and the status worker's batch queries.
+
+use chrono::NaiveDateTime;
+use contracts::deliveries::DeliveryStatus;
+use diesel::prelude::*;
+use platform::db::DbConnection;
+
+use super::schema::{couriers, deliveries, delivery_history, delivery_products};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub tracking_number: String,
+    pub foreign_order_id: String,
+    pub courier_id: i64,
+    pub status: String,
+    pub origin_address: String,
+    pub destination_name: String,
+    pub destination_address: String,
+    pub last_tick: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DeliveryRow {
+    /// The stored status; only statuses written from [`DeliveryStatus`] are ever stored.
+    pub fn status(&self) -> Option<DeliveryStatus> {
+        DeliveryStatus::parse(&self.status)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = delivery_products)]
+pub struct ProductRow {
+    pub delivery_id: String,
+    pub position: i32,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = delivery_history)]
+pub struct HistoryRow {
+    pub status: String,
+    pub changed_at: NaiveDateTime,
+}
+
+/// A status change to record.
+#[derive(Debug, Clone)]
+pub struct StatusChange<'a> {
+    pub delivery_id: &'a str,
+    pub status: DeliveryStatus,
+    pub tick: Option<i64>,
+    pub changed_by: &'a str,
+    pub changed_at: NaiveDateTime,
+}
+
+/// A delivery with its courier's name, products and history (oldest first).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub row: DeliveryRow,
+    pub courier_name: String,
+    pub products: Vec<ProductRow>,
+    pub history: Vec<HistoryRow>,
+}
+
+/// Inserts a delivery and its products; `false` when one already exists for its
+/// `foreign_order_id` (nothing is written then).
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &DeliveryRow,
+    products: &[ProductRow],
+) -> QueryResult<bool> {
+    let inserted = match conn {
+        DbConnection::Postgres(pg) => diesel::insert_into(deliveries::table)
+            .values(row)
+            .on_conflict(deliveries::foreign_order_id)
+            .do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(sqlite) => diesel::insert_into(deliveries::table)
+            .values(row)
+            .on_conflict(deliveries::foreign_order_id)
+            .do_nothing()
+            .execute(sqlite)?,
+    };
+    if inserted == 0 {
+        return Ok(false);
+    }
+    for product in products {
+        diesel::insert_into(delivery_products::table)
+            .values(product)
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Appends history rows; one statement per 5,000 on PostgreSQL (a worker tick writes many).
+pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> QueryResult<()> {
+    let row = |c: &StatusChange<'_>| {
+        (
+            delivery_history::delivery_id.eq(c.delivery_id.to_owned()),
+            delivery_history::status.eq(c.status.as_str()),
+            delivery_history::tick.eq(c.tick),
+            delivery_history::changed_by.eq(c.changed_by.to_owned()),
+            delivery_history::changed_at.eq(c.changed_at),
+        )
+    };
+    match conn {
+        DbConnection::Postgres(pg) if changes.len() > 1 => {
+            for chunk in changes.chunks(5_000) {
+                let rows: Vec<_> = chunk.iter().map(row).collect();
+                diesel::insert_into(delivery_history::table)
+                    .values(rows)
+                    .execute(pg)?;
+            }
+        }
+        _ => {
+            for change in changes {
+                diesel::insert_into(delivery_history::table)
+                    .values(row(change))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How a delivery is looked up.
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'a> {
+    Id(&'a str),
+    TrackingNumber(&'a str),
+    ForeignOrderId(&'a str),
+}
+
+pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
+    let query = deliveries::table
+        .inner_join(couriers::table)
+        .select((DeliveryRow::as_select(), couriers::name))
+        .into_boxed();
+    let query = match key {
+        Key::Id(id) => query.filter(deliveries::id.eq(id.to_owned())),
+        Key::TrackingNumber(number) => {
+            query.filter(deliveries::tracking_number.eq(number.to_owned()))
+        }
+        Key::ForeignOrderId(id) => query.filter(deliveries::foreign_order_id.eq(id.to_owned())),
+    };
+    let (row, courier_name) = query.first(conn)?;
+    let products = products_of(conn, &[row.id.clone()])?;
+    let history = delivery_history::table
+        .filter(delivery_history::delivery_id.eq(&row.id))
+        .order(delivery_history::id)
+        .select(HistoryRow::as_select())
+        .load(conn)?;
+    Ok(Delivery {
+        row,
+        courier_name,
+        products,
+        history,
+    })
+}
+
+fn products_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ProductRow>> {
+    delivery_products::table
+        .filter(delivery_products::delivery_id.eq_any(ids))
+        .order((delivery_products::delivery_id, delivery_products::position))
+        .select(ProductRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<DeliveryStatus>,
+    pub courier_id: Option<i64>,
+}
+
+/// A page of deliveries, newest first, with their products (history is for the detail view).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &DeliveryFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Delivery>, i64)> {
+    let filtered = || {
+        let mut query = deliveries::table.into_boxed();
+        if let Some(status) = filter.status {
+            query = query.filter(deliveries::status.eq(status.as_str()));
+        }
+        if let Some(courier) = filter.courier_id {
+            query = query.filter(deliveries::courier_id.eq(courier));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows: Vec<DeliveryRow> = filtered()
+        .order((deliveries::created_at.desc(), deliveries::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut products = products_of(conn, &ids)?;
+    let names: std::collections::HashMap<i64, String> = couriers::table
+        .select((couriers::id, couriers::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let mine;
+            (mine, products) = products.drain(..).partition(|p| p.delivery_id == row.id);
+            Delivery {
+                courier_name: names.get(&row.courier_id).cloned().unwrap_or_default(),
+                row,
+                products: mine,
+                history: Vec::new(),
+            }
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// What an edit may change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryChanges {
+    pub courier_id: Option<i64>,
+    pub origin_address: Option<String>,
+    pub destination_name: Option<String>,
+    pub destination_address: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &DeliveryChanges) -> QueryResult<usize> {
+    diesel::update(deliveries::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::delete(deliveries::table.find(id)).execute(conn)
+}
+
+/// A delivery the worker is about to move.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct Moving {
+    pub id: String,
+    pub tracking_number: String,
+    pub foreign_order_id: String,
+    pub courier_id: i64,
+    pub status: String,
+}
+
+/// Up to `limit` deliveries not delivered and not yet moved in `tick`, locked for this
+/// transaction. On PostgreSQL rows another replica holds are skipped, not waited for, so two
+/// replicas split a tick; on SQLite the write transaction already excludes everyone else.
+pub fn take_moving(conn: &mut DbConnection, tick: i64, limit: i64) -> QueryResult<Vec<Moving>> {
+    // A macro, not a closure: the selection's backend differs between the two arms.
+    macro_rules! query {
+        () => {
+            deliveries::table
+                .filter(deliveries::status.ne(DeliveryStatus::Delivered.as_str()))
+                .filter(deliveries::last_tick.lt(tick))
+                .order((deliveries::last_tick, deliveries::id))
+                .limit(limit)
+                .select(Moving::as_select())
+        };
+    }
+    match conn {
+        DbConnection::Postgres(pg) => query!().for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(_) => query!().load(conn),
+    }
+}
+
+/// Moves `ids` to `status` in `tick`. The `last_tick` condition makes a second move in the
+/// same tick impossible even if two workers took the same row.
+pub fn move_to(
+    conn: &mut DbConnection,
+    ids: &[&str],
+    status: DeliveryStatus,
+    tick: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut moved = 0;
+    // Chunks keep the IN list under both backends' bind limits.
+    for chunk in ids.chunks(10_000) {
+        moved += diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::last_tick.lt(tick)),
+        )
+        .set((
+            deliveries::status.eq(status.as_str()),
+            deliveries::last_tick.eq(tick),
+            deliveries::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(moved)
+}

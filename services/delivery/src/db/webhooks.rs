@@ -1,0 +1,429 @@
+//! Webhook subscriptions, their messages (one per subscription and delivery event) and the
+//! attempts to send them; and the dispatcher's claim of due messages.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use platform::db::DbConnection;
+
+use super::schema::{webhook_attempts, webhook_messages, webhook_subscriptions};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_subscriptions)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub owner_id: String,
+    pub url: String,
+    pub statuses: String,
+    pub description: Option<String>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<NaiveDateTime>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl SubscriptionRow {
+    /// The statuses the subscription wants.
+    pub fn status_list(&self) -> Vec<&str> {
+        self.statuses.split(',').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The secrets that sign now: the current one, and the previous one during its grace.
+    pub fn signing_secrets(&self, now: NaiveDateTime) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_until)
+            && until > now
+        {
+            secrets.push(previous);
+        }
+        secrets
+    }
+}
+
+pub fn insert_subscription(conn: &mut DbConnection, row: &SubscriptionRow) -> QueryResult<()> {
+    diesel::insert_into(webhook_subscriptions::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find_subscription(conn: &mut DbConnection, id: &str) -> QueryResult<SubscriptionRow> {
+    webhook_subscriptions::table
+        .find(id)
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+}
+
+/// A page of subscriptions, oldest first; all of them when `owner` is `None`.
+pub fn list_subscriptions(
+    conn: &mut DbConnection,
+    owner: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<SubscriptionRow>, i64)> {
+    let filtered = || {
+        let mut query = webhook_subscriptions::table.into_boxed();
+        if let Some(owner) = owner {
+            query = query.filter(webhook_subscriptions::owner_id.eq(owner.to_owned()));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let items = filtered()
+        .order((webhook_subscriptions::created_at, webhook_subscriptions::id))
+        .limit(limit)
+        .offset(offset)
+        .select(SubscriptionRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// What an edit may change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = webhook_subscriptions)]
+pub struct SubscriptionChanges {
+    pub url: Option<String>,
+    pub statuses: Option<String>,
+    pub description: Option<Option<String>>,
+    pub enabled: Option<bool>,
+    pub disabled_reason: Option<Option<String>>,
+    pub secret: Option<String>,
+    pub previous_secret: Option<Option<String>>,
+    pub previous_secret_until: Option<Option<NaiveDateTime>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update_subscription(
+    conn: &mut DbConnection,
+    id: &str,
+    changes: &SubscriptionChanges,
+) -> QueryResult<usize> {
+    diesel::update(webhook_subscriptions::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+pub fn delete_subscription(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::delete(webhook_subscriptions::table.find(id)).execute(conn)
+}
+
+/// Enabled subscriptions with the statuses each wants.
+pub fn enabled_subscriptions(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    webhook_subscriptions::table
+        .filter(webhook_subscriptions::enabled.eq(true))
+        .select((webhook_subscriptions::id, webhook_subscriptions::statuses))
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub subscription_id: String,
+    pub event_id: String,
+    pub delivery_id: String,
+    pub status: String,
+    pub body: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// States of a message.
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// Adds messages, skipping any (subscription, event) pair that already has one: a redelivered
+/// event creates nothing new. Returns how many were added.
+pub fn insert_messages(conn: &mut DbConnection, rows: &[MessageRow]) -> QueryResult<usize> {
+    let mut added = 0;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            // Twelve binds per row stays under PostgreSQL's 65,535.
+            for chunk in rows.chunks(4_000) {
+                added += diesel::insert_into(webhook_messages::table)
+                    .values(chunk)
+                    .on_conflict((
+                        webhook_messages::subscription_id,
+                        webhook_messages::event_id,
+                    ))
+                    .do_nothing()
+                    .execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(sqlite) => {
+            for row in rows {
+                added += diesel::insert_into(webhook_messages::table)
+                    .values(row)
+                    .on_conflict((
+                        webhook_messages::subscription_id,
+                        webhook_messages::event_id,
+                    ))
+                    .do_nothing()
+                    .execute(sqlite)?;
+            }
+        }
+    }
+    Ok(added)
+}
+
+/// A page of a subscription's messages, newest first.
+pub fn messages_of(
+    conn: &mut DbConnection,
+    subscription_id: &str,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<MessageRow>, i64)> {
+    let of = webhook_messages::subscription_id.eq(subscription_id.to_owned());
+    let total = webhook_messages::table
+        .filter(of.clone())
+        .count()
+        .get_result(conn)?;
+    let items = webhook_messages::table
+        .filter(of)
+        .order((
+            webhook_messages::created_at.desc(),
+            webhook_messages::id.desc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select(MessageRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// Makes a message due again now, keeping its id; `0` when it is not the subscription's.
+pub fn resend(
+    conn: &mut DbConnection,
+    subscription_id: &str,
+    message_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        webhook_messages::table
+            .filter(webhook_messages::id.eq(message_id))
+            .filter(webhook_messages::subscription_id.eq(subscription_id)),
+    )
+    .set((
+        webhook_messages::state.eq(PENDING),
+        webhook_messages::next_attempt_at.eq(now),
+        webhook_messages::locked_until.eq(None::<NaiveDateTime>),
+        webhook_messages::finished_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub message_id: String,
+    pub attempted_at: NaiveDateTime,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// A page of a subscription's attempts, newest first.
+pub fn attempts_of(
+    conn: &mut DbConnection,
+    subscription_id: &str,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<AttemptRow>, i64)> {
+    let of = webhook_attempts::subscription_id.eq(subscription_id.to_owned());
+    let total = webhook_attempts::table
+        .filter(of.clone())
+        .count()
+        .get_result(conn)?;
+    let items = webhook_attempts::table
+        .filter(of)
+        .order(webhook_attempts::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(AttemptRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// A due message reserved for one dispatcher, with what it takes to send it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub message: MessageRow,
+    pub url: String,
+    pub secrets: Vec<String>,
+}
+
+/// Reserves up to `room` due messages of enabled subscriptions until `lease_until`, at most
+/// `per_subscription` per subscription counting `busy` (what this dispatcher already has in
+/// flight). The reservation is a conditional update, so two dispatchers never both take one.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    room: usize,
+    per_subscription: usize,
+    busy: &HashMap<String, usize>,
+) -> QueryResult<Vec<Claimed>> {
+    let free = webhook_messages::locked_until
+        .is_null()
+        .or(webhook_messages::locked_until.lt(now));
+    let candidates: Vec<(String, String)> = webhook_messages::table
+        .inner_join(webhook_subscriptions::table)
+        .filter(webhook_messages::state.eq(PENDING))
+        .filter(webhook_messages::next_attempt_at.le(now))
+        .filter(free)
+        .filter(webhook_subscriptions::enabled.eq(true))
+        .order(webhook_messages::next_attempt_at)
+        .limit((room * 4) as i64)
+        .select((webhook_messages::id, webhook_messages::subscription_id))
+        .load(conn)?;
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut chosen = Vec::with_capacity(room);
+    for (id, subscription) in &candidates {
+        let count = taken
+            .entry(subscription)
+            .or_insert_with(|| busy.get(subscription).copied().unwrap_or(0));
+        if *count < per_subscription && chosen.len() < room {
+            *count += 1;
+            chosen.push(id.clone());
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reserve = diesel::update(
+        webhook_messages::table
+            .filter(webhook_messages::id.eq_any(&chosen))
+            .filter(webhook_messages::state.eq(PENDING))
+            .filter(free),
+    )
+    .set((
+        webhook_messages::locked_until.eq(lease_until),
+        webhook_messages::attempts.eq(webhook_messages::attempts + 1),
+    ));
+    let reserved: Vec<String> = match conn {
+        DbConnection::Postgres(pg) => reserve.returning(webhook_messages::id).get_results(pg)?,
+        DbConnection::Sqlite(sqlite) => reserve
+            .returning(webhook_messages::id)
+            .get_results(sqlite)?,
+    };
+    let rows: Vec<(MessageRow, SubscriptionRow)> = webhook_messages::table
+        .inner_join(webhook_subscriptions::table)
+        .filter(webhook_messages::id.eq_any(&reserved))
+        .order(webhook_messages::next_attempt_at)
+        .select((MessageRow::as_select(), SubscriptionRow::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(message, subscription)| Claimed {
+            secrets: subscription
+                .signing_secrets(now)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            url: subscription.url,
+            message,
+        })
+        .collect())
+}
+
+/// The result of one attempt, as recorded.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub message_id: String,
+    pub subscription_id: String,
+    pub attempted_at: NaiveDateTime,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// What happens to a message after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Succeeded,
+    Failed,
+    RetryAt(NaiveDateTime),
+}
+
+/// Records attempts and moves their messages on, in one transaction. Only a pending message
+/// moves: a message a manual re-send or another dispatcher already finished stays finished.
+pub fn record_attempts(
+    conn: &mut DbConnection,
+    attempts: &[(Attempt, Next)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows: Vec<_> = attempts
+        .iter()
+        .map(|(a, _)| {
+            (
+                webhook_attempts::message_id.eq(a.message_id.clone()),
+                webhook_attempts::subscription_id.eq(a.subscription_id.clone()),
+                webhook_attempts::attempted_at.eq(a.attempted_at),
+                webhook_attempts::status_code.eq(a.status_code),
+                webhook_attempts::error.eq(a.error.clone()),
+                webhook_attempts::duration_ms.eq(a.duration_ms),
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Postgres(pg) => {
+            for chunk in rows.chunks(5_000) {
+                diesel::insert_into(webhook_attempts::table)
+                    .values(chunk.to_vec())
+                    .execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(_) => {
+            for row in rows {
+                diesel::insert_into(webhook_attempts::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
+    }
+    for (state, wanted) in [(SUCCEEDED, Next::Succeeded), (FAILED, Next::Failed)] {
+        let ids: Vec<&str> = attempts
+            .iter()
+            .filter(|(_, next)| *next == wanted)
+            .map(|(a, _)| a.message_id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        diesel::update(
+            webhook_messages::table
+                .filter(webhook_messages::id.eq_any(&ids))
+                .filter(webhook_messages::state.eq(PENDING)),
+        )
+        .set((
+            webhook_messages::state.eq(state),
+            webhook_messages::finished_at.eq(now),
+            webhook_messages::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    }
+    for (attempt, next) in attempts {
+        if let Next::RetryAt(at) = next {
+            diesel::update(
+                webhook_messages::table
+                    .filter(webhook_messages::id.eq(&attempt.message_id))
+                    .filter(webhook_messages::state.eq(PENDING)),
+            )
+            .set((
+                webhook_messages::next_attempt_at.eq(*at),
+                webhook_messages::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}

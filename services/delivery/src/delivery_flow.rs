@@ -1,0 +1,116 @@
+//! Creating a delivery: shared by the API and the `orders.dispatched` consumer, so both give
+//! the same result, including for an order that already has its delivery.
+
+use chrono::Utc;
+use contracts::deliveries::DeliveryStatus;
+use contracts::streams::Namespace;
+use platform::ApiError;
+use platform::db::{DbConnection, new_id};
+use platform::outbox;
+
+use crate::db::couriers;
+use crate::db::deliveries::{self, DeliveryRow, Key, ProductRow, StatusChange};
+use crate::domain::tracking_number;
+use crate::events::deliveries::{Changed, status_changed};
+
+/// A delivery as asked for, already validated.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub foreign_order_id: String,
+    pub products: Vec<NewProduct>,
+    pub origin_address: String,
+    pub destination_name: String,
+    pub destination_address: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+}
+
+/// Whether the call created the delivery or found the order's existing one.
+pub enum Created {
+    New(deliveries::Delivery),
+    Existing(deliveries::Delivery),
+}
+
+/// Creates the delivery READY_FOR_PICK_UP with the least loaded courier, its first history row
+/// and its event; or returns the delivery the order already has. `tick` is the worker's
+/// current tick: a new delivery waits for the next one before it moves.
+pub fn create(
+    conn: &mut DbConnection,
+    namespace: &Namespace,
+    new: &NewDelivery,
+    created_by: &str,
+    tick: i64,
+) -> Result<Created, ApiError> {
+    let existing = |conn: &mut DbConnection| {
+        deliveries::find(conn, Key::ForeignOrderId(&new.foreign_order_id)).map(Created::Existing)
+    };
+    match existing(conn) {
+        Err(diesel::result::Error::NotFound) => {}
+        found => return Ok(found?),
+    }
+    let courier = couriers::least_loaded(conn)?
+        .ok_or_else(|| ApiError::Unavailable("no active courier can take the delivery".into()))?;
+    let at = Utc::now();
+    let now = at.naive_utc();
+    let status = DeliveryStatus::ReadyForPickUp;
+    let row = DeliveryRow {
+        id: new_id(),
+        tracking_number: tracking_number::generate(),
+        foreign_order_id: new.foreign_order_id.clone(),
+        courier_id: courier.id,
+        status: status.as_str().to_owned(),
+        origin_address: new.origin_address.clone(),
+        destination_name: new.destination_name.clone(),
+        destination_address: new.destination_address.clone(),
+        last_tick: tick,
+        created_by: created_by.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    let products: Vec<ProductRow> = new
+        .products
+        .iter()
+        .zip(0..)
+        .map(|(p, position)| ProductRow {
+            delivery_id: row.id.clone(),
+            position,
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            quantity: p.quantity,
+        })
+        .collect();
+    if !deliveries::insert(conn, &row, &products)? {
+        // Another transaction created it since the lookup (PostgreSQL only).
+        return Ok(existing(conn)?);
+    }
+    deliveries::record_history(
+        conn,
+        &[StatusChange {
+            delivery_id: &row.id,
+            status,
+            tick: None,
+            changed_by: created_by,
+            changed_at: now,
+        }],
+    )?;
+    let event = status_changed(
+        namespace,
+        Changed {
+            delivery_id: &row.id,
+            tracking_number: &row.tracking_number,
+            foreign_order_id: &row.foreign_order_id,
+            courier_id: row.courier_id,
+        },
+        status,
+        None,
+        at,
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    outbox::enqueue(conn, &[event])?;
+    Ok(Created::New(deliveries::find(conn, Key::Id(&row.id))?))
+}

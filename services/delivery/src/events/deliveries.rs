@@ -1,0 +1,50 @@
+//! `deliveries.status.<STATUS>` events, written to the outbox in the transaction of each change.
+
+use chrono::{DateTime, Utc};
+use contracts::CloudEvent;
+use contracts::deliveries::{DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
+use contracts::streams::{DELIVERIES, Namespace};
+use platform::outbox::OutboxMessage;
+
+/// Where delivery's events say they come from.
+pub const SOURCE: &str = "/cargo-express/delivery";
+
+/// What the event says about the delivery that changed.
+#[derive(Debug, Clone, Copy)]
+pub struct Changed<'a> {
+    pub delivery_id: &'a str,
+    pub tracking_number: &'a str,
+    pub foreign_order_id: &'a str,
+    pub courier_id: i64,
+}
+
+/// The event announcing that the delivery reached `status` from `previous` at `at`.
+pub fn status_changed(
+    namespace: &Namespace,
+    delivery: Changed<'_>,
+    status: DeliveryStatus,
+    previous: Option<DeliveryStatus>,
+    at: DateTime<Utc>,
+) -> Result<OutboxMessage, serde_json::Error> {
+    let data = DeliveryStatusChanged {
+        delivery_id: delivery.delivery_id.to_owned(),
+        tracking_number: delivery.tracking_number.to_owned(),
+        foreign_order_id: delivery.foreign_order_id.to_owned(),
+        courier_id: delivery.courier_id,
+        status,
+        previous_status: previous,
+        changed_at: at,
+    };
+    let event = CloudEvent::new(
+        SOURCE,
+        DELIVERY_STATUS_CHANGED,
+        delivery.delivery_id.to_owned(),
+        data,
+    );
+    OutboxMessage::event(subject(namespace, status), &event)
+}
+
+/// `deliveries.status.<STATUS>`.
+pub fn subject(namespace: &Namespace, status: DeliveryStatus) -> String {
+    namespace.subject(&DELIVERIES, &format!("status.{}", status.as_str()))
+}

@@ -1,0 +1,83 @@
+//! Dispatching an order in ecommerce creates its delivery: this durable consumer of
+//! `orders.dispatched` (shared by every replica) creates one delivery per order. A redelivered
+//! event finds the order's delivery and creates nothing.
+
+use std::time::Duration;
+
+use contracts::CloudEvent;
+use contracts::orders::{OrderStatus, OrderStatusChanged};
+use contracts::streams::ORDERS;
+use platform::ApiError;
+use platform::consumer::{self, DurableConsumer};
+use platform::db::Db;
+use platform::nats::Nats;
+use platform::outbox::OutboxSignal;
+use tokio_util::sync::CancellationToken;
+
+use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
+use crate::worker::TickClock;
+
+/// Who the history says created these deliveries.
+pub const CREATED_BY: &str = "orders.dispatched";
+
+pub async fn run(
+    db: Db,
+    nats: Nats,
+    signal: OutboxSignal,
+    clock: TickClock,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let spec = DurableConsumer {
+        stream: ORDERS,
+        name: "delivery-orders-dispatched".to_owned(),
+        subject_suffix: OrderStatus::Dispatched.as_str().to_owned(),
+        ack_wait: Duration::from_secs(30),
+        max_batch: 200,
+    };
+    let namespace = nats.namespace().clone();
+    let handler = move |events: Vec<CloudEvent<OrderStatusChanged>>| {
+        let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
+        async move {
+            let orders: Vec<NewDelivery> = events.iter().map(|e| delivery_for(&e.data)).collect();
+            let created = db
+                .write(move |conn| -> Result<usize, ApiError> {
+                    let tick = clock.current();
+                    let mut created = 0;
+                    for order in &orders {
+                        if let Created::New(_) =
+                            delivery_flow::create(conn, &namespace, order, CREATED_BY, tick)?
+                        {
+                            created += 1;
+                        }
+                    }
+                    Ok(created)
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if created > 0 {
+                signal.notify();
+                tracing::info!(created, "deliveries created for dispatched orders");
+            }
+            Ok(())
+        }
+    };
+    consumer::consume(nats, spec, cancel, handler).await
+}
+
+fn delivery_for(order: &OrderStatusChanged) -> NewDelivery {
+    NewDelivery {
+        foreign_order_id: order.order_id.clone(),
+        products: order
+            .lines
+            .iter()
+            .map(|line| NewProduct {
+                sku: line.sku.clone(),
+                name: line.name.clone(),
+                quantity: line.quantity,
+            })
+            .collect(),
+        origin_address: order.origin.address.clone(),
+        destination_name: order.destination.name.clone(),
+        destination_address: order.destination.address.clone(),
+    }
+}

@@ -1,0 +1,30 @@
+//! What delivery tells the platform over NATS, and what it takes from it.
+
+pub mod couriers;
+pub mod deliveries;
+pub mod dispatched_orders;
+
+use contracts::streams::DELIVERIES;
+use platform::db::Db;
+use platform::nats::Nats;
+use platform::outbox::OutboxSignal;
+use tokio_util::sync::CancellationToken;
+
+/// Start-up task: once NATS answers, creates the DELIVERIES stream and the couriers bucket and
+/// republishes the fleet, retrying until it succeeds.
+pub async fn prepare_nats(
+    db: Db,
+    nats: Nats,
+    signal: OutboxSignal,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    nats.prepare("DELIVERIES stream and couriers bucket", &cancel, || async {
+        nats.ensure_stream(&DELIVERIES).await?;
+        let couriers = couriers::republish(&db, &nats).await?;
+        signal.notify();
+        Ok(format!(
+            "{couriers} couriers queued for the couriers bucket"
+        ))
+    })
+    .await
+}

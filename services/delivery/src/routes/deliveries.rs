@@ -1,0 +1,405 @@
+//! Deliveries (seed 004 item 1): create (idempotent per order), view, edit, delete and list.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use contracts::deliveries::DeliveryStatus;
+use platform::auth::{Authenticated, Role};
+use platform::db::{OnMissing, now};
+use platform::json::Json;
+use platform::pagination::{Page, PageQuery};
+use platform::text::{Address, BoundedText, ExternalId, Name, optional};
+use platform::{ApiError, FieldResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{MANAGERS, require_manager, utc};
+use crate::db::couriers;
+use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, Key};
+use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_delivery)
+        .service(list_deliveries)
+        .service(get_delivery)
+        .service(update_delivery)
+        .service(delete_delivery);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDto {
+    pub sku: String,
+    pub name: String,
+    /// At least 1.
+    pub qty: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderDto {
+    /// The ecommerce order number. Seed 004's spelling `foreing_order_id` is accepted too.
+    #[serde(alias = "foreing_order_id")]
+    pub foreign_order_id: String,
+    pub products: Vec<ProductDto>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OriginDto {
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationDto {
+    pub name: String,
+    pub address: String,
+}
+
+/// Seed 004's delivery creation contract.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeliveryRequest {
+    pub order: OrderDto,
+    pub origin: OriginDto,
+    pub destination: DestinationDto,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CourierDto {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusChangeDto {
+    pub status: String,
+    pub date: DateTime<Utc>,
+}
+
+/// Seed 004's response: the request plus tracking number and status; with the delivery id,
+/// its courier, and (in the detail view) its history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryResponse {
+    pub id: String,
+    pub order: OrderDto,
+    pub origin: OriginDto,
+    pub destination: DestinationDto,
+    pub tracking_number: String,
+    /// READY_FOR_PICK_UP, IN_ORIGIN, IN_ROUTE_OF_DELIVERY, NOT_DELIVERED or DELIVERED.
+    pub status: String,
+    pub courier: CourierDto,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracking: Vec<StatusChangeDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Delivery> for DeliveryResponse {
+    fn from(delivery: Delivery) -> Self {
+        let row = delivery.row;
+        Self {
+            id: row.id,
+            order: OrderDto {
+                foreign_order_id: row.foreign_order_id,
+                products: delivery
+                    .products
+                    .into_iter()
+                    .map(|p| ProductDto {
+                        sku: p.sku,
+                        name: p.name,
+                        qty: p.quantity,
+                    })
+                    .collect(),
+            },
+            origin: OriginDto {
+                address: row.origin_address,
+            },
+            destination: DestinationDto {
+                name: row.destination_name,
+                address: row.destination_address,
+            },
+            tracking_number: row.tracking_number,
+            status: row.status,
+            courier: CourierDto {
+                id: row.courier_id,
+                name: delivery.courier_name,
+            },
+            tracking: delivery
+                .history
+                .into_iter()
+                .map(|h| StatusChangeDto {
+                    status: h.status,
+                    date: utc(h.changed_at),
+                })
+                .collect(),
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+fn parse_new_delivery(body: CreateDeliveryRequest) -> Result<NewDelivery, ApiError> {
+    let order = body.order;
+    if order.products.is_empty() {
+        return Err(ApiError::invalid(
+            "order.products",
+            "must hold at least one product",
+        ));
+    }
+    if order.products.len() > 200 {
+        return Err(ApiError::invalid(
+            "order.products",
+            "must hold at most 200 products",
+        ));
+    }
+    let products = order
+        .products
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if !(1..=1_000_000).contains(&p.qty) {
+                return Err(ApiError::invalid(
+                    format!("order.products[{i}].qty"),
+                    "must be between 1 and 1000000",
+                ));
+            }
+            Ok(NewProduct {
+                sku: ExternalId::parse(&p.sku)
+                    .field(&format!("order.products[{i}].sku"))?
+                    .into_inner(),
+                name: Name::parse(&p.name)
+                    .field(&format!("order.products[{i}].name"))?
+                    .into_inner(),
+                quantity: p.qty,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(NewDelivery {
+        foreign_order_id: ExternalId::parse(&order.foreign_order_id)
+            .field("order.foreign_order_id")?
+            .into_inner(),
+        products,
+        origin_address: Address::parse(&body.origin.address)
+            .field("origin.address")?
+            .into_inner(),
+        destination_name: Name::parse(&body.destination.name)
+            .field("destination.name")?
+            .into_inner(),
+        destination_address: Address::parse(&body.destination.address)
+            .field("destination.address")?
+            .into_inner(),
+    })
+}
+
+/// Creates the delivery of an order: 201 with its tracking number, or 200 with the delivery
+/// the order already has (creating twice is safe).
+#[utoipa::path(tag = "deliveries", security(("bearer" = [])), request_body = CreateDeliveryRequest,
+    responses((status = 201, body = DeliveryResponse), (status = 200, body = DeliveryResponse, description = "The order already had this delivery"),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[post("/deliveries")]
+async fn create_delivery(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: Json<CreateDeliveryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_manager(&auth)?;
+    let new = parse_new_delivery(body.into_inner())?;
+    let (namespace, tick, created_by) =
+        (state.namespace(), state.clock.current(), auth.sub.clone());
+    let created = state
+        .write(move |conn| delivery_flow::create(conn, &namespace, &new, &created_by, tick))
+        .await?;
+    Ok(match created {
+        Created::New(delivery) => HttpResponse::Created().json(DeliveryResponse::from(delivery)),
+        Created::Existing(delivery) => HttpResponse::Ok().json(DeliveryResponse::from(delivery)),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    /// Only deliveries in this status.
+    pub status: Option<String>,
+    /// Only deliveries of this courier.
+    pub courier_id: Option<i64>,
+}
+
+/// Deliveries, newest first.
+#[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(DeliveryQuery, PageQuery),
+    responses((status = 200, body = Page<DeliveryResponse>), (status = 403, body = platform::error::Problem)))]
+#[get("/deliveries")]
+async fn list_deliveries(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<DeliveryQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
+    require_viewer(&auth)?;
+    let (limit, offset) = page.into_inner().bounds()?;
+    let query = query.into_inner();
+    let filter = DeliveryFilter {
+        status: query
+            .status
+            .as_deref()
+            .map(|s| DeliveryStatus::parse(s).ok_or("is not a delivery status"))
+            .transpose()
+            .field("status")?,
+        courier_id: query.courier_id,
+    };
+    let (items, total) = state
+        .read(move |conn| Ok(deliveries::list(conn, &filter, limit, offset)?))
+        .await?;
+    Ok(web::Json(Page {
+        items: items.into_iter().map(DeliveryResponse::from).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// Operations staff may look at deliveries; only managers change them.
+fn require_viewer(auth: &platform::auth::Claims) -> Result<(), ApiError> {
+    let mut roles = MANAGERS.to_vec();
+    roles.push(Role::OperationsViewer);
+    auth.require_any(&roles)
+}
+
+async fn load(state: &AppState, id: String) -> Result<Delivery, ApiError> {
+    state
+        .read(move |conn| {
+            deliveries::find(conn, Key::Id(&id))
+                .on_missing(|| ApiError::not_found(format!("delivery {id}")))
+        })
+        .await
+}
+
+/// A delivery with its status history.
+#[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(("id" = String, Path, description = "Delivery id")),
+    responses((status = 200, body = DeliveryResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem)))]
+#[get("/deliveries/{id}")]
+async fn get_delivery(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<DeliveryResponse>, ApiError> {
+    require_viewer(&auth)?;
+    Ok(web::Json(load(&state, id.into_inner()).await?.into()))
+}
+
+/// Absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDeliveryRequest {
+    /// Reassigns the delivery to another active courier (until it is delivered).
+    pub courier_id: Option<i64>,
+    /// Only while READY_FOR_PICK_UP.
+    pub origin: Option<OriginDto>,
+    /// Only while READY_FOR_PICK_UP.
+    pub destination: Option<UpdateDestination>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDestination {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Edits a delivery. Addresses change only before pick-up, the courier until delivered; a
+/// refused change is a 409 naming the current status.
+#[utoipa::path(tag = "deliveries", security(("bearer" = [])), request_body = UpdateDeliveryRequest,
+    params(("id" = String, Path, description = "Delivery id")),
+    responses((status = 200, body = DeliveryResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
+#[patch("/deliveries/{id}")]
+async fn update_delivery(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Json<UpdateDeliveryRequest>,
+) -> Result<web::Json<DeliveryResponse>, ApiError> {
+    require_manager(&auth)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let destination = body.destination.as_ref();
+    let changes = DeliveryChanges {
+        courier_id: body.courier_id,
+        origin_address: optional::<Address>(
+            body.origin.as_ref().map(|o| o.address.as_str()),
+            "origin.address",
+        )?,
+        destination_name: optional::<Name>(
+            destination.and_then(|d| d.name.as_deref()),
+            "destination.name",
+        )?,
+        destination_address: optional::<Address>(
+            destination.and_then(|d| d.address.as_deref()),
+            "destination.address",
+        )?,
+        updated_at: Some(now()),
+    };
+    let delivery = state
+        .write(move |conn| {
+            let current = deliveries::find(conn, Key::Id(&id))
+                .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
+            let status = current.row.status.as_str();
+            let moves_address = changes.origin_address.is_some()
+                || changes.destination_name.is_some()
+                || changes.destination_address.is_some();
+            if moves_address && status != DeliveryStatus::ReadyForPickUp.as_str() {
+                return Err(ApiError::conflict(format!(
+                    "addresses can change only before pick-up; the delivery is {status}"
+                )));
+            }
+            if let Some(courier_id) = changes.courier_id {
+                if status == DeliveryStatus::Delivered.as_str() {
+                    return Err(ApiError::conflict(
+                        "the delivery is DELIVERED; its courier stays",
+                    ));
+                }
+                let courier = couriers::find(conn, courier_id).on_missing(|| {
+                    ApiError::invalid("courier_id", format!("no courier has the id {courier_id}"))
+                })?;
+                if !courier.active {
+                    return Err(ApiError::invalid("courier_id", "the courier is not active"));
+                }
+            }
+            deliveries::update(conn, &id, &changes)?;
+            Ok(deliveries::find(conn, Key::Id(&id))?)
+        })
+        .await?;
+    Ok(web::Json(delivery.into()))
+}
+
+/// Deletes a delivery that has not been picked up yet (a mistaken one); later its history is
+/// a record that stays, and the answer is 409.
+#[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(("id" = String, Path, description = "Delivery id")),
+    responses((status = 204), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+#[delete("/deliveries/{id}")]
+async fn delete_delivery(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_manager(&auth)?;
+    let id = id.into_inner();
+    state
+        .write(move |conn| {
+            let current = deliveries::find(conn, Key::Id(&id))
+                .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
+            if current.row.status != DeliveryStatus::ReadyForPickUp.as_str() {
+                return Err(ApiError::conflict(format!(
+                    "only a delivery not yet picked up can be deleted; this one is {}",
+                    current.row.status
+                )));
+            }
+            deliveries::delete(conn, &id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,128 @@
+//! Tracking (seed 004 item 1): the current status and every status with its time, found by
+//! tracking number or by the ecommerce order id. Any signed-in user may track: a tracking
+//! number is what a carrier gives its customers to follow a parcel.
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use platform::ApiError;
+use platform::auth::Authenticated;
+use platform::db::OnMissing;
+use platform::json::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::deliveries::StatusChangeDto;
+use super::utc;
+use crate::db::deliveries::{self, Key};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(track).service(track_by_body);
+}
+
+/// One of the two is needed; seed 004's spellings `trackig_number` and `foreing_order_id` are
+/// accepted too.
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct TrackingRequest {
+    #[serde(default, alias = "trackig_number")]
+    pub tracking_number: Option<String>,
+    #[serde(default, alias = "foreing_order_id")]
+    pub foreign_order_id: Option<String>,
+}
+
+/// Seed 004's tracking response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrackingResponse {
+    pub tracking_number: String,
+    pub foreign_order_id: String,
+    pub status: String,
+    /// Oldest first.
+    pub tracking: Vec<StatusChangeDto>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /tracking?tracking_number=CX...` or `?foreign_order_id=...`.
+#[utoipa::path(tag = "tracking", security(("bearer" = [])), params(TrackingRequest),
+    responses((status = 200, body = TrackingResponse), (status = 401, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/tracking")]
+async fn track(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    query: web::Query<TrackingRequest>,
+) -> Result<web::Json<TrackingResponse>, ApiError> {
+    tracking(&state, query.into_inner()).await
+}
+
+/// The same, with seed 004's request body.
+#[utoipa::path(tag = "tracking", security(("bearer" = [])), request_body = TrackingRequest,
+    responses((status = 200, body = TrackingResponse), (status = 401, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[post("/tracking")]
+async fn track_by_body(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: Json<TrackingRequest>,
+) -> Result<web::Json<TrackingResponse>, ApiError> {
+    tracking(&state, body.into_inner()).await
+}
+
+async fn tracking(
+    state: &AppState,
+    request: TrackingRequest,
+) -> Result<web::Json<TrackingResponse>, ApiError> {
+    let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (number, order) = (
+        given(request.tracking_number),
+        given(request.foreign_order_id),
+    );
+    if number.is_none() && order.is_none() {
+        return Err(ApiError::invalid(
+            "tracking_number",
+            "give a tracking_number or a foreign_order_id",
+        ));
+    }
+    let delivery = state
+        .read(move |conn| {
+            let key = match (&number, &order) {
+                (Some(number), _) => Key::TrackingNumber(number),
+                (None, Some(order)) => Key::ForeignOrderId(order),
+                (None, None) => unreachable!("checked above"),
+            };
+            let found = deliveries::find(conn, key).on_missing(|| {
+                ApiError::not_found(match key {
+                    Key::TrackingNumber(n) => format!("a delivery with tracking number {n}"),
+                    _ => format!(
+                        "a delivery for order {}",
+                        order.as_deref().unwrap_or_default()
+                    ),
+                })
+            })?;
+            // Both given: they must name the same delivery.
+            if let (Some(_), Some(order)) = (&number, &order)
+                && found.row.foreign_order_id != *order
+            {
+                return Err(ApiError::not_found(format!(
+                    "a delivery with that tracking number for order {order}"
+                )));
+            }
+            Ok(found)
+        })
+        .await?;
+    let row = delivery.row;
+    Ok(web::Json(TrackingResponse {
+        tracking_number: row.tracking_number,
+        foreign_order_id: row.foreign_order_id,
+        status: row.status,
+        tracking: delivery
+            .history
+            .into_iter()
+            .map(|h| StatusChangeDto {
+                status: h.status,
+                date: utc(h.changed_at),
+            })
+            .collect(),
+        updated_at: utc(row.updated_at),
+    }))
+}

@@ -1,0 +1,175 @@
+//! Builds the service from its settings and runs its tasks side by side under one supervisor:
+//! the HTTP server, the outbox relay, the status worker, the `orders.dispatched` consumer,
+//! the webhook fan-out and dispatcher, and the start-up NATS preparation.
+
+use std::time::Duration;
+
+use actix_web::web;
+use chrono::TimeDelta;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use platform::auth::JwtVerifier;
+use platform::db::{Db, Migrations};
+use platform::lifecycle::Supervisor;
+use platform::nats::Nats;
+use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
+use platform::server;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::events;
+use crate::routes::{self, ApiDoc};
+use crate::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::url_guard::UrlGuard;
+use crate::webhooks::{Wakeup, fanout};
+use crate::worker::{StatusWorker, TickClock};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub struct Application {
+    port: u16,
+    supervisor: Supervisor,
+}
+
+impl Application {
+    /// Fetches the identity provider's keys (waiting for it to start), then builds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let verifier = fetch_verifier(&settings).await?;
+        Self::build_with_verifier(settings, verifier).await
+    }
+
+    /// Migrates the database, connects to NATS and binds the listener, verifying tokens with
+    /// `verifier`. Nothing runs until [`Application::run_until_stopped`].
+    pub async fn build_with_verifier(
+        settings: Settings,
+        verifier: JwtVerifier,
+    ) -> anyhow::Result<Self> {
+        let db = Db::connect(
+            &settings.database.parsed_url()?,
+            settings.database.pool_size,
+        )?;
+        db.migrate(Migrations {
+            sqlite: SQLITE_MIGRATIONS,
+            postgres: POSTGRES_MIGRATIONS,
+        })
+        .await?;
+        let nats = Nats::connect(&settings.nats, "delivery").await?;
+        let outbox = OutboxSignal::default();
+        let clock = TickClock::new(settings.worker.interval());
+        let url_guard = UrlGuard::new(settings.webhook_allowed_hosts());
+        let wakeup = Wakeup::default();
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            nats: nats.clone(),
+            outbox: outbox.clone(),
+            clock,
+            url_guard: url_guard.clone(),
+            rotation_grace: TimeDelta::seconds(settings.webhooks.rotation_grace_seconds),
+            sender_wakeup: wakeup.clone(),
+        });
+        let shared = server::Shared {
+            db: db.clone(),
+            nats: nats.clone(),
+            verifier: web::Data::new(verifier),
+        };
+        let routes = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone()).configure(routes::configure);
+        };
+        let mut supervisor = Supervisor::new(CancellationToken::new());
+        let port = server::start(
+            &settings.http,
+            shared,
+            ApiDoc::openapi(),
+            routes,
+            &mut supervisor,
+        )?;
+        let tasks = &settings.tasks;
+        if tasks.outbox_relay {
+            let relay = OutboxRelay::new(
+                db.clone(),
+                nats.clone(),
+                outbox.clone(),
+                RelaySettings::default(),
+            );
+            supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
+        }
+        if tasks.status_worker {
+            let worker = StatusWorker::new(
+                db.clone(),
+                nats.namespace().clone(),
+                outbox.clone(),
+                clock,
+                settings.worker.batch_size,
+                settings.worker.seed,
+            );
+            supervisor.spawn("status-worker", worker.run(supervisor.token()));
+        }
+        if tasks.order_consumer {
+            supervisor.spawn(
+                "orders-dispatched-consumer",
+                events::dispatched_orders::run(
+                    db.clone(),
+                    nats.clone(),
+                    outbox.clone(),
+                    clock,
+                    supervisor.token(),
+                ),
+            );
+        }
+        if tasks.webhook_fanout {
+            supervisor.spawn(
+                "webhook-fanout",
+                fanout::run(db.clone(), nats.clone(), wakeup.clone(), supervisor.token()),
+            );
+        }
+        if tasks.webhook_sender {
+            let dispatcher = Dispatcher::new(db.clone(), url_guard, &settings.webhooks, wakeup)?;
+            supervisor.spawn("webhook-dispatcher", dispatcher.run(supervisor.token()));
+        }
+        supervisor.spawn_once(
+            "prepare-nats",
+            events::prepare_nats(db, nats, outbox, supervisor.token()),
+        );
+        tracing::info!(port, mode = ?settings.mode, "delivery ready");
+        Ok(Self { port, supervisor })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancelling this token stops the service gracefully.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.supervisor.token()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.supervisor.run_until_stopped().await
+    }
+}
+
+/// The identity provider's keys; start-up waits up to `auth.jwks_wait_seconds` for it.
+async fn fetch_verifier(settings: &Settings) -> anyhow::Result<JwtVerifier> {
+    let auth = &settings.auth;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(auth.jwks_wait_seconds);
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match JwtVerifier::fetch(&auth.jwks_url, &auth.issuer).await {
+            Ok(verifier) => return Ok(verifier),
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(url = %auth.jwks_url, error = %format!("{error:#}"), "identity provider keys not available yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                return Err(error.context(format!(
+                    "fetching the identity provider's keys from {}",
+                    auth.jwks_url
+                )));
+            }
+        }
+    }
+}
