@@ -8,7 +8,9 @@
 //!   `TEST_DATABASE_URL=postgres://user@host:port/maintenance_db`.
 
 mod database;
+pub mod http;
 mod nats;
+pub mod webhook_receiver;
 
 pub use database::TestDatabase;
 pub use nats::TestNats;

@@ -13,6 +13,7 @@ use platform::nats::Nats;
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
+pub use test_support::http::{blamed_fields, problem};
 use test_support::{TestDatabase, TestNats};
 use tokio_util::sync::CancellationToken;
 
@@ -338,32 +339,4 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// Reads a problem body, checking its media type.
-pub async fn problem(response: Response) -> Value {
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(
-        content_type, "application/problem+json",
-        "errors are problem details"
-    );
-    response.json().await.expect("a problem body")
-}
-
-/// The names of the fields a problem blames.
-pub fn blamed_fields(problem: &Value) -> Vec<String> {
-    problem["invalid-params"]
-        .as_array()
-        .map(|params| {
-            params
-                .iter()
-                .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }

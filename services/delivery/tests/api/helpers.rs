@@ -1,0 +1,255 @@
+use std::time::Duration;
+
+use contracts::streams::Namespace;
+use delivery::config::Settings;
+use delivery::startup::Application;
+use delivery::worker::{StatusWorker, TickClock};
+use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::db::{DatabaseUrl, Db};
+use platform::outbox::OutboxSignal;
+use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use test_support::{TestDatabase, TestNats};
+use tokio_util::sync::CancellationToken;
+
+pub use test_support::http::{blamed_fields, problem};
+
+pub const ISSUER: &str = "cargo-express";
+
+/// The identity provider's demo key: tests mint tokens as ecommerce would.
+pub fn issuer() -> JwtIssuer {
+    JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, ISSUER, 900).unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub nats: TestNats,
+    pub settings: Settings,
+    stop: CancellationToken,
+    // Dropped last: the database outlives the service using it.
+    db: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Settings of a test instance: random port, the test's NATS namespace and database, the
+/// status worker off (tests run ticks by hand) and quick webhook retries.
+pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
+    let mut settings = Settings {
+        http: HttpSettings {
+            workers: 2,
+            ..HttpSettings::with_port(0)
+        },
+        database: DatabaseSettings {
+            url: db.url().to_owned(),
+            pool_size: 4,
+        },
+        nats: NatsSettings {
+            url: nats.url().to_owned(),
+            namespace: nats.namespace().to_owned(),
+        },
+        ..Settings::default()
+    };
+    settings.tasks.status_worker = false;
+    settings.webhooks.first_retry_seconds = 1;
+    settings.webhooks.timeout_ms = 2_000;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the service after `adjust` has changed its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    platform::telemetry::init_for_test();
+    let nats = TestNats::start().await.expect("nats-server starts");
+    let db = TestDatabase::create().expect("test database");
+    let mut settings = test_settings(&nats, &db);
+    adjust(&mut settings);
+    let (address, stop) = start(settings.clone()).await;
+    let app = TestApp {
+        address,
+        client: platform::http_client::builder().build().unwrap(),
+        nats,
+        settings,
+        stop,
+        db,
+    };
+    app.wait_until_ready().await;
+    app
+}
+
+/// Starts an instance with `settings`; returns its address and stop token.
+pub async fn start(settings: Settings) -> (String, CancellationToken) {
+    let app = Application::build_with_verifier(settings, issuer().verifier().unwrap())
+        .await
+        .expect("the service builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let stop = app.stop_token();
+    tokio::spawn(app.run_until_stopped());
+    (address, stop)
+}
+
+impl TestApp {
+    pub async fn wait_until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = self.request(Method::GET, "/readyz", None).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the service never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a delivery for `order_id` as the ecommerce service would; returns the body.
+    pub async fn create_delivery(&self, order_id: &str) -> Value {
+        let response = self
+            .post(
+                "/deliveries",
+                &token(Role::ServiceClient),
+                &delivery_request(order_id),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "creating a delivery"
+        );
+        response.json().await.unwrap()
+    }
+
+    /// A status worker on this instance's database, for tests to run ticks by hand.
+    pub fn worker(&self, seed: u64) -> StatusWorker {
+        StatusWorker::new(
+            self.database(),
+            Namespace::new(self.nats.namespace().to_owned()).unwrap(),
+            OutboxSignal::default(),
+            self.clock(),
+            self.settings.worker.batch_size,
+            Some(seed),
+        )
+    }
+
+    pub fn clock(&self) -> TickClock {
+        TickClock::new(self.settings.worker.interval())
+    }
+
+    pub fn database(&self) -> Db {
+        Db::connect(&DatabaseUrl::parse(self.db.url()).unwrap(), 2).unwrap()
+    }
+
+    /// Subscribes the service client to every status at `url`; returns the subscription.
+    pub async fn subscribe(&self, url: &str) -> Value {
+        let response = self
+            .post(
+                "/webhooks/subscriptions",
+                &token(Role::ServiceClient),
+                &json!({"url": url}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "subscribing");
+        response.json().await.unwrap()
+    }
+}
+
+/// A token of the one test user of `role` (the service client is always the same one, so it
+/// owns the subscriptions it creates across calls).
+pub fn token(role: Role) -> String {
+    token_for(role, &format!("test-{}", role.as_str()))
+}
+
+pub fn token_for(role: Role, user_id: &str) -> String {
+    issuer()
+        .issue(TokenSubject {
+            user_id: user_id.to_owned(),
+            email: format!("{user_id}@cargoexpress.test"),
+            role,
+            seller_id: None,
+            courier_id: (role == Role::Courier).then_some(101),
+        })
+        .unwrap()
+        .access_token
+}
+
+/// Seed 004's creation contract, spelled as the seed spells it.
+pub fn delivery_request(order_id: &str) -> Value {
+    json!({
+        "order": {
+            "foreing_order_id": order_id,
+            "products": [
+                {"sku": "pk0001", "name": "Moneda", "qty": 2},
+                {"sku": "pk0004", "name": "Pendrive", "qty": 1}
+            ]
+        },
+        "origin": {"address": "Calle 80 # 10-20, Bogotá"},
+        "destination": {"name": "Bea Buyer", "address": "Carrera 7 # 32-16, Bogotá"}
+    })
+}
+
+/// Waits until `check` holds, polling; fails after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests: each test spawns the delivery service on a random port, with its own
+//! nats-server and database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), verifying
+//! tokens minted with the demo identity provider key, and drives it over HTTP.
+
+// Panicking is how a test reports failure, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authorization;
+mod deliveries;
+mod dispatched_orders;
+mod helpers;
+mod tracking;
+mod webhooks;
+mod worker;

@@ -1,0 +1,422 @@
+use std::time::Duration;
+
+use async_nats::jetstream;
+use contracts::streams::{DELIVERIES, Namespace};
+use platform::auth::Role;
+use platform::webhook_signature::{SignedHeaders, WebhookSecret, verify};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use test_support::webhook_receiver::{Received, Reply, WebhookReceiver};
+
+use crate::helpers::{TestApp, blamed_fields, eventually, problem, spawn_app, start, token};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Checks the Standard Webhooks signature of `message` with `secret`.
+fn signed_with(message: &Received, secret: &str) -> bool {
+    let headers = SignedHeaders {
+        id: message.header("webhook-id"),
+        timestamp: message.header("webhook-timestamp"),
+        signature: message.header("webhook-signature"),
+    };
+    let now = chrono::Utc::now().timestamp();
+    verify(
+        &WebhookSecret::parse(secret).unwrap(),
+        headers,
+        &message.body,
+        now,
+        300,
+    )
+    .is_ok()
+}
+
+fn statuses(received: &[Received]) -> Vec<String> {
+    received
+        .iter()
+        .map(|m| m.json()["data"]["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn subscription(app: &TestApp, id: &str) -> Value {
+    app.get(
+        &format!("/webhooks/subscriptions/{id}"),
+        &token(Role::ServiceClient),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_subscription_shows_its_secret_once_and_wants_every_status_by_default() {
+    let app = spawn_app().await;
+    let created = app.subscribe("http://127.0.0.1:9/hook").await;
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(created["statuses"].as_array().unwrap().len(), 5);
+    assert_eq!(created["enabled"], true);
+    let shown = subscription(&app, created["id"].as_str().unwrap()).await;
+    assert!(shown.get("secret").is_none());
+}
+
+#[tokio::test]
+async fn urls_aimed_at_internal_addresses_or_not_on_the_web_are_refused() {
+    let app = spawn_app().await;
+    let service = token(Role::ServiceClient);
+    for url in [
+        "ftp://127.0.0.1/hook",
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00::1]/hook",
+        "http://user:secret@127.0.0.1/hook",
+        "no url at all",
+    ] {
+        let response = app
+            .post("/webhooks/subscriptions", &service, &json!({"url": url}))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(blamed_fields(&problem(response).await), ["url"], "{url}");
+    }
+    let wrong_status = app
+        .post(
+            "/webhooks/subscriptions",
+            &service,
+            &json!({"url": "http://127.0.0.1:9/x", "statuses": ["DELIVERED", "LOST"]}),
+        )
+        .await;
+    assert_eq!(blamed_fields(&problem(wrong_status).await), ["statuses[1]"]);
+}
+
+#[tokio::test]
+async fn every_status_change_reaches_the_subscriber_signed_and_once() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    let subscription = app.subscribe(receiver.url()).await;
+    let secret = subscription["secret"].as_str().unwrap();
+    let delivery = app.create_delivery("order-w").await;
+
+    let first = receiver.wait_for(1, WAIT).await;
+    assert_eq!(statuses(&first), ["READY_FOR_PICK_UP"]);
+    let message = &first[0];
+    assert!(
+        signed_with(message, secret),
+        "signature verifies with the subscription's secret"
+    );
+    assert!(message.header("webhook-id").unwrap().starts_with("msg_"));
+    let body = message.json();
+    assert_eq!(body["type"], "delivery.status_changed");
+    assert_eq!(body["data"]["tracking_number"], delivery["tracking_number"]);
+    assert_eq!(body["data"]["foreign_order_id"], "order-w");
+    assert_eq!(body["data"]["delivery_id"], delivery["id"]);
+
+    let worker = app.worker(5);
+    let tick = app.clock().current();
+    worker.advance(tick + 1).await.unwrap();
+    worker.advance(tick + 2).await.unwrap();
+    let mut all = statuses(&receiver.wait_for(3, WAIT).await);
+    // Messages travel side by side, so order is not promised; `changed_at` tells it.
+    all.sort();
+    assert_eq!(
+        all,
+        ["IN_ORIGIN", "IN_ROUTE_OF_DELIVERY", "READY_FOR_PICK_UP"]
+    );
+
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.received().len(), 3, "nothing is sent twice");
+
+    let id = subscription["id"].as_str().unwrap();
+    let messages: Value = app
+        .get(
+            &format!("/webhooks/subscriptions/{id}/messages"),
+            &token(Role::ServiceClient),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["total"], 3);
+    assert!(
+        messages["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "succeeded" && m["attempts"] == 1)
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_gets_only_the_statuses_it_asked_for() {
+    let app = spawn_app().await;
+    let everything = WebhookReceiver::start().unwrap();
+    let on_the_way = WebhookReceiver::start().unwrap();
+    app.subscribe(everything.url()).await;
+    let response = app
+        .post(
+            "/webhooks/subscriptions",
+            &token(Role::ServiceClient),
+            &json!({"url": on_the_way.url(), "statuses": ["IN_ORIGIN"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    app.create_delivery("order-f").await;
+    app.worker(1)
+        .advance(app.clock().current() + 1)
+        .await
+        .unwrap();
+    everything.wait_for(2, WAIT).await;
+    assert_eq!(statuses(&on_the_way.wait_for(1, WAIT).await), ["IN_ORIGIN"]);
+}
+
+#[tokio::test]
+async fn failures_are_retried_with_the_same_id_until_the_subscriber_answers_2xx() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    receiver.script([
+        Reply::status(500),
+        Reply::retry_after(503, 1),
+        Reply::status(429),
+    ]);
+    let subscription = app.subscribe(receiver.url()).await;
+    app.create_delivery("order-r").await;
+
+    let attempts = receiver.wait_for(4, Duration::from_secs(30)).await;
+    assert_eq!(attempts.len(), 4, "three failures, then success");
+    let ids: Vec<_> = attempts
+        .iter()
+        .map(|m| m.header("webhook-id").unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "every retry keeps the webhook-id"
+    );
+    let secret = subscription["secret"].as_str().unwrap();
+    assert!(
+        attempts.iter().all(|m| signed_with(m, secret)),
+        "each retry is signed afresh"
+    );
+
+    let id = subscription["id"].as_str().unwrap();
+    let service = token(Role::ServiceClient);
+    eventually(WAIT, "the attempts to be recorded", || async {
+        let log: Value = app
+            .get(&format!("/webhooks/subscriptions/{id}/attempts"), &service)
+            .await
+            .json()
+            .await
+            .unwrap();
+        log["total"] == 4
+    })
+    .await;
+    let log: Value = app
+        .get(&format!("/webhooks/subscriptions/{id}/attempts"), &service)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<i64> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 503, 429, 204]);
+    let messages: Value = app
+        .get(&format!("/webhooks/subscriptions/{id}/messages"), &service)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["items"][0]["state"], "succeeded");
+    assert_eq!(messages["items"][0]["attempts"], 4);
+}
+
+#[tokio::test]
+async fn an_unreachable_subscriber_is_retried_and_its_attempts_say_why() {
+    let app = spawn_app().await;
+    // Nobody listens on this port.
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        test_support::free_port().unwrap()
+    );
+    let subscription = app.subscribe(&url).await;
+    app.create_delivery("order-u").await;
+    let id = subscription["id"].as_str().unwrap();
+    let service = token(Role::ServiceClient);
+    eventually(WAIT, "two failed attempts", || async {
+        let log: Value = app
+            .get(&format!("/webhooks/subscriptions/{id}/attempts"), &service)
+            .await
+            .json()
+            .await
+            .unwrap();
+        log["total"].as_i64().unwrap() >= 2
+    })
+    .await;
+    let log: Value = app
+        .get(&format!("/webhooks/subscriptions/{id}/attempts"), &service)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let attempt = &log["items"][0];
+    assert!(attempt["status_code"].is_null());
+    assert!(
+        attempt["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not connect"),
+        "{attempt}"
+    );
+    let messages: Value = app
+        .get(&format!("/webhooks/subscriptions/{id}/messages"), &service)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["items"][0]["state"], "pending");
+}
+
+#[tokio::test]
+async fn a_410_gone_answer_disables_the_subscription() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    receiver.script([Reply::status(410)]);
+    let subscription = app.subscribe(receiver.url()).await;
+    let id = subscription["id"].as_str().unwrap();
+    app.create_delivery("order-g").await;
+    eventually(WAIT, "the subscription to be disabled", || async {
+        subscription_disabled(&app, id).await
+    })
+    .await;
+    let shown = self::subscription(&app, id).await;
+    assert!(shown["disabled_reason"].as_str().unwrap().contains("410"));
+
+    app.worker(1)
+        .advance(app.clock().current() + 1)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "nothing more goes to a gone endpoint"
+    );
+}
+
+async fn subscription_disabled(app: &TestApp, id: &str) -> bool {
+    subscription(app, id).await["enabled"] == false
+}
+
+#[tokio::test]
+async fn after_a_rotation_both_secrets_sign_during_the_grace_period() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    let subscription = app.subscribe(receiver.url()).await;
+    let old_secret = subscription["secret"].as_str().unwrap().to_owned();
+    let id = subscription["id"].as_str().unwrap();
+    let rotated: Value = app
+        .post(
+            &format!("/webhooks/subscriptions/{id}/rotate-secret"),
+            &token(Role::ServiceClient),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert_ne!(new_secret, old_secret);
+    assert!(rotated["previous_secret_valid_until"].is_string());
+
+    app.create_delivery("order-rot").await;
+    let message = &receiver.wait_for(1, WAIT).await[0];
+    assert_eq!(
+        message
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    assert!(signed_with(message, new_secret));
+    assert!(signed_with(message, &old_secret));
+}
+
+#[tokio::test]
+async fn a_message_can_be_sent_again_on_demand_with_its_id() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    let subscription = app.subscribe(receiver.url()).await;
+    let id = subscription["id"].as_str().unwrap();
+    app.create_delivery("order-again").await;
+    let first = receiver.wait_for(1, WAIT).await[0].clone();
+    let message_id = first.header("webhook-id").unwrap();
+    let response = app
+        .post(
+            &format!("/webhooks/subscriptions/{id}/messages/{message_id}/resend"),
+            &token(Role::ServiceClient),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let both = receiver.wait_for(2, WAIT).await;
+    assert_eq!(both[1].header("webhook-id"), Some(message_id));
+    let unknown = app
+        .post(
+            &format!("/webhooks/subscriptions/{id}/messages/msg_nope/resend"),
+            &token(Role::ServiceClient),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_redelivered_event_or_a_restart_sends_nothing_twice() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    app.subscribe(receiver.url()).await;
+    app.create_delivery("order-once").await;
+    receiver.wait_for(1, WAIT).await;
+
+    // The same event arrives again (as after a consumer crash before its ack).
+    let client = async_nats::connect(app.nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
+    let mut stream = js
+        .get_stream(namespace.stream_name(&DELIVERIES))
+        .await
+        .unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let original = stream.get_raw_message(last).await.unwrap();
+    js.publish(original.subject.to_string(), original.payload.clone())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    // And the service restarts on the same database and streams.
+    let (_address, restarted) = start(app.settings.clone()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    restarted.cancel();
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_subscriber_does_not_hold_up_the_others() {
+    let app = spawn_app().await;
+    let slow = WebhookReceiver::start().unwrap();
+    slow.script([Reply::slow(Duration::from_secs(4)); 10]);
+    let fast = WebhookReceiver::start().unwrap();
+    app.subscribe(slow.url()).await;
+    app.subscribe(fast.url()).await;
+    for i in 0..5 {
+        app.create_delivery(&format!("order-s{i}")).await;
+    }
+    assert_eq!(fast.wait_for(5, WAIT).await.len(), 5);
+    assert!(
+        slow.received().is_empty(),
+        "the slow subscriber has not answered yet"
+    );
+}
