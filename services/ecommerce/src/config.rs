@@ -22,7 +22,27 @@ pub struct Settings {
     /// The first administrator, created at start-up if no user has its email yet.
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub orders: OrderSettings,
+    pub delivery: DeliverySettings,
     pub tasks: TaskSettings,
+}
+
+/// The delivery service, where ecommerce registers its webhook receiver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DeliverySettings {
+    /// The delivery service's base URL; empty means no registration (ecommerce alone).
+    pub url: String,
+    /// Where the delivery service reaches ecommerce's receiver.
+    pub receiver_url: String,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8082".to_owned(),
+            receiver_url: "http://127.0.0.1:8081/webhooks/deliveries".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +77,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             bootstrap_admin: None,
             orders: OrderSettings::default(),
+            delivery: DeliverySettings::default(),
             tasks: TaskSettings::default(),
         }
     }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod config;
 pub mod db;
+pub mod delivery_link;
 pub mod domain;
 pub mod events;
 pub mod order_flow;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use contracts::deliveries::{DeliveryStatus, DeliveryStatusChanged};
 use contracts::orders::OrderStatus;
 use contracts::streams::Namespace;
 use platform::ApiError;
@@ -244,4 +245,54 @@ pub fn change_status(
         )?],
     )?;
     Ok(order)
+}
+
+/// Who the order history says delivered an order.
+pub const DELIVERY_SERVICE: &str = "delivery-service";
+
+/// What a delivery status message did to its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryUpdate {
+    /// No order has that id (a delivery created by hand for another system's order).
+    UnknownOrder,
+    /// The order already shows a later status; nothing changed.
+    Stale,
+    /// Tracking number and status are on the order; `delivered` when the order moved too.
+    Recorded { delivered: bool },
+}
+
+/// Shows a delivery's status on its order; DELIVERED also moves a dispatched order to
+/// delivered (emitting `orders.delivered`). Safe to apply twice and in any order.
+pub fn apply_delivery_status(
+    conn: &mut DbConnection,
+    namespace: &Namespace,
+    change: &DeliveryStatusChanged,
+) -> Result<DeliveryUpdate, ApiError> {
+    let order = match orders::find(conn, &change.foreign_order_id) {
+        Err(diesel::result::Error::NotFound) => return Ok(DeliveryUpdate::UnknownOrder),
+        found => found?,
+    };
+    let recorded = orders::record_delivery_status(
+        conn,
+        &order.row.id,
+        &change.tracking_number,
+        change.status.as_str(),
+        change.changed_at.naive_utc(),
+    )?;
+    if !recorded {
+        return Ok(DeliveryUpdate::Stale);
+    }
+    let delivered = change.status == DeliveryStatus::Delivered
+        && order.row.status() == Some(OrderStatus::Dispatched);
+    if delivered {
+        change_status(
+            conn,
+            namespace,
+            &order.row.id,
+            OrderStatus::Delivered,
+            Actor::Delivery,
+            DELIVERY_SERVICE,
+        )?;
+    }
+    Ok(DeliveryUpdate::Recorded { delivered })
 }

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
 
 use crate::accounts;
 use crate::config::Settings;
+use crate::delivery_link;
 use crate::events;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
@@ -55,6 +56,7 @@ impl Application {
         let outbox = OutboxSignal::default();
 
         let idempotency_ttl = TimeDelta::seconds(settings.orders.idempotency_ttl_seconds);
+        let state_issuer = issuer.clone();
         let state = web::Data::new(AppState {
             db: db.clone(),
             nats: nats.clone(),
@@ -97,6 +99,17 @@ impl Application {
         );
         if settings.tasks.order_consumers {
             events::order_followup::spawn_all(&mut supervisor, &db, &nats);
+        }
+        if !settings.delivery.url.is_empty() {
+            supervisor.spawn_once(
+                "delivery-webhook-registration",
+                delivery_link::register_receiver(
+                    db.clone(),
+                    state_issuer,
+                    settings.delivery.clone(),
+                    supervisor.token(),
+                ),
+            );
         }
         supervisor.spawn_once(
             "prepare-nats",

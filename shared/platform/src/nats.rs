@@ -106,7 +106,6 @@ impl Nats {
     }
 
     /// Creates `spec`'s stream if it does not exist yet (file storage, two-minute dedupe window).
-
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
         let name = self.namespace.stream_name(spec);
         self.jetstream

@@ -144,7 +144,6 @@ where
 }
 
 /// Rows not yet published, for readiness reports and tests.
-
 pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table
         .filter(outbox::published_at.is_null())

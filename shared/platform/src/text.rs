@@ -64,7 +64,6 @@ bounded_text!(
 );
 bounded_text!(
     /// A short description.
-
     Description, 1, 500
 );
 bounded_text!(

@@ -149,7 +149,7 @@ pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
         Key::ForeignOrderId(id) => query.filter(deliveries::foreign_order_id.eq(id.to_owned())),
     };
     let (row, courier_name) = query.first(conn)?;
-    let products = products_of(conn, &[row.id.clone()])?;
+    let products = products_of(conn, std::slice::from_ref(&row.id))?;
     let history = delivery_history::table
         .filter(delivery_history::delivery_id.eq(&row.id))
         .order(delivery_history::id)

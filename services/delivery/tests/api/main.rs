@@ -8,6 +8,7 @@
 mod authorization;
 mod deliveries;
 mod dispatched_orders;
+mod end_to_end;
 mod helpers;
 mod tracking;
 mod webhooks;

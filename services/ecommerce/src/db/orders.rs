@@ -202,6 +202,30 @@ fn record_status(
     Ok(())
 }
 
+/// Shows the delivery's tracking number and status on the order, unless the order already
+/// shows a status that changed later (webhook messages may arrive out of order). Returns
+/// whether the order was changed.
+pub fn record_delivery_status(
+    conn: &mut DbConnection,
+    order_id: &str,
+    tracking_number: &str,
+    status: &str,
+    changed_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let not_newer = orders::delivery_status_at
+        .is_null()
+        .or(orders::delivery_status_at.le(changed_at));
+    let changed = diesel::update(orders::table.find(order_id).filter(not_newer))
+        .set((
+            orders::tracking_number.eq(tracking_number),
+            orders::delivery_status.eq(status),
+            orders::delivery_status_at.eq(changed_at),
+            orders::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Order> {
     let row = orders::table
         .find(id)

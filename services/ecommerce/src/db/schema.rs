@@ -82,6 +82,7 @@ diesel::table! {
         delivery_status -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        delivery_status_at -> Nullable<Timestamp>,
     }
 }
 
@@ -122,6 +123,16 @@ diesel::table! {
         orders -> BigInt,
         amount_cents -> BigInt,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_subscription (singleton) {
+        singleton -> Text,
+        subscription_id -> Text,
+        secret -> Text,
+        receiver_url -> Text,
+        created_at -> Timestamp,
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP handlers only: extract, authorize, parse into domain types, call the queries, answer.
 
 mod auth;
+mod delivery_webhooks;
 mod openapi;
 mod orders;
 mod portfolios;
@@ -21,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sellers::configure)
         .configure(products::configure)
         .configure(portfolios::configure)
-        .configure(orders::configure);
+        .configure(orders::configure)
+        .configure(delivery_webhooks::configure);
 }
 
 /// Formats a stored UTC time for responses.

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         super::portfolios::update_portfolio, super::portfolios::delete_portfolio,
         super::orders::purchase, super::orders::list_orders, super::orders::get_order,
         super::orders::change_order_status, super::orders::order_statistics,
+        super::delivery_webhooks::receive_delivery_status,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
     modifiers(&BearerAuth),

@@ -23,7 +23,7 @@ pub struct TestApp {
     pub nats: TestNats,
     stop: CancellationToken,
     // Dropped last: the database outlives the service using it.
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 impl Drop for TestApp {
@@ -34,7 +34,7 @@ impl Drop for TestApp {
 
 /// Settings of a test instance: random port, the test's own NATS namespace and database.
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
-    Settings {
+    let mut settings = Settings {
         http: HttpSettings {
             workers: 2,
             ..HttpSettings::with_port(0)
@@ -48,7 +48,10 @@ pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
             namespace: nats.namespace().to_owned(),
         },
         ..Settings::default()
-    }
+    };
+    // No delivery service runs beside these tests; the end-to-end tests in delivery link them.
+    settings.delivery.url = String::new();
+    settings
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -75,7 +78,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("http client"),
         nats,
         stop,
-        _db: db,
+        db,
     };
     app.wait_until_ready().await;
     app
@@ -238,6 +241,12 @@ impl TestApp {
     }
 
     /// A NATS client in this test's namespace.
+    /// A connection pool of this instance's database, for tests that set up state directly.
+    pub fn database(&self) -> platform::db::Db {
+        let url = platform::db::DatabaseUrl::parse(self.db.url()).expect("database url");
+        platform::db::Db::connect(&url, 2).expect("database")
+    }
+
     pub async fn nats_client(&self) -> Nats {
         let settings = NatsSettings {
             url: self.nats.url().to_owned(),

@@ -8,6 +8,7 @@
 mod auth;
 mod authorization;
 mod catalog_kv;
+mod delivery_webhooks;
 mod helpers;
 mod operations;
 mod order_events;

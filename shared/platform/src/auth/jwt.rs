@@ -52,6 +52,7 @@ pub struct TokenSubject {
 }
 
 /// Signs tokens. Only the identity provider has one.
+#[derive(Clone)]
 pub struct JwtIssuer {
     key: EncodingKey,
     key_id: String,

@@ -35,7 +35,6 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 /// A connection to either backend; diesel generates `MultiBackend` for the portable schema.
-
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),

@@ -1,0 +1,273 @@
+//! ecommerce and delivery together, as in production: a purchase is confirmed and dispatched,
+//! the delivery appears by itself, the worker moves it, a subscriber hears every status once,
+//! and ecommerce, told by webhook, ends the order delivered.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use delivery::config::Settings as DeliverySettings;
+use ecommerce::config::Settings as EcommerceSettings;
+use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use test_support::webhook_receiver::WebhookReceiver;
+use test_support::{TestDatabase, TestNats, free_port};
+
+use crate::helpers::{eventually, test_settings};
+
+struct Platform {
+    ecommerce: String,
+    delivery: String,
+    client: reqwest::Client,
+}
+
+impl Platform {
+    async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/auth/login", self.ecommerce))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request = self.client.request(method, &url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
+    platform::telemetry::init_for_test();
+    let nats = TestNats::start().await.unwrap();
+    let (ecommerce_db, delivery_db) = (
+        TestDatabase::create().unwrap(),
+        TestDatabase::create().unwrap(),
+    );
+    let (ecommerce_port, delivery_port) = (free_port().unwrap(), free_port().unwrap());
+    let ecommerce_url = format!("http://127.0.0.1:{ecommerce_port}");
+    let delivery_url = format!("http://127.0.0.1:{delivery_port}");
+    let nats_settings = NatsSettings {
+        url: nats.url().to_owned(),
+        namespace: nats.namespace().to_owned(),
+    };
+
+    let mut shop = EcommerceSettings {
+        http: HttpSettings {
+            workers: 2,
+            ..HttpSettings::with_port(ecommerce_port)
+        },
+        database: DatabaseSettings {
+            url: ecommerce_db.url().to_owned(),
+            pool_size: 4,
+        },
+        nats: nats_settings.clone(),
+        ..EcommerceSettings::default()
+    };
+    shop.delivery.url = delivery_url.clone();
+    shop.delivery.receiver_url = format!("{ecommerce_url}/webhooks/deliveries");
+    let shop = ecommerce::startup::Application::build(shop).await.unwrap();
+    let shop_stop = shop.stop_token();
+    tokio::spawn(shop.run_until_stopped());
+
+    let mut carrier: DeliverySettings = test_settings(&nats, &delivery_db);
+    carrier.http.port = delivery_port;
+    carrier.auth.jwks_url = format!("{ecommerce_url}/.well-known/jwks.json");
+    carrier.tasks.status_worker = true;
+    carrier.worker.interval_ms = 300;
+    let carrier = delivery::startup::Application::build(carrier)
+        .await
+        .unwrap();
+    let carrier_stop = carrier.stop_token();
+    tokio::spawn(carrier.run_until_stopped());
+
+    let platform = Platform {
+        ecommerce: ecommerce_url,
+        delivery: delivery_url,
+        client: platform::http_client::builder().build().unwrap(),
+    };
+    let partner = platform
+        .login("delivery-service@cargoexpress.test", "service-demo-2026")
+        .await;
+    let subscriber = WebhookReceiver::start().unwrap();
+    let subscription = platform
+        .call(
+            reqwest::Method::POST,
+            format!("{}/webhooks/subscriptions", platform.delivery),
+            &partner,
+            Some(json!({"url": subscriber.url()})),
+        )
+        .await;
+
+    let buyer = platform
+        .login("buyer@cargoexpress.test", "buyer-demo-2026")
+        .await;
+    let seller = platform
+        .login("seller@cargoexpress.test", "seller-demo-2026")
+        .await;
+    let purchase = platform
+        .call(
+            reqwest::Method::POST,
+            format!("{}/orders", platform.ecommerce),
+            &buyer,
+            Some(json!({"lines": [{"sku": "pk0004", "quantity": 2}]})),
+        )
+        .await;
+    let order_id = purchase["orders"][0]["id"].as_str().unwrap().to_owned();
+    let order_url = format!("{}/orders/{order_id}", platform.ecommerce);
+    for status in ["confirmed", "dispatched"] {
+        platform
+            .call(
+                reqwest::Method::POST,
+                format!("{order_url}/status"),
+                &seller,
+                Some(json!({"status": status})),
+            )
+            .await;
+    }
+
+    // The worker moves the delivery every 300 ms; at the last step a coin decides, so it may
+    // take a few rounds.
+    eventually(
+        Duration::from_secs(60),
+        "the order to be delivered",
+        || async {
+            let order = platform
+                .call(reqwest::Method::GET, order_url.clone(), &buyer, None)
+                .await;
+            order["status"] == "delivered"
+        },
+    )
+    .await;
+    let order = platform
+        .call(reqwest::Method::GET, order_url.clone(), &buyer, None)
+        .await;
+    assert_eq!(order["delivery_status"], "DELIVERED");
+    let tracking_number = order["tracking_number"].as_str().unwrap().to_owned();
+    let history: Vec<&str> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["created", "confirmed", "dispatched", "delivered"]);
+
+    let tracking = platform
+        .call(
+            reqwest::Method::GET,
+            format!("{}/tracking?foreign_order_id={order_id}", platform.delivery),
+            &buyer,
+            None,
+        )
+        .await;
+    assert_eq!(tracking["tracking_number"], tracking_number.as_str());
+    let steps = tracking["tracking"].as_array().unwrap().len();
+
+    // The subscriber heard every step once, signed with its secret.
+    let received = subscriber.wait_for(steps, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let received_now = subscriber.received();
+    assert_eq!(
+        received_now.len(),
+        steps,
+        "one message per status change, no more"
+    );
+    let ids: HashSet<&str> = received
+        .iter()
+        .map(|m| m.header("webhook-id").unwrap())
+        .collect();
+    assert_eq!(ids.len(), steps);
+    let secret =
+        platform::webhook_signature::WebhookSecret::parse(subscription["secret"].as_str().unwrap())
+            .unwrap();
+    for message in &received {
+        let headers = platform::webhook_signature::SignedHeaders {
+            id: message.header("webhook-id"),
+            timestamp: message.header("webhook-timestamp"),
+            signature: message.header("webhook-signature"),
+        };
+        platform::webhook_signature::verify(
+            &secret,
+            headers,
+            &message.body,
+            chrono::Utc::now().timestamp(),
+            300,
+        )
+        .unwrap();
+        assert_eq!(
+            message.json()["data"]["tracking_number"],
+            tracking_number.as_str()
+        );
+    }
+    let mut heard: Vec<String> = received
+        .iter()
+        .map(|m| m.json()["data"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    let mut tracked: Vec<String> = tracking["tracking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_owned())
+        .collect();
+    heard.sort();
+    tracked.sort();
+    assert_eq!(heard, tracked);
+
+    // A restarted ecommerce keeps its registration rather than adding another.
+    let admin = platform
+        .login("admin@cargoexpress.test", "admin-demo-2026")
+        .await;
+    let subscriptions = format!("{}/webhooks/subscriptions", platform.delivery);
+    let before = platform
+        .call(reqwest::Method::GET, subscriptions.clone(), &admin, None)
+        .await;
+    assert_eq!(before["total"], 2, "the test subscriber's and ecommerce's");
+    shop_stop.cancel();
+    let mut again = EcommerceSettings {
+        http: HttpSettings {
+            workers: 2,
+            ..HttpSettings::with_port(0)
+        },
+        database: DatabaseSettings {
+            url: ecommerce_db.url().to_owned(),
+            pool_size: 4,
+        },
+        nats: nats_settings,
+        ..EcommerceSettings::default()
+    };
+    again.delivery.url = platform.delivery.clone();
+    again.delivery.receiver_url = format!("{}/webhooks/deliveries", platform.ecommerce);
+    let again = ecommerce::startup::Application::build(again).await.unwrap();
+    let again_stop = again.stop_token();
+    tokio::spawn(again.run_until_stopped());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = platform
+        .call(reqwest::Method::GET, subscriptions, &admin, None)
+        .await;
+    assert_eq!(after["items"], before["items"]);
+
+    again_stop.cancel();
+    carrier_stop.cancel();
+}
