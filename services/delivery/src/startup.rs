@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use actix_web::web;
 use chrono::TimeDelta;
-use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::JwtVerifier;
-use platform::db::{Db, Migrations};
+use platform::db::Db;
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
 use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
@@ -24,9 +23,6 @@ use crate::webhooks::dispatcher::Dispatcher;
 use crate::webhooks::url_guard::UrlGuard;
 use crate::webhooks::{Wakeup, fanout};
 use crate::worker::{StatusWorker, TickClock};
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 pub struct Application {
     port: u16,
@@ -50,11 +46,7 @@ impl Application {
             &settings.database.parsed_url()?,
             settings.database.pool_size,
         )?;
-        db.migrate(Migrations {
-            sqlite: SQLITE_MIGRATIONS,
-            postgres: POSTGRES_MIGRATIONS,
-        })
-        .await?;
+        db.migrate(crate::db::migrations()).await?;
         let nats = Nats::connect(&settings.nats, "delivery").await?;
         let outbox = OutboxSignal::default();
         let clock = TickClock::new(settings.worker.interval());

@@ -117,6 +117,11 @@ impl WebhookReceiver {
             .unwrap_or_default()
     }
 
+    /// How many requests arrived so far.
+    pub fn count(&self) -> usize {
+        self.shared.received.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
     /// Waits until at least `count` requests arrived or `timeout` passed; returns them all.
     pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + timeout;
