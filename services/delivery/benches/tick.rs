@@ -3,7 +3,7 @@
 //! `cargo bench -p delivery --bench tick` fills a fresh database with `BENCH_DELIVERIES`
 //! (default 100,000) deliveries READY_FOR_PICK_UP, then runs `BENCH_TICKS` (default 3) ticks
 //! one after the other, each moving every delivery one step: one UPDATE per target status, a
-//! history row and an outbox event per delivery, in batches of `BENCH_BATCH` (default 5,000).
+//! history row and an outbox event per delivery, in batches of `BENCH_BATCH` (default 10,000, the service default).
 //! PostgreSQL runs when `BENCH_POSTGRES_URL` (default the local server) answers; choose with
 //! `BENCH_BACKENDS` (default `sqlite,postgres`). The outbox relay does not run, so the figure is
 //! the tick alone.
@@ -17,31 +17,45 @@ use delivery::db::deliveries::DeliveryRow;
 use delivery::db::schema::deliveries;
 use delivery::worker::{StatusWorker, TickClock};
 use diesel::prelude::*;
-use platform::db::{Db, DatabaseUrl, DbConnection, DbError};
+use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
 use platform::outbox::OutboxSignal;
 use test_support::TestDatabase;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
 async fn main() {
     let count: usize = env_or("BENCH_DELIVERIES", 100_000);
     let ticks: i64 = env_or("BENCH_TICKS", 3);
-    let batch: i64 = env_or("BENCH_BATCH", 5_000);
+    let batch: i64 = env_or("BENCH_BATCH", 10_000);
     println!(
         "tick benchmark: {count} active deliveries, batches of {batch}, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("{:<11} {:>6} {:>10} {:>12} {:>14}", "backend", "tick", "moved", "seconds", "deliveries/s");
+    println!(
+        "{:<11} {:>6} {:>10} {:>12} {:>14}",
+        "backend", "tick", "moved", "seconds", "deliveries/s"
+    );
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     if backends.contains("sqlite") {
-        run("sqlite", TestDatabase::sqlite().unwrap(), count, ticks, batch).await;
+        run(
+            "sqlite",
+            TestDatabase::sqlite().unwrap(),
+            count,
+            ticks,
+            batch,
+        )
+        .await;
     }
     if backends.contains("postgres") {
-        let url = std::env::var("BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned());
+        let url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
+        });
         match TestDatabase::postgres(&url) {
             Ok(db) => run("postgres", db, count, ticks, batch).await,
             Err(error) => println!("postgres    skipped: {error}"),
@@ -54,9 +68,19 @@ async fn run(backend: &str, database: TestDatabase, count: usize, ticks: i64, ba
     db.migrate(delivery::db::migrations()).await.unwrap();
     let started = Instant::now();
     db.write(move |conn| fill(conn, count)).await.unwrap();
-    println!("{backend:<11} filled {count} deliveries in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{backend:<11} filled {count} deliveries in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let clock = TickClock::new(std::time::Duration::from_secs(30));
-    let worker = StatusWorker::new(db, Namespace::default(), OutboxSignal::default(), clock, batch, Some(1));
+    let worker = StatusWorker::new(
+        db,
+        Namespace::default(),
+        OutboxSignal::default(),
+        clock,
+        batch,
+        Some(1),
+    );
     let first = clock.current() + 1;
     for tick in first..first + ticks {
         let started = Instant::now();
@@ -92,12 +116,16 @@ fn fill(conn: &mut DbConnection, count: usize) -> Result<(), DbError> {
     match conn {
         DbConnection::Postgres(pg) => {
             for chunk in rows.chunks(5_000) {
-                diesel::insert_into(deliveries::table).values(chunk).execute(pg)?;
+                diesel::insert_into(deliveries::table)
+                    .values(chunk)
+                    .execute(pg)?;
             }
         }
         DbConnection::Sqlite(_) => {
             for row in &rows {
-                diesel::insert_into(deliveries::table).values(row).execute(conn)?;
+                diesel::insert_into(deliveries::table)
+                    .values(row)
+                    .execute(conn)?;
             }
         }
     }

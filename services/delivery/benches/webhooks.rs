@@ -19,14 +19,17 @@ use delivery::webhooks::Wakeup;
 use delivery::webhooks::dispatcher::Dispatcher;
 use delivery::webhooks::url_guard::UrlGuard;
 use diesel::prelude::*;
-use platform::db::{Db, DatabaseUrl, DbError};
+use platform::db::{DatabaseUrl, Db, DbError};
 use platform::webhook_signature::WebhookSecret;
 use test_support::TestDatabase;
 use test_support::webhook_receiver::WebhookReceiver;
 use tokio_util::sync::CancellationToken;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -37,14 +40,24 @@ async fn main() {
         "webhook benchmark: {count} messages to one local subscriber, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("{:<11} {:>10} {:>12} {:>12} {:>14}", "backend", "messages", "received s", "recorded s", "messages/s");
+    println!(
+        "{:<11} {:>10} {:>12} {:>12} {:>14}",
+        "backend", "messages", "received s", "recorded s", "messages/s"
+    );
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     if backends.contains("sqlite") {
-        run("sqlite", TestDatabase::sqlite().unwrap(), count, per_subscription).await;
+        run(
+            "sqlite",
+            TestDatabase::sqlite().unwrap(),
+            count,
+            per_subscription,
+        )
+        .await;
     }
     if backends.contains("postgres") {
-        let url = std::env::var("BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned());
+        let url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
+        });
         match TestDatabase::postgres(&url) {
             Ok(db) => run("postgres", db, count, per_subscription).await,
             Err(error) => println!("postgres    skipped: {error}"),
@@ -102,7 +115,13 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
         max_in_flight_per_subscription: per_subscription,
         ..WebhookSettings::default()
     };
-    let dispatcher = Dispatcher::new(db.clone(), UrlGuard::new(["127.0.0.1".to_owned()]), &settings, Wakeup::default()).unwrap();
+    let dispatcher = Dispatcher::new(
+        db.clone(),
+        UrlGuard::new(["127.0.0.1".to_owned()]),
+        &settings,
+        Wakeup::default(),
+    )
+    .unwrap();
     let stop = CancellationToken::new();
     let started = Instant::now();
     let task = tokio::spawn(dispatcher.run(stop.clone()));

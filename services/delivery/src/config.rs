@@ -77,7 +77,7 @@ impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
             interval_ms: 30_000,
-            batch_size: 5_000,
+            batch_size: 10_000,
             seed: None,
         }
     }

@@ -3,12 +3,13 @@
 //!
 //! Ticks are numbered from the wall clock (`unix time / interval`), so every replica agrees on
 //! the current tick; a delivery remembers the last tick that moved it, so however many
-//! replicas run a tick, each delivery moves at most once in it. A tick works in batches: each
-//! batch is one transaction that takes its rows (skipping rows another replica holds, on
-//! PostgreSQL), moves them with one UPDATE per target status, and writes their history rows
-//! and outbox events in a handful of multi-row statements.
+//! replicas run a tick, each delivery moves at most once in it. A tick works in batches: a
+//! batch is read without locks, its moves are drawn, and one transaction applies them with one
+//! conditional UPDATE per (from, to) pair (only rows still in `from` and not yet moved in the
+//! tick move; another replica that got there first wins) and writes history rows and outbox
+//! events for exactly the rows that moved (COPY on PostgreSQL).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,11 +17,11 @@ use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
 use contracts::streams::Namespace;
 use platform::ApiError;
-use platform::db::{Db, DbConnection};
+use platform::db::{Backend, Db, DbConnection};
 use platform::outbox::{self, OutboxSignal};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::deliveries::{self, StatusChange};
+use crate::db::deliveries::{self, Moving, StatusChange};
 use crate::domain::lifecycle::{Coin, next_status};
 use crate::events::deliveries::{Changed, status_changed};
 
@@ -118,82 +119,133 @@ impl StatusWorker {
         }
     }
 
-    /// Moves every delivery not yet moved in `tick` one step, batch by batch.
+    /// Moves every delivery not yet moved in `tick` one step, batch by batch. On PostgreSQL
+    /// two batches are in flight at once, so the database writes one while the worker reads
+    /// and prepares the next; SQLite writes one at a time anyway.
     pub async fn advance(&self, tick: i64) -> Result<TickReport, ApiError> {
+        let lanes = match self.db.backend() {
+            Backend::Postgres => 2,
+            Backend::Sqlite => 1,
+        };
+        let cursor = tokio::sync::Mutex::new(Some(String::new()));
+        let reports = futures_util::future::try_join_all(
+            (0..lanes).map(|_| self.advance_lane(tick, &cursor)),
+        )
+        .await?;
+        Ok(reports
+            .into_iter()
+            .fold(TickReport::default(), |total, lane| TickReport {
+                moved: total.moved + lane.moved,
+                delivered: total.delivered + lane.delivered,
+                not_delivered: total.not_delivered + lane.not_delivered,
+            }))
+    }
+
+    /// Takes the next batch after the shared `cursor` (`None` once the scan is done) and moves
+    /// it, until no batch is left.
+    async fn advance_lane(
+        &self,
+        tick: i64,
+        cursor: &tokio::sync::Mutex<Option<String>>,
+    ) -> Result<TickReport, ApiError> {
         let mut report = TickReport::default();
         loop {
-            let (namespace, coin, limit) =
-                (self.namespace.clone(), self.coin.clone(), self.batch_size);
-            let batch = self
-                .db
-                .write(move |conn| advance_batch(conn, &namespace, tick, limit, &coin))
-                .await?;
-            self.signal.notify();
-            report.moved += batch.moved;
-            report.delivered += batch.delivered;
-            report.not_delivered += batch.not_delivered;
-            if (batch.moved as i64) < limit {
+            let batch = {
+                let mut cursor = cursor.lock().await;
+                let Some(after) = cursor.clone() else {
+                    return Ok(report);
+                };
+                let limit = self.batch_size;
+                let batch = self
+                    .db
+                    .run(move |conn| {
+                        Ok::<_, ApiError>(deliveries::moving(conn, tick, &after, limit)?)
+                    })
+                    .await?;
+                *cursor = match batch.last() {
+                    Some(last) if batch.len() as i64 == limit => Some(last.id.clone()),
+                    _ => None,
+                };
+                batch
+            };
+            if batch.is_empty() {
                 return Ok(report);
             }
+            let steps = self.draw_steps(batch)?;
+            let namespace = self.namespace.clone();
+            let moved = self
+                .db
+                .write(move |conn| apply_steps(conn, &namespace, tick, &steps))
+                .await?;
+            self.signal.notify();
+            report.moved += moved.moved;
+            report.delivered += moved.delivered;
+            report.not_delivered += moved.not_delivered;
         }
+    }
+
+    /// Where each delivery of `batch` goes (the coin decides at IN_ROUTE_OF_DELIVERY).
+    fn draw_steps(&self, batch: Vec<Moving>) -> Result<Vec<Step>, ApiError> {
+        let mut coin = self
+            .coin
+            .lock()
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the worker's coin was poisoned")))?;
+        let mut steps = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            let from = DeliveryStatus::parse(&delivery.status).ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "delivery {} holds an unknown status {:?}",
+                    delivery.id,
+                    delivery.status
+                ))
+            })?;
+            if let Some(to) = next_status(from, || coin.flip()) {
+                steps.push(Step { delivery, from, to });
+            }
+        }
+        Ok(steps)
     }
 }
 
-fn advance_batch(
+/// One delivery's move in a tick.
+struct Step {
+    delivery: Moving,
+    from: DeliveryStatus,
+    to: DeliveryStatus,
+}
+
+/// Moves the deliveries of `steps` that are still where the worker saw them and not yet moved
+/// in `tick` (another replica may have been first), and writes history and events for those.
+fn apply_steps(
     conn: &mut DbConnection,
     namespace: &Namespace,
     tick: i64,
-    limit: i64,
-    coin: &Mutex<Coin>,
+    steps: &[Step],
 ) -> Result<TickReport, ApiError> {
-    let moving = deliveries::take_moving(conn, tick, limit)?;
-    if moving.is_empty() {
-        return Ok(TickReport::default());
-    }
     let at = Utc::now();
     let now = at.naive_utc();
-    let mut coin = coin
-        .lock()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the worker's coin was poisoned")))?;
-    let mut steps = Vec::with_capacity(moving.len());
-    for delivery in &moving {
-        let from = DeliveryStatus::parse(&delivery.status).ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "delivery {} holds an unknown status {:?}",
-                delivery.id,
-                delivery.status
-            ))
-        })?;
-        if let Some(to) = next_status(from, || coin.flip()) {
-            steps.push((delivery, from, to));
-        }
+    let mut groups: BTreeMap<(&str, &str), (DeliveryStatus, DeliveryStatus, Vec<&str>)> =
+        BTreeMap::new();
+    for step in steps {
+        groups
+            .entry((step.from.as_str(), step.to.as_str()))
+            .or_insert_with(|| (step.from, step.to, Vec::new()))
+            .2
+            .push(&step.delivery.id);
     }
-    drop(coin);
-
-    let mut by_target: BTreeMap<&str, (DeliveryStatus, Vec<&str>)> = BTreeMap::new();
-    for (delivery, _, to) in &steps {
-        by_target
-            .entry(to.as_str())
-            .or_insert_with(|| (*to, Vec::new()))
-            .1
-            .push(&delivery.id);
+    let mut moved = HashSet::with_capacity(steps.len());
+    for (from, to, ids) in groups.values() {
+        moved.extend(deliveries::move_from_to(conn, ids, *from, *to, tick, now)?);
     }
-    for (to, ids) in by_target.values() {
-        let moved = deliveries::move_to(conn, ids, *to, tick, now)?;
-        if moved != ids.len() {
-            // Rows are locked for this transaction, so this means a bug: undo the batch.
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "moved {moved} of {} deliveries to {}",
-                ids.len(),
-                to.as_str()
-            )));
-        }
-    }
+    let steps: Vec<&Step> = steps
+        .iter()
+        .filter(|s| moved.contains(&s.delivery.id))
+        .collect();
     let history: Vec<StatusChange<'_>> = steps
         .iter()
-        .map(|(delivery, _, to)| StatusChange {
-            delivery_id: &delivery.id,
-            status: *to,
+        .map(|step| StatusChange {
+            delivery_id: &step.delivery.id,
+            status: step.to,
             tick: Some(tick),
             changed_by: WORKER,
             changed_at: now,
@@ -202,19 +254,20 @@ fn advance_batch(
     deliveries::record_history(conn, &history)?;
     let events = steps
         .iter()
-        .map(|(delivery, from, to)| {
+        .map(|step| {
+            let delivery = &step.delivery;
             let changed = Changed {
                 delivery_id: &delivery.id,
                 tracking_number: &delivery.tracking_number,
                 foreign_order_id: &delivery.foreign_order_id,
                 courier_id: delivery.courier_id,
             };
-            status_changed(namespace, changed, *to, Some(*from), at)
+            status_changed(namespace, changed, step.to, Some(step.from), at)
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.into()))?;
     outbox::enqueue(conn, &events)?;
-    let count = |status| steps.iter().filter(|(_, _, to)| *to == status).count();
+    let count = |status| steps.iter().filter(|s| s.to == status).count();
     Ok(TickReport {
         moved: steps.len(),
         delivered: count(DeliveryStatus::Delivered),

@@ -87,10 +87,21 @@ impl OutboxMessage {
     }
 }
 
+/// A new outbox row, as written.
+#[derive(Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    message_id: &'a str,
+    subject: &'a str,
+    payload: &'a [u8],
+    headers: String,
+    created_at: NaiveDateTime,
+}
+
 /// Adds `messages` to the outbox. Call inside the transaction that makes the change.
 pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResult<()> {
     let now = Utc::now().naive_utc();
-    let row = |m: &OutboxMessage| {
+    let row = |m: &'_ OutboxMessage| {
         (
             outbox::message_id.eq(m.message_id.clone()),
             outbox::subject.eq(m.subject.clone()),
@@ -101,14 +112,22 @@ pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResu
         )
     };
     match conn {
-        // Large batches (a worker tick) go in multi-row statements, under the bind limit.
+        // Large batches (a worker tick) are streamed with COPY: no statement to parse, no
+        // parameters to bind.
         DbConnection::Postgres(pg) if messages.len() > 1 => {
-            for chunk in messages.chunks(MULTI_ROW_CHUNK) {
-                let rows: Vec<_> = chunk.iter().map(row).collect();
-                diesel::insert_into(outbox::table)
-                    .values(rows)
-                    .execute(pg)?;
-            }
+            let rows: Vec<NewRow<'_>> = messages
+                .iter()
+                .map(|m| NewRow {
+                    message_id: &m.message_id,
+                    subject: &m.subject,
+                    payload: &m.payload,
+                    headers: serde_json::to_string(&m.headers).unwrap_or_else(|_| "{}".to_owned()),
+                    created_at: now,
+                })
+                .collect();
+            diesel::copy_from(outbox::table)
+                .from_insertable(rows)
+                .execute(pg)?;
         }
         // One statement per row: the portable backend has no multi-row insert for SQLite, and
         // the tuple form makes diesel cache it as a prepared statement.
@@ -122,9 +141,6 @@ pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResu
     }
     Ok(())
 }
-
-/// Rows per multi-row insert: five binds each stays well under PostgreSQL's 65,535.
-const MULTI_ROW_CHUNK: usize = 5_000;
 
 /// Runs `f` in one write transaction, then wakes the relay for the messages it enqueued.
 pub async fn write_then_signal<T, F>(

@@ -97,30 +97,35 @@ pub fn insert(
     Ok(true)
 }
 
-/// Appends history rows; one statement per 5,000 on PostgreSQL (a worker tick writes many).
+#[derive(Insertable)]
+#[diesel(table_name = delivery_history, treat_none_as_default_value = false)]
+struct NewHistoryRow<'a> {
+    delivery_id: &'a str,
+    status: &'static str,
+    tick: Option<i64>,
+    changed_by: &'a str,
+    changed_at: NaiveDateTime,
+}
+
+/// Appends history rows; a worker tick's many rows go by COPY on PostgreSQL.
 pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> QueryResult<()> {
-    let row = |c: &StatusChange<'_>| {
-        (
-            delivery_history::delivery_id.eq(c.delivery_id.to_owned()),
-            delivery_history::status.eq(c.status.as_str()),
-            delivery_history::tick.eq(c.tick),
-            delivery_history::changed_by.eq(c.changed_by.to_owned()),
-            delivery_history::changed_at.eq(c.changed_at),
-        )
-    };
+    let rows = changes.iter().map(|c| NewHistoryRow {
+        delivery_id: c.delivery_id,
+        status: c.status.as_str(),
+        tick: c.tick,
+        changed_by: c.changed_by,
+        changed_at: c.changed_at,
+    });
     match conn {
         DbConnection::Postgres(pg) if changes.len() > 1 => {
-            for chunk in changes.chunks(5_000) {
-                let rows: Vec<_> = chunk.iter().map(row).collect();
-                diesel::insert_into(delivery_history::table)
-                    .values(rows)
-                    .execute(pg)?;
-            }
+            diesel::copy_from(delivery_history::table)
+                .from_insertable(rows.collect::<Vec<_>>())
+                .execute(pg)?;
         }
         _ => {
-            for change in changes {
+            for row in rows {
                 diesel::insert_into(delivery_history::table)
-                    .values(row(change))
+                    .values(row)
                     .execute(conn)?;
             }
         }
@@ -196,7 +201,8 @@ pub fn list(
     };
     let total = filtered().count().get_result(conn)?;
     let rows: Vec<DeliveryRow> = filtered()
-        .order((deliveries::created_at.desc(), deliveries::id.desc()))
+        // Ids are UUIDv7: their order is creation order.
+        .order(deliveries::id.desc())
         .limit(limit)
         .offset(offset)
         .select(DeliveryRow::as_select())
@@ -241,7 +247,10 @@ pub fn update(conn: &mut DbConnection, id: &str, changes: &DeliveryChanges) -> Q
         .execute(conn)
 }
 
+/// Deletes a delivery with its products and history.
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::delete(delivery_history::table.filter(delivery_history::delivery_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(deliveries::table.find(id)).execute(conn)
 }
 
@@ -256,50 +265,64 @@ pub struct Moving {
     pub status: String,
 }
 
-/// Up to `limit` deliveries not delivered and not yet moved in `tick`, locked for this
-/// transaction. On PostgreSQL rows another replica holds are skipped, not waited for, so two
-/// replicas split a tick; on SQLite the write transaction already excludes everyone else.
-pub fn take_moving(conn: &mut DbConnection, tick: i64, limit: i64) -> QueryResult<Vec<Moving>> {
-    // A macro, not a closure: the selection's backend differs between the two arms.
-    macro_rules! query {
-        () => {
-            deliveries::table
-                .filter(deliveries::status.ne(DeliveryStatus::Delivered.as_str()))
-                .filter(deliveries::last_tick.lt(tick))
-                .order((deliveries::last_tick, deliveries::id))
-                .limit(limit)
-                .select(Moving::as_select())
-        };
-    }
-    match conn {
-        DbConnection::Postgres(pg) => query!().for_update().skip_locked().load(pg),
-        DbConnection::Sqlite(_) => query!().load(conn),
-    }
+/// Up to `limit` deliveries after `after` (in id order) not delivered and not yet moved in
+/// `tick`. The scan walks the primary key, so no index holds the columns a tick changes.
+pub fn moving(
+    conn: &mut DbConnection,
+    tick: i64,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<Moving>> {
+    deliveries::table
+        .filter(deliveries::id.gt(after))
+        .filter(deliveries::status.ne(DeliveryStatus::Delivered.as_str()))
+        .filter(deliveries::last_tick.lt(tick))
+        .order(deliveries::id)
+        .limit(limit)
+        .select(Moving::as_select())
+        .load(conn)
 }
 
-/// Moves `ids` to `status` in `tick`. The `last_tick` condition makes a second move in the
-/// same tick impossible even if two workers took the same row.
-pub fn move_to(
+/// Moves those of `ids` still in `from` and not yet moved in `tick` to `to`; returns the ids
+/// that moved. The conditions make a second move in one tick impossible, whoever tries it.
+pub fn move_from_to(
     conn: &mut DbConnection,
     ids: &[&str],
-    status: DeliveryStatus,
+    from: DeliveryStatus,
+    to: DeliveryStatus,
     tick: i64,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    let mut moved = 0;
-    // Chunks keep the IN list under both backends' bind limits.
-    for chunk in ids.chunks(10_000) {
-        moved += diesel::update(
+) -> QueryResult<Vec<String>> {
+    let statement = |ids: Vec<String>| {
+        diesel::update(
             deliveries::table
-                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::id.eq_any(ids))
+                .filter(deliveries::status.eq(from.as_str()))
                 .filter(deliveries::last_tick.lt(tick)),
         )
         .set((
-            deliveries::status.eq(status.as_str()),
+            deliveries::status.eq(to.as_str()),
             deliveries::last_tick.eq(tick),
             deliveries::updated_at.eq(now),
         ))
-        .execute(conn)?;
+    };
+    let owned = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+    match conn {
+        // PostgreSQL takes the ids as one array parameter (`= ANY($1)`).
+        DbConnection::Postgres(pg) => statement(owned(ids))
+            .returning(deliveries::id)
+            .get_results(pg),
+        // SQLite binds each id; chunks stay under its limit of 32,766 parameters.
+        DbConnection::Sqlite(sqlite) => {
+            let mut moved = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(10_000) {
+                moved.extend(
+                    statement(owned(chunk))
+                        .returning(deliveries::id)
+                        .get_results::<String>(sqlite)?,
+                );
+            }
+            Ok(moved)
+        }
     }
-    Ok(moved)
 }

@@ -94,7 +94,6 @@ diesel::table! {
 
 diesel::joinable!(deliveries -> couriers (courier_id));
 diesel::joinable!(delivery_products -> deliveries (delivery_id));
-diesel::joinable!(delivery_history -> deliveries (delivery_id));
 diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 
