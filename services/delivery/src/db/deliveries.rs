@@ -241,17 +241,37 @@ pub struct DeliveryChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConnection, id: &str, changes: &DeliveryChanges) -> QueryResult<usize> {
-    diesel::update(deliveries::table.find(id))
-        .set(changes)
-        .execute(conn)
+/// Applies `changes` if the delivery is still in `status` (a tick may have moved it since it
+/// was read); returns whether it was.
+pub fn update_in_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    changes: &DeliveryChanges,
+) -> QueryResult<bool> {
+    diesel::update(
+        deliveries::table
+            .find(id)
+            .filter(deliveries::status.eq(status)),
+    )
+    .set(changes)
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
-/// Deletes a delivery with its products and history.
-pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(delivery_history::table.filter(delivery_history::delivery_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(deliveries::table.find(id)).execute(conn)
+/// Deletes a delivery still in `status`, with its products and history; returns whether it was.
+pub fn delete_in_status(conn: &mut DbConnection, id: &str, status: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        deliveries::table
+            .find(id)
+            .filter(deliveries::status.eq(status)),
+    )
+    .execute(conn)?;
+    if deleted == 1 {
+        diesel::delete(delivery_history::table.filter(delivery_history::delivery_id.eq(id)))
+            .execute(conn)?;
+    }
+    Ok(deleted == 1)
 }
 
 /// A delivery the worker is about to move.

@@ -367,7 +367,11 @@ async fn update_delivery(
                     return Err(ApiError::invalid("courier_id", "the courier is not active"));
                 }
             }
-            deliveries::update(conn, &id, &changes)?;
+            if !deliveries::update_in_status(conn, &id, status, &changes)? {
+                return Err(ApiError::conflict(format!(
+                    "delivery {id} moved on meanwhile; read it again"
+                )));
+            }
             Ok(deliveries::find(conn, Key::Id(&id))?)
         })
         .await?;
@@ -391,13 +395,13 @@ async fn delete_delivery(
         .write(move |conn| {
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
-            if current.row.status != DeliveryStatus::ReadyForPickUp.as_str() {
+            let ready = DeliveryStatus::ReadyForPickUp.as_str();
+            if !deliveries::delete_in_status(conn, &id, ready)? {
                 return Err(ApiError::conflict(format!(
                     "only a delivery not yet picked up can be deleted; this one is {}",
                     current.row.status
                 )));
             }
-            deliveries::delete(conn, &id)?;
             Ok(())
         })
         .await?;

@@ -50,7 +50,7 @@ CREATE TABLE delivery_products (
 
 -- No foreign key: a tick inserts a history row per moving delivery, and PostgreSQL's per-row
 -- key check cost a sixth of the tick. Rows are written only beside their delivery, in its
--- transaction, and deleted with it (db::deliveries::delete).
+-- transaction, and deleted with it (db::deliveries::delete_in_status).
 CREATE TABLE delivery_history (
     id BIGSERIAL PRIMARY KEY,
     delivery_id TEXT NOT NULL,
