@@ -1,2 +1,3 @@
 -- One database per service: no service reads another's.
 CREATE DATABASE ecommerce;
+CREATE DATABASE delivery;

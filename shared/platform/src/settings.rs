@@ -16,18 +16,22 @@ use crate::db::DatabaseUrl;
 
 /// Reads the settings of `service` from its file and environment layers.
 pub fn load<T: DeserializeOwned>(service: &str) -> anyhow::Result<T> {
+    load_with_lists(service, &[])
+}
+
+/// As [`load`], reading the settings named in `list_keys` (e.g. `webhooks.allowed_hosts`) from
+/// comma-separated environment variables: `DELIVERY__WEBHOOKS__ALLOWED_HOSTS=ecommerce,partner`.
+pub fn load_with_lists<T: DeserializeOwned>(
+    service: &str,
+    list_keys: &[&str],
+) -> anyhow::Result<T> {
     let env_prefix = service.to_ascii_uppercase();
     let file = std::env::var(format!("{env_prefix}_CONFIG"))
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(format!("config/{service}.toml")));
     config::Config::builder()
         .add_source(config::File::from(file.clone()).required(false))
-        .add_source(
-            config::Environment::with_prefix(&env_prefix)
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        )
+        .add_source(environment(&env_prefix, list_keys))
         .build()
         .and_then(config::Config::try_deserialize)
         .with_context(|| {
@@ -150,4 +154,48 @@ pub enum Mode {
     #[default]
     Demo,
     Production,
+}
+
+/// The `<PREFIX>__SECTION__KEY` variables, `list_keys` read as comma-separated lists.
+fn environment(env_prefix: &str, list_keys: &[&str]) -> config::Environment {
+    let environment = config::Environment::with_prefix(env_prefix)
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true);
+    if list_keys.is_empty() {
+        // Without named keys a list separator would split every variable, log filters included.
+        return environment;
+    }
+    list_keys
+        .iter()
+        .fold(environment.list_separator(","), |env, key| {
+            env.with_list_parse_key(key)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Probe {
+        hosts: Vec<String>,
+        filter: String,
+    }
+
+    #[test]
+    fn named_keys_read_comma_separated_lists_and_others_stay_strings() {
+        let variables = [
+            ("PROBE__HOSTS".to_owned(), "ecommerce,partner".to_owned()),
+            ("PROBE__FILTER".to_owned(), "info,delivery=debug".to_owned()),
+        ];
+        let probe: Probe = config::Config::builder()
+            .add_source(environment("PROBE", &["hosts"]).source(Some(variables.into())))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .unwrap();
+        assert_eq!(probe.hosts, ["ecommerce", "partner"]);
+        assert_eq!(probe.filter, "info,delivery=debug");
+    }
 }
