@@ -266,7 +266,7 @@ fn apply_steps(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    outbox::enqueue(conn, &events)?;
+    outbox::enqueue_many(conn, &events)?;
     let count = |status| steps.iter().filter(|s| s.to == status).count();
     Ok(TickReport {
         moved: steps.len(),

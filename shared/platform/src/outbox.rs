@@ -12,11 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDateTime, Utc};
 use contracts::CloudEvent;
 use contracts::streams::{BucketSpec, Namespace};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -159,6 +161,53 @@ where
     result
 }
 
+/// Marks a row that holds several messages (see [`enqueue_many`]); never sent as a header.
+const BATCH_HEADER: &str = "Cx-Outbox-Batch";
+/// Messages per batch row: a tick's 10,000 events make ten rows of a few hundred kilobytes.
+const BATCH_ROW_MESSAGES: usize = 1_000;
+
+/// One message inside a batch row.
+#[derive(Serialize, Deserialize)]
+struct BatchEntry {
+    message_id: String,
+    subject: String,
+    /// Base64, as payloads are bytes.
+    payload: String,
+    headers: BTreeMap<String, String>,
+}
+
+/// Adds many messages as few rows, for a producer that writes thousands in one transaction (a
+/// worker tick): a row per message costs the database more than the change itself. The relay
+/// publishes every message on its own, with its own id, in order; a row is done when all of
+/// its messages are acknowledged.
+pub fn enqueue_many(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResult<()> {
+    if messages.len() <= 1 {
+        return enqueue(conn, messages);
+    }
+    let rows = messages
+        .chunks(BATCH_ROW_MESSAGES)
+        .map(|chunk| {
+            let entries: Vec<BatchEntry> = chunk
+                .iter()
+                .map(|m| BatchEntry {
+                    message_id: m.message_id.clone(),
+                    subject: m.subject.clone(),
+                    payload: STANDARD.encode(&m.payload),
+                    headers: m.headers.clone(),
+                })
+                .collect();
+            Ok(OutboxMessage {
+                message_id: uuid::Uuid::now_v7().to_string(),
+                subject: chunk[0].subject.clone(),
+                payload: serde_json::to_vec(&entries)
+                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+                headers: BTreeMap::from([(BATCH_HEADER.to_owned(), chunk.len().to_string())]),
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    enqueue(conn, &rows)
+}
+
 /// Rows not yet published, for readiness reports and tests.
 pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table
@@ -211,6 +260,37 @@ struct PendingRow {
     subject: String,
     payload: Vec<u8>,
     headers: String,
+}
+
+impl PendingRow {
+    /// The messages the row holds: itself, or the entries of a batch row.
+    fn into_messages(self) -> Result<Vec<OutboxMessage>, String> {
+        let headers: BTreeMap<String, String> =
+            serde_json::from_str(&self.headers).unwrap_or_default();
+        if !headers.contains_key(BATCH_HEADER) {
+            return Ok(vec![OutboxMessage {
+                message_id: self.message_id,
+                subject: self.subject,
+                payload: self.payload,
+                headers,
+            }]);
+        }
+        let entries: Vec<BatchEntry> = serde_json::from_slice(&self.payload)
+            .map_err(|e| format!("outbox batch row {} is unreadable: {e}", self.id))?;
+        entries
+            .into_iter()
+            .map(|entry| {
+                Ok(OutboxMessage {
+                    payload: STANDARD.decode(&entry.payload).map_err(|e| {
+                        format!("outbox batch row {} holds bad base64: {e}", self.id)
+                    })?,
+                    message_id: entry.message_id,
+                    subject: entry.subject,
+                    headers: entry.headers,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Publishes outbox rows to JetStream in id order, marking each one published once acknowledged.
@@ -302,36 +382,51 @@ impl OutboxRelay {
     }
 
     /// Publishes in order, pipelining the acknowledgements. Stops at the first failure so that
-    /// later messages do not overtake an earlier one that will be retried.
+    /// later messages do not overtake an earlier one that will be retried. A row counts as
+    /// published once every message it holds is acknowledged.
     async fn publish(&self, rows: Vec<PendingRow>) -> (Vec<i64>, Option<(i64, String)>) {
         let jetstream = self.nats.jetstream();
         let mut acks = Vec::with_capacity(rows.len());
         let mut failure = None;
-        for row in rows {
-            let mut message = PublishMessage::build()
-                .payload(row.payload.into())
-                .message_id(&row.message_id);
-            let headers: BTreeMap<String, String> =
-                serde_json::from_str(&row.headers).unwrap_or_default();
-            for (name, value) in headers {
-                message = message.header(name.as_str(), value.as_str());
-            }
-            match jetstream.send_publish(row.subject, message).await {
-                Ok(ack) => acks.push((row.id, ack)),
+        'rows: for row in rows {
+            let id = row.id;
+            let messages = match row.into_messages() {
+                Ok(messages) => messages,
                 Err(error) => {
-                    failure = Some((row.id, error.to_string()));
+                    failure = Some((id, error));
                     break;
+                }
+            };
+            for m in messages {
+                let mut message = PublishMessage::build()
+                    .payload(m.payload.into())
+                    .message_id(&m.message_id);
+                for (name, value) in &m.headers {
+                    message = message.header(name.as_str(), value.as_str());
+                }
+                match jetstream.send_publish(m.subject, message).await {
+                    Ok(ack) => acks.push((id, ack)),
+                    Err(error) => {
+                        failure = Some((id, error.to_string()));
+                        break 'rows;
+                    }
                 }
             }
         }
-        let mut published = Vec::with_capacity(acks.len());
+        let mut published: Vec<i64> = Vec::with_capacity(acks.len());
         for (id, ack) in acks {
             match ack.await {
-                Ok(_) => published.push(id),
+                Ok(_) if published.last() != Some(&id) => published.push(id),
+                Ok(_) => {}
                 Err(error) => {
                     failure.get_or_insert((id, error.to_string()));
                 }
             }
+        }
+        // A row with a failed message waits for its retry as a whole; JetStream drops the
+        // messages of it that did go out (same ids) when it is published again.
+        if let Some((failed, _)) = &failure {
+            published.retain(|id| id != failed);
         }
         (published, failure)
     }

@@ -197,3 +197,52 @@ async fn messages_written_while_nats_is_down_are_published_when_it_returns() {
     running.await.unwrap().unwrap();
     assert_eq!(stream_messages(&h).await, 6);
 }
+
+#[tokio::test]
+async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_one_in_order() {
+    let h = harness().await;
+    let subject = h.nats.namespace().subject(&ORDERS, "created");
+    let events: Vec<CloudEvent<serde_json::Value>> = (0..2_500)
+        .map(|i| {
+            CloudEvent::new(
+                "/test",
+                "co.cargoexpress.note.created.v1",
+                format!("n{i}"),
+                serde_json::json!({"n": i}),
+            )
+        })
+        .collect();
+    let messages: Vec<OutboxMessage> = events
+        .iter()
+        .map(|e| OutboxMessage::event(subject.clone(), e).unwrap())
+        .collect();
+    h.db.write(move |conn| {
+        outbox::enqueue_many(conn, &messages).map_err(platform::db::DbError::from)
+    })
+    .await
+    .unwrap();
+    assert_eq!(pending(&h).await, 3, "a row per thousand messages");
+
+    relay(&h).relay_batch().await.unwrap();
+    assert_eq!(pending(&h).await, 0);
+    assert_eq!(stream_messages(&h).await, 2_500);
+    let stream = h
+        .nats
+        .jetstream()
+        .get_stream(h.nats.namespace().stream_name(&ORDERS))
+        .await
+        .unwrap();
+    for (sequence, event) in [
+        (1, &events[0]),
+        (1_001, &events[1_000]),
+        (2_500, &events[2_499]),
+    ] {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        let received: CloudEvent<serde_json::Value> =
+            serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(received.id, event.id, "message {sequence} in order");
+        let id = message.headers.get("Nats-Msg-Id").map(|v| v.to_string());
+        assert_eq!(id, Some(event.id.to_string()), "published with its own id");
+        assert!(message.headers.get("Cx-Outbox-Batch").is_none());
+    }
+}
