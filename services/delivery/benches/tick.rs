@@ -20,13 +20,7 @@ use diesel::prelude::*;
 use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
 use platform::outbox::OutboxSignal;
 use test_support::TestDatabase;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use test_support::bench::{cores, databases, env_or};
 
 #[tokio::main]
 async fn main() {
@@ -35,31 +29,14 @@ async fn main() {
     let batch: i64 = env_or("BENCH_BATCH", 10_000);
     println!(
         "tick benchmark: {count} active deliveries, batches of {batch}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        cores()
     );
     println!(
         "{:<11} {:>6} {:>10} {:>12} {:>14}",
         "backend", "tick", "moved", "seconds", "deliveries/s"
     );
-    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    if backends.contains("sqlite") {
-        run(
-            "sqlite",
-            TestDatabase::sqlite().unwrap(),
-            count,
-            ticks,
-            batch,
-        )
-        .await;
-    }
-    if backends.contains("postgres") {
-        let url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
-            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
-        });
-        match TestDatabase::postgres(&url) {
-            Ok(db) => run("postgres", db, count, ticks, batch).await,
-            Err(error) => println!("postgres    skipped: {error}"),
-        }
+    for (backend, db) in databases() {
+        run(backend, db, count, ticks, batch).await;
     }
 }
 

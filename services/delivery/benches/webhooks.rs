@@ -22,15 +22,9 @@ use diesel::prelude::*;
 use platform::db::{DatabaseUrl, Db, DbError};
 use platform::webhook_signature::WebhookSecret;
 use test_support::TestDatabase;
+use test_support::bench::{cores, databases, env_or};
 use test_support::webhook_receiver::WebhookReceiver;
 use tokio_util::sync::CancellationToken;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {
@@ -38,30 +32,14 @@ async fn main() {
     let per_subscription: usize = env_or("BENCH_PER_SUBSCRIPTION", 256);
     println!(
         "webhook benchmark: {count} messages to one local subscriber, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        cores()
     );
     println!(
         "{:<11} {:>10} {:>12} {:>12} {:>14}",
         "backend", "messages", "received s", "recorded s", "messages/s"
     );
-    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    if backends.contains("sqlite") {
-        run(
-            "sqlite",
-            TestDatabase::sqlite().unwrap(),
-            count,
-            per_subscription,
-        )
-        .await;
-    }
-    if backends.contains("postgres") {
-        let url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
-            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
-        });
-        match TestDatabase::postgres(&url) {
-            Ok(db) => run("postgres", db, count, per_subscription).await,
-            Err(error) => println!("postgres    skipped: {error}"),
-        }
+    for (backend, db) in databases() {
+        run(backend, db, count, per_subscription).await;
     }
 }
 

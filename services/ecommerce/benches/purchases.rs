@@ -21,18 +21,12 @@ use ecommerce::config::Settings;
 use ecommerce::startup::Application;
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use serde_json::{Value, json};
+use test_support::bench::{cores, databases, env_or};
 use test_support::{TestDatabase, TestNats};
 
 const PRODUCTS: usize = 200;
 /// Each buyer walks the products with a prime stride, so buyers rarely meet on one row.
 const STRIDE: usize = 97;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {
@@ -40,32 +34,16 @@ async fn main() {
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 64);
     println!(
         "purchases benchmark: {seconds} s per scenario, {concurrency} concurrent buyers, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        cores()
     );
     println!(
         "{:<11} {:<14} {:>12} {:>9} {:>9} {:>9} {:>8}",
         "backend", "scenario", "purchases/s", "p50 ms", "p99 ms", "refused", "errors"
     );
 
-    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    if backends.contains("sqlite") {
-        run_backend(
-            "sqlite",
-            TestDatabase::sqlite().unwrap(),
-            seconds,
-            concurrency,
-        )
-        .await;
-    }
-    if !backends.contains("postgres") {
-        return;
-    }
-    let pg_url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
-        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
-    });
-    match TestDatabase::postgres(&pg_url) {
-        Ok(db) => run_backend("postgres", db, seconds, concurrency).await,
-        Err(error) => println!("postgres    skipped: {error}"),
+    // Each backend is created just before its run, so PostgreSQL does not sit idle meanwhile.
+    for (backend, db) in databases() {
+        run_backend(backend, db, seconds, concurrency).await;
     }
 }
 

@@ -11,6 +11,7 @@ pub mod http_client;
 pub mod json;
 pub mod lifecycle;
 pub mod nats;
+pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod server;

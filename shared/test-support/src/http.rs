@@ -1,6 +1,8 @@
 //! Reading the platform's HTTP answers in tests.
 
-use reqwest::Response;
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
 /// Reads a problem body, checking its media type.
@@ -30,4 +32,90 @@ pub fn blamed_fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A service under test, reached over HTTP at `address`: one request helper per verb, with an
+/// optional bearer token.
+#[derive(Clone)]
+pub struct ServiceClient {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+#[allow(clippy::expect_used)]
+impl ServiceClient {
+    pub fn new(address: String) -> Self {
+        Self {
+            address,
+            client: platform::http_client::builder()
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+
+    /// Waits, as an orchestrator would, until `/readyz` says the database and NATS answer.
+    pub async fn wait_until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = self.request(Method::GET, "/readyz", None).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} never became ready",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `POST /auth/login` at an identity provider.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.request(Method::POST, "/auth/login", None)
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
 }

@@ -10,52 +10,26 @@ use ecommerce::config::Settings as EcommerceSettings;
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use test_support::http::ServiceClient;
 use test_support::webhook_receiver::WebhookReceiver;
 use test_support::{TestDatabase, TestNats, free_port};
 
 use crate::helpers::{eventually, test_settings};
 
-struct Platform {
-    ecommerce: String,
-    delivery: String,
-    client: reqwest::Client,
+async fn token(shop: &ServiceClient, email: &str, password: &str) -> String {
+    let response = shop.login(email, password).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    ok(response).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
-impl Platform {
-    async fn login(&self, email: &str, password: &str) -> String {
-        let response = self
-            .client
-            .post(format!("{}/auth/login", self.ecommerce))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        url: String,
-        token: &str,
-        body: Option<Value>,
-    ) -> Value {
-        let mut request = self.client.request(method, &url).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
-    }
+/// The body of a successful answer.
+async fn ok(response: reqwest::Response) -> Value {
+    let (url, status) = (response.url().to_string(), response.status());
+    assert!(status.is_success(), "{url}: {status}");
+    response.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -103,49 +77,35 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     let carrier_stop = carrier.stop_token();
     tokio::spawn(carrier.run_until_stopped());
 
-    let platform = Platform {
-        ecommerce: ecommerce_url,
-        delivery: delivery_url,
-        client: platform::http_client::builder().build().unwrap(),
-    };
-    let partner = platform
-        .login("delivery-service@cargoexpress.test", "service-demo-2026")
-        .await;
+    let (shop, carrier) = (
+        ServiceClient::new(ecommerce_url),
+        ServiceClient::new(delivery_url),
+    );
+    let partner = token(
+        &shop,
+        "delivery-service@cargoexpress.test",
+        "service-demo-2026",
+    )
+    .await;
     let subscriber = WebhookReceiver::start().unwrap();
-    let subscription = platform
-        .call(
-            reqwest::Method::POST,
-            format!("{}/webhooks/subscriptions", platform.delivery),
-            &partner,
-            Some(json!({"url": subscriber.url()})),
-        )
-        .await;
+    let subscribe = json!({"url": subscriber.url()});
+    let subscription = ok(carrier
+        .post("/webhooks/subscriptions", &partner, &subscribe)
+        .await)
+    .await;
 
-    let buyer = platform
-        .login("buyer@cargoexpress.test", "buyer-demo-2026")
-        .await;
-    let seller = platform
-        .login("seller@cargoexpress.test", "seller-demo-2026")
-        .await;
-    let purchase = platform
-        .call(
-            reqwest::Method::POST,
-            format!("{}/orders", platform.ecommerce),
-            &buyer,
-            Some(json!({"lines": [{"sku": "pk0004", "quantity": 2}]})),
-        )
-        .await;
+    let buyer = token(&shop, "buyer@cargoexpress.test", "buyer-demo-2026").await;
+    let seller = token(&shop, "seller@cargoexpress.test", "seller-demo-2026").await;
+    let lines = json!({"lines": [{"sku": "pk0004", "quantity": 2}]});
+    let purchase = ok(shop.post("/orders", &buyer, &lines).await).await;
     let order_id = purchase["orders"][0]["id"].as_str().unwrap().to_owned();
-    let order_url = format!("{}/orders/{order_id}", platform.ecommerce);
+    let order_path = format!("/orders/{order_id}");
     for status in ["confirmed", "dispatched"] {
-        platform
-            .call(
-                reqwest::Method::POST,
-                format!("{order_url}/status"),
-                &seller,
-                Some(json!({"status": status})),
-            )
-            .await;
+        let change = json!({"status": status});
+        ok(shop
+            .post(&format!("{order_path}/status"), &seller, &change)
+            .await)
+        .await;
     }
 
     // The worker moves the delivery every 300 ms; at the last step a coin decides, so it may
@@ -153,17 +113,10 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     eventually(
         Duration::from_secs(60),
         "the order to be delivered",
-        || async {
-            let order = platform
-                .call(reqwest::Method::GET, order_url.clone(), &buyer, None)
-                .await;
-            order["status"] == "delivered"
-        },
+        || async { ok(shop.get(&order_path, &buyer).await).await["status"] == "delivered" },
     )
     .await;
-    let order = platform
-        .call(reqwest::Method::GET, order_url.clone(), &buyer, None)
-        .await;
+    let order = ok(shop.get(&order_path, &buyer).await).await;
     assert_eq!(order["delivery_status"], "DELIVERED");
     let tracking_number = order["tracking_number"].as_str().unwrap().to_owned();
     let history: Vec<&str> = order["history"]
@@ -174,14 +127,8 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
         .collect();
     assert_eq!(history, ["created", "confirmed", "dispatched", "delivered"]);
 
-    let tracking = platform
-        .call(
-            reqwest::Method::GET,
-            format!("{}/tracking?foreign_order_id={order_id}", platform.delivery),
-            &buyer,
-            None,
-        )
-        .await;
+    let tracking_path = format!("/tracking?foreign_order_id={order_id}");
+    let tracking = ok(carrier.get(&tracking_path, &buyer).await).await;
     assert_eq!(tracking["tracking_number"], tracking_number.as_str());
     let steps = tracking["tracking"].as_array().unwrap().len();
 
@@ -236,13 +183,8 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     assert_eq!(heard, tracked);
 
     // A restarted ecommerce keeps its registration rather than adding another.
-    let admin = platform
-        .login("admin@cargoexpress.test", "admin-demo-2026")
-        .await;
-    let subscriptions = format!("{}/webhooks/subscriptions", platform.delivery);
-    let before = platform
-        .call(reqwest::Method::GET, subscriptions.clone(), &admin, None)
-        .await;
+    let admin = token(&shop, "admin@cargoexpress.test", "admin-demo-2026").await;
+    let before = ok(carrier.get("/webhooks/subscriptions", &admin).await).await;
     assert_eq!(before["total"], 2, "the test subscriber's and ecommerce's");
     shop_stop.cancel();
     let mut again = EcommerceSettings {
@@ -257,15 +199,13 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
         nats: nats_settings,
         ..EcommerceSettings::default()
     };
-    again.delivery.url = platform.delivery.clone();
-    again.delivery.receiver_url = format!("{}/webhooks/deliveries", platform.ecommerce);
+    again.delivery.url = carrier.address.clone();
+    again.delivery.receiver_url = format!("{}/webhooks/deliveries", shop.address);
     let again = ecommerce::startup::Application::build(again).await.unwrap();
     let again_stop = again.stop_token();
     tokio::spawn(again.run_until_stopped());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = platform
-        .call(reqwest::Method::GET, subscriptions, &admin, None)
-        .await;
+    let after = ok(carrier.get("/webhooks/subscriptions", &admin).await).await;
     assert_eq!(after["items"], before["items"]);
 
     again_stop.cancel();

@@ -8,11 +8,12 @@ use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use platform::db::{DatabaseUrl, Db};
 use platform::outbox::OutboxSignal;
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::{TestDatabase, TestNats};
 use tokio_util::sync::CancellationToken;
 
+use test_support::http::ServiceClient;
 pub use test_support::http::{blamed_fields, problem};
 
 pub const ISSUER: &str = "cargo-express";
@@ -23,8 +24,7 @@ pub fn issuer() -> JwtIssuer {
 }
 
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub api: ServiceClient,
     pub nats: TestNats,
     pub settings: Settings,
     stop: CancellationToken,
@@ -75,8 +75,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let (address, stop) = start(settings.clone()).await;
     let app = TestApp {
-        address,
-        client: platform::http_client::builder().build().unwrap(),
+        api: ServiceClient::new(address),
         nats,
         settings,
         stop,
@@ -97,62 +96,15 @@ pub async fn start(settings: Settings) -> (String, CancellationToken) {
     (address, stop)
 }
 
+impl std::ops::Deref for TestApp {
+    type Target = ServiceClient;
+
+    fn deref(&self) -> &ServiceClient {
+        &self.api
+    }
+}
+
 impl TestApp {
-    pub async fn wait_until_ready(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = self.request(Method::GET, "/readyz", None).send().await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the service never became ready"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        match token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
     /// Creates a delivery for `order_id` as the ecommerce service would; returns the body.
     pub async fn create_delivery(&self, order_id: &str) -> Value {
         let response = self

@@ -1,7 +1,7 @@
 //! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use platform::openapi::BearerAuth;
+use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,20 +33,3 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}

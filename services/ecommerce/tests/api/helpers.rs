@@ -11,15 +11,15 @@ use ecommerce::startup::Application;
 use platform::auth::Role;
 use platform::nats::Nats;
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+use test_support::http::ServiceClient;
 pub use test_support::http::{blamed_fields, problem};
 use test_support::{TestDatabase, TestNats};
 use tokio_util::sync::CancellationToken;
 
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub api: ServiceClient,
     pub nats: TestNats,
     stop: CancellationToken,
     // Dropped last: the database outlives the service using it.
@@ -72,10 +72,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
     let app = TestApp {
-        address,
-        client: platform::http_client::builder()
-            .build()
-            .expect("http client"),
+        api: ServiceClient::new(address),
         nats,
         stop,
         db,
@@ -84,71 +81,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     app
 }
 
+impl std::ops::Deref for TestApp {
+    type Target = ServiceClient;
+
+    fn deref(&self) -> &ServiceClient {
+        &self.api
+    }
+}
+
 impl TestApp {
-    /// Waits, as an orchestrator would, until `/readyz` says the database and NATS answer.
-    pub async fn wait_until_ready(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = self.request(Method::GET, "/readyz", None).send().await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the service never became ready"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        match token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.request(Method::POST, "/auth/login", None)
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("request sent")
-    }
-
     /// A token of the demo account with `role`.
     pub async fn token(&self, role: Role) -> String {
         let demo = DEMO_ACCOUNTS
