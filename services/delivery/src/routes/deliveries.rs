@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{MANAGERS, require_manager, utc};
 use crate::db::couriers;
-use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, Key};
+use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, HistoryRow, Key};
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
 use crate::state::AppState;
 
@@ -96,6 +96,15 @@ pub struct DeliveryResponse {
     pub updated_at: DateTime<Utc>,
 }
 
+impl From<HistoryRow> for StatusChangeDto {
+    fn from(change: HistoryRow) -> Self {
+        Self {
+            status: change.status,
+            date: utc(change.changed_at),
+        }
+    }
+}
+
 impl From<Delivery> for DeliveryResponse {
     fn from(delivery: Delivery) -> Self {
         let row = delivery.row;
@@ -129,10 +138,7 @@ impl From<Delivery> for DeliveryResponse {
             tracking: delivery
                 .history
                 .into_iter()
-                .map(|h| StatusChangeDto {
-                    status: h.status,
-                    date: utc(h.changed_at),
-                })
+                .map(StatusChangeDto::from)
                 .collect(),
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),

@@ -118,10 +118,7 @@ async fn tracking(
         tracking: delivery
             .history
             .into_iter()
-            .map(|h| StatusChangeDto {
-                status: h.status,
-                date: utc(h.changed_at),
-            })
+            .map(StatusChangeDto::from)
             .collect(),
         updated_at: utc(row.updated_at),
     }))
