@@ -29,7 +29,7 @@ pub struct SubscriptionRow {
 impl SubscriptionRow {
     /// The statuses the subscription wants.
     pub fn status_list(&self) -> Vec<&str> {
-        self.statuses.split(',').filter(|s| !s.is_empty()).collect()
+        status_list(&self.statuses)
     }
 
     /// The secrets that sign now: the current one, and the previous one during its grace.
@@ -42,6 +42,11 @@ impl SubscriptionRow {
         }
         secrets
     }
+}
+
+/// The statuses in a stored `statuses` column.
+pub fn status_list(statuses: &str) -> Vec<&str> {
+    statuses.split(',').filter(|s| !s.is_empty()).collect()
 }
 
 pub fn insert_subscription(conn: &mut DbConnection, row: &SubscriptionRow) -> QueryResult<()> {

@@ -12,7 +12,7 @@ use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{MANAGERS, require_manager, utc};
+use super::{require_manager, utc};
 use crate::db::couriers;
 use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, HistoryRow, Key};
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
@@ -266,10 +266,14 @@ async fn list_deliveries(
 }
 
 /// Operations staff may look at deliveries; only managers change them.
+const VIEWERS: &[Role] = &[
+    Role::ServiceClient,
+    Role::MarketplaceAdmin,
+    Role::OperationsViewer,
+];
+
 fn require_viewer(auth: &platform::auth::Claims) -> Result<(), ApiError> {
-    let mut roles = MANAGERS.to_vec();
-    roles.push(Role::OperationsViewer);
-    auth.require_any(&roles)
+    auth.require_any(VIEWERS)
 }
 
 async fn load(state: &AppState, id: String) -> Result<Delivery, ApiError> {

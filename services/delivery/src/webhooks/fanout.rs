@@ -61,7 +61,7 @@ fn messages_for(
             data: event.data.clone(),
         })?;
         for (subscription, statuses) in subscriptions {
-            if !statuses.split(',').any(|wanted| wanted == status) {
+            if !webhooks::status_list(statuses).contains(&status) {
                 continue;
             }
             rows.push(MessageRow {
