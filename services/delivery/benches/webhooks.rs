@@ -1,10 +1,10 @@
 //! How many webhook messages per second the dispatcher delivers to a local subscriber.
 //!
 //! `cargo bench -p delivery --bench webhooks` puts `BENCH_MESSAGES` (default 20,000) due
-//! messages for one subscription into a fresh database, starts the dispatcher with its default
-//! settings (256 requests in flight, at most `BENCH_PER_SUBSCRIPTION`, default 256, to one
-//! subscription) and a subscriber on loopback that answers 204 at once, and prints how long
-//! it took until every message was received and recorded as succeeded. Each message is signed
+//! messages for one subscription into a fresh database, starts the dispatcher with the
+//! service's default settings (256 requests in flight, 32 to one subscription; override the
+//! latter with `BENCH_PER_SUBSCRIPTION`) and a subscriber on loopback that answers 204 at once,
+//! and prints how long it took until every message was received and recorded as succeeded. Each message is signed
 //! (HMAC-SHA256) and every attempt is written to the attempts log. SQLite and PostgreSQL as in
 //! the tick benchmark (`BENCH_BACKENDS`, `BENCH_POSTGRES_URL`).
 
@@ -29,7 +29,10 @@ use tokio_util::sync::CancellationToken;
 #[tokio::main]
 async fn main() {
     let count: usize = env_or("BENCH_MESSAGES", 20_000);
-    let per_subscription: usize = env_or("BENCH_PER_SUBSCRIPTION", 256);
+    let per_subscription: usize = env_or(
+        "BENCH_PER_SUBSCRIPTION",
+        WebhookSettings::default().max_in_flight_per_subscription,
+    );
     println!(
         "webhook benchmark: {count} messages to one local subscriber, {} cores",
         cores()

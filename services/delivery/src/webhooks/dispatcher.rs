@@ -3,11 +3,11 @@
 //! Up to `max_in_flight` requests run at once, at most `max_in_flight_per_subscription` to one
 //! subscription, each with a timeout and without following redirects; so a slow or dead
 //! subscriber holds only its own share and others keep receiving. Messages are reserved
-//! (leased) before sending, so several replicas can dispatch side by side, and results are
-//! written in batches. A message that got a 2xx is marked succeeded and never sent again; a
+//! (leased) before sending, a round ahead per subscription so claiming is one transaction per
+//! many messages; several replicas can dispatch side by side; results are written in batches. A message that got a 2xx is marked succeeded and never sent again; a
 //! crash between the 2xx and that write can resend it once, with the same `webhook-id`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -17,6 +17,8 @@ use platform::db::{Db, DbError, now};
 use platform::webhook_signature::{
     ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSecret, signature_header,
 };
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::Wakeup;
@@ -32,6 +34,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// nothing else is in flight.
 const FLUSH_AT: usize = 128;
 const FLUSH_AFTER: Duration = Duration::from_millis(20);
+/// How many rounds of `max_in_flight_per_subscription` messages a dispatcher holds per
+/// subscription: one being sent, the others claimed ahead. The lease covers
+/// the wait of the last round even when every request before it times out.
+const ROUNDS_HELD: usize = 4;
 
 pub struct Dispatcher {
     db: Db,
@@ -77,74 +83,114 @@ impl Dispatcher {
             policy: RetryPolicy::from(settings),
             max_in_flight: settings.max_in_flight.max(1),
             per_subscription: settings.max_in_flight_per_subscription.max(1),
-            lease: timeout + Duration::from_secs(30),
+            lease: timeout * (ROUNDS_HELD as u32 + 1) + Duration::from_secs(30),
             wakeup,
         })
     }
 
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
+        // Writing results never holds up sending: a task of its own records them in batches.
+        let (results, to_record) = mpsc::unbounded_channel::<Vec<Sent>>();
+        let recorder = tokio::spawn(record_all(self.db.clone(), self.policy, to_record));
         let mut in_flight = FuturesUnordered::new();
-        let mut busy: HashMap<String, usize> = HashMap::new();
+        // Claimed and not yet finished, per subscription; and of those, the ones being sent.
+        let mut held: HashMap<String, usize> = HashMap::new();
+        let mut sending: HashMap<String, usize> = HashMap::new();
+        // Claimed ahead, waiting for a free slot of their subscription.
+        let mut queue: VecDeque<Claimed> = VecDeque::new();
+        let mut claiming: Option<JoinHandle<Result<Vec<Claimed>, DbError>>> = None;
         let mut finished: Vec<Sent> = Vec::new();
         let mut last_flush = Instant::now();
+        // Claiming is a write: it happens when woken, at each poll, and once enough messages
+        // have finished to make it worth a transaction. It runs beside the sending.
+        let (mut claim_wanted, mut freed) = (true, 0);
+        let worth_claiming = self.per_subscription.min(self.max_in_flight).max(1);
         loop {
-            let room = self.max_in_flight - in_flight.len();
-            // Claiming is a write; wait for a quarter of the slots to free up before the next.
-            if in_flight.is_empty() || room >= (self.max_in_flight / 4).max(1) {
-                match self.claim(room, &busy).await {
-                    Ok(claimed) => {
-                        for message in claimed {
-                            *busy
-                                .entry(message.message.subscription_id.clone())
-                                .or_default() += 1;
-                            in_flight.push(self.send(message));
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "could not claim webhook messages"),
+            let waiting = in_flight.len() + queue.len();
+            if claim_wanted && claiming.is_none() && waiting < 2 * self.max_in_flight {
+                (claim_wanted, freed) = (false, 0);
+                claiming = Some(tokio::spawn(
+                    self.claim(2 * self.max_in_flight - waiting, &held),
+                ));
+            }
+            for _ in 0..queue.len() {
+                let Some(message) = queue.pop_front() else {
+                    break;
+                };
+                let subscription = &message.message.subscription_id;
+                let busy = sending.get(subscription).copied().unwrap_or(0);
+                if in_flight.len() < self.max_in_flight && busy < self.per_subscription {
+                    *sending.entry(subscription.clone()).or_default() += 1;
+                    in_flight.push(self.send(message));
+                } else {
+                    queue.push_back(message);
                 }
             }
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 Some(sent) = in_flight.next(), if !in_flight.is_empty() => {
-                    finished.push(sent);
+                    let mut done = vec![sent];
                     while let Some(Some(sent)) = in_flight.next().now_or_never() {
-                        finished.push(sent);
+                        done.push(sent);
+                    }
+                    for sent in &done {
+                        let subscription = &sent.claimed.message.subscription_id;
+                        release(&mut held, subscription);
+                        release(&mut sending, subscription);
+                    }
+                    freed += done.len();
+                    claim_wanted |= freed >= worth_claiming;
+                    finished.extend(done);
+                }
+                claimed = wait_for(&mut claiming), if claiming.is_some() => {
+                    claiming = None;
+                    match claimed {
+                        Ok(Ok(claimed)) => {
+                            for message in claimed {
+                                *held.entry(message.message.subscription_id.clone()).or_default() += 1;
+                                queue.push_back(message);
+                            }
+                        }
+                        Ok(Err(error)) => tracing::warn!(%error, "could not claim webhook messages"),
+                        Err(error) => tracing::error!(%error, "the claim task failed"),
                     }
                 }
-                _ = self.wakeup.notified() => {}
-                _ = tokio::time::sleep(POLL_INTERVAL), if in_flight.is_empty() => {}
+                _ = self.wakeup.notified() => claim_wanted = true,
+                _ = tokio::time::sleep(POLL_INTERVAL), if in_flight.is_empty() => claim_wanted = true,
             }
-            if finished.len() >= FLUSH_AT
-                || (!finished.is_empty()
-                    && (in_flight.is_empty() || last_flush.elapsed() >= FLUSH_AFTER))
+            if !finished.is_empty()
+                && (finished.len() >= FLUSH_AT
+                    || in_flight.is_empty()
+                    || last_flush.elapsed() >= FLUSH_AFTER)
             {
-                for sent in &finished {
-                    if let Some(count) = busy.get_mut(&sent.claimed.message.subscription_id) {
-                        *count = count.saturating_sub(1);
-                    }
-                }
-                busy.retain(|_, count| *count > 0);
-                self.record(std::mem::take(&mut finished)).await;
+                // The recorder only stops when this sender is dropped, below.
+                let _ = results.send(std::mem::take(&mut finished));
                 last_flush = Instant::now();
             }
         }
-        // Let what is in flight finish and record it, so nothing waits for its lease.
+        // Let what is in flight finish and record it, so nothing waits for its lease; what is
+        // only queued is left to its lease and taken again by the next dispatcher.
         while let Some(sent) = in_flight.next().await {
             finished.push(sent);
         }
-        self.record(finished).await;
+        let _ = results.send(finished);
+        drop(results);
+        recorder.await?;
         Ok(())
     }
 
-    async fn claim(
+    /// Reserves due messages in a task of its own.
+    fn claim(
         &self,
         room: usize,
-        busy: &HashMap<String, usize>,
-    ) -> Result<Vec<Claimed>, DbError> {
-        let (per_subscription, lease) = (self.per_subscription, self.lease);
-        let busy = busy.clone();
-        self.db
-            .write(move |conn| {
+        held: &HashMap<String, usize>,
+    ) -> impl Future<Output = Result<Vec<Claimed>, DbError>> + Send + 'static {
+        // Rounds per subscription: one in flight, the rest claimed ahead, so that one claim
+        // serves many messages.
+        let (per_subscription, lease) = (ROUNDS_HELD * self.per_subscription, self.lease);
+        let (db, held) = (self.db.clone(), held.clone());
+        async move {
+            db.write(move |conn| {
                 let now = now();
                 Ok(webhooks::claim_due(
                     conn,
@@ -152,10 +198,11 @@ impl Dispatcher {
                     now + lease,
                     room,
                     per_subscription,
-                    &busy,
+                    &held,
                 )?)
             })
             .await
+        }
     }
 
     /// One signed POST. Never fails: every ending is an answer to record.
@@ -207,65 +254,94 @@ impl Dispatcher {
             .and_then(|v| parse_retry_after(v, Utc::now()));
         Ok(Answer::Status(status, retry_after))
     }
+}
 
-    /// Decides what follows each attempt and writes it all in one transaction; subscriptions
-    /// whose endpoint answered 410 Gone are disabled.
-    async fn record(&self, finished: Vec<Sent>) {
-        if finished.is_empty() {
-            return;
+/// Records batches of finished attempts until the dispatcher stops, merging what waits.
+async fn record_all(db: Db, policy: RetryPolicy, mut batches: mpsc::UnboundedReceiver<Vec<Sent>>) {
+    while let Some(mut finished) = batches.recv().await {
+        while let Ok(more) = batches.try_recv() {
+            finished.extend(more);
         }
-        let now = now();
-        let mut gone = Vec::new();
-        let decided: Vec<(Attempt, Next)> = finished
-            .into_iter()
-            .map(|sent| {
-                let message = &sent.claimed.message;
-                let next = self.policy.next(
-                    sent.answer,
-                    message.attempts,
-                    message.created_at,
-                    now,
-                    rand::random::<f64>(),
-                );
-                let status_code = match sent.answer {
-                    Answer::Status(code, _) => Some(i32::from(code)),
-                    Answer::NoAnswer => None,
+        record(&db, policy, finished).await;
+    }
+}
+
+/// Decides what follows each attempt and writes it all in one transaction; subscriptions
+/// whose endpoint answered 410 Gone are disabled.
+async fn record(db: &Db, policy: RetryPolicy, finished: Vec<Sent>) {
+    if finished.is_empty() {
+        return;
+    }
+    let now = now();
+    let mut gone = Vec::new();
+    let decided: Vec<(Attempt, Next)> = finished
+        .into_iter()
+        .map(|sent| {
+            let message = &sent.claimed.message;
+            let next = policy.next(
+                sent.answer,
+                message.attempts,
+                message.created_at,
+                now,
+                rand::random::<f64>(),
+            );
+            let status_code = match sent.answer {
+                Answer::Status(code, _) => Some(i32::from(code)),
+                Answer::NoAnswer => None,
+            };
+            if status_code == Some(410) {
+                gone.push(message.subscription_id.clone());
+            }
+            let attempt = Attempt {
+                message_id: message.id.clone(),
+                subscription_id: message.subscription_id.clone(),
+                attempted_at: sent.attempted_at,
+                status_code,
+                error: sent.error,
+                duration_ms: sent.duration.as_millis() as i64,
+            };
+            (attempt, next)
+        })
+        .collect();
+    let result = db
+        .write(move |conn| -> Result<(), DbError> {
+            webhooks::record_attempts(conn, &decided, now)?;
+            gone.dedup();
+            for subscription in &gone {
+                let disable = SubscriptionChanges {
+                    enabled: Some(false),
+                    disabled_reason: Some(Some("the endpoint answered 410 Gone".to_owned())),
+                    updated_at: Some(now),
+                    ..SubscriptionChanges::default()
                 };
-                if status_code == Some(410) {
-                    gone.push(message.subscription_id.clone());
-                }
-                let attempt = Attempt {
-                    message_id: message.id.clone(),
-                    subscription_id: message.subscription_id.clone(),
-                    attempted_at: sent.attempted_at,
-                    status_code,
-                    error: sent.error,
-                    duration_ms: sent.duration.as_millis() as i64,
-                };
-                (attempt, next)
-            })
-            .collect();
-        let result = self
-            .db
-            .write(move |conn| -> Result<(), DbError> {
-                webhooks::record_attempts(conn, &decided, now)?;
-                gone.dedup();
-                for subscription in &gone {
-                    let disable = SubscriptionChanges {
-                        enabled: Some(false),
-                        disabled_reason: Some(Some("the endpoint answered 410 Gone".to_owned())),
-                        updated_at: Some(now),
-                        ..SubscriptionChanges::default()
-                    };
-                    webhooks::update_subscription(conn, subscription, &disable)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(error) = result {
-            // The leases run out and the messages are sent again: at least once, same id.
-            tracing::warn!(%error, "could not record webhook attempts");
+                webhooks::update_subscription(conn, subscription, &disable)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(error) = result {
+        // The leases run out and the messages are sent again: at least once, same id.
+        tracing::warn!(%error, "could not record webhook attempts");
+    }
+}
+
+/// One fewer for `subscription`.
+fn release(counts: &mut HashMap<String, usize>, subscription: &str) {
+    if let Some(count) = counts.get_mut(subscription) {
+        *count -= 1;
+        if *count == 0 {
+            counts.remove(subscription);
         }
+    }
+}
+
+/// The running claim's outcome (only polled while there is one).
+async fn wait_for(
+    claiming: &mut Option<JoinHandle<Result<Vec<Claimed>, DbError>>>,
+) -> Result<Result<Vec<Claimed>, DbError>, tokio::task::JoinError> {
+    match claiming {
+        Some(task) => task.await,
+        None => std::future::pending().await,
     }
 }
 
