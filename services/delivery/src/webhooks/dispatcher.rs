@@ -138,6 +138,12 @@ impl Dispatcher {
                         release(&mut held, subscription);
                         release(&mut sending, subscription);
                     }
+                    // A gone endpoint gets nothing more, not even what was claimed for it.
+                    for sent in done.iter().filter(|s| s.answer.is_gone()) {
+                        let gone = &sent.claimed.message.subscription_id;
+                        queue.retain(|m| m.message.subscription_id != *gone);
+                        held.remove(gone);
+                    }
                     freed += done.len();
                     claim_wanted |= freed >= worth_claiming;
                     finished.extend(done);
@@ -289,7 +295,7 @@ async fn record(db: &Db, policy: RetryPolicy, finished: Vec<Sent>) {
                 Answer::Status(code, _) => Some(i32::from(code)),
                 Answer::NoAnswer => None,
             };
-            if status_code == Some(410) {
+            if sent.answer.is_gone() {
                 gone.push(message.subscription_id.clone());
             }
             let attempt = Attempt {

@@ -34,6 +34,13 @@ pub enum Answer {
     NoAnswer,
 }
 
+impl Answer {
+    /// `410 Gone`: the endpoint is gone for good.
+    pub fn is_gone(self) -> bool {
+        matches!(self, Answer::Status(410, _))
+    }
+}
+
 impl RetryPolicy {
     /// The wait after the `failures`-th failure: `first * 2^(failures-1)`, capped at `max`,
     /// drawn uniformly from its upper half so that many messages failing together do not
@@ -60,7 +67,7 @@ impl RetryPolicy {
         let wait = match answer {
             Answer::Status(200..=299, _) => return Next::Succeeded,
             // The endpoint says it is gone for good: stop (the subscription is disabled too).
-            Answer::Status(410, _) => return Next::Failed,
+            answer if answer.is_gone() => return Next::Failed,
             Answer::Status(429 | 503, Some(retry_after)) => retry_after.min(self.max),
             _ => self.backoff(failures, jitter),
         };
