@@ -407,7 +407,7 @@ async fn a_redelivered_event_or_a_restart_sends_nothing_twice() {
 async fn a_slow_subscriber_does_not_hold_up_the_others() {
     let app = spawn_app().await;
     let slow = WebhookReceiver::start().unwrap();
-    slow.script([Reply::slow(Duration::from_secs(4)); 10]);
+    slow.script([Reply::slow(Duration::from_secs(8)); 10]);
     let fast = WebhookReceiver::start().unwrap();
     app.subscribe(slow.url()).await;
     app.subscribe(fast.url()).await;
