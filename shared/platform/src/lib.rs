@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod http_client;
 pub mod json;
+pub mod kv_cache;
 pub mod lifecycle;
 pub mod nats;
 pub mod openapi;

@@ -1,0 +1,115 @@
+//! A local copy of a KV bucket of reference data (products, couriers), kept current by a watch.
+//!
+//! Services that only read reference data (ingest, metrics) validate against this copy instead
+//! of asking the owner on every request. The watch starts with the latest value of every key and
+//! then follows each put and delete; when it breaks (NATS restarts) it starts again, so the copy
+//! catches up by itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_nats::jetstream::kv::Operation;
+use contracts::streams::BucketSpec;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::nats::Nats;
+
+/// The entries of one bucket by key. Cheap to clone: clones share the entries.
+pub struct KvCache<T> {
+    entries: Arc<RwLock<HashMap<String, T>>>,
+}
+
+impl<T> Clone for KvCache<T> {
+    fn clone(&self) -> Self {
+        Self {
+            entries: self.entries.clone(),
+        }
+    }
+}
+
+impl<T> Default for KvCache<T> {
+    fn default() -> Self {
+        Self {
+            entries: Arc::default(),
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
+    pub fn get(&self, key: &str) -> Option<T> {
+        self.entries.read().ok()?.get(key).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |entries| entries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Follows `bucket` until `cancel` fires, restarting the watch whenever it breaks.
+    pub async fn follow(
+        self,
+        nats: Nats,
+        bucket: BucketSpec,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            if !nats.connected(&cancel).await {
+                return Ok(());
+            }
+            match self.watch(&nats, &bucket, &cancel).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(bucket = bucket.name, error = %format!("{error:#}"), "KV watch interrupted; restarting")
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(5)),
+            }
+        }
+    }
+
+    async fn watch(
+        &self,
+        nats: &Nats,
+        bucket: &BucketSpec,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let store = nats.ensure_bucket(bucket).await?;
+        let mut entries = store.watch_with_history(">").await?;
+        loop {
+            let entry = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                entry = entries.next() => entry,
+            };
+            let entry = entry.ok_or_else(|| anyhow::anyhow!("the watch ended"))??;
+            self.apply(bucket, entry.operation, entry.key, &entry.value);
+        }
+    }
+
+    fn apply(&self, bucket: &BucketSpec, operation: Operation, key: String, value: &[u8]) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        match operation {
+            Operation::Put => match serde_json::from_slice(value) {
+                Ok(parsed) => {
+                    entries.insert(key, parsed);
+                }
+                Err(error) => {
+                    tracing::error!(bucket = bucket.name, %key, %error, "ignoring an entry that is not the expected JSON")
+                }
+            },
+            Operation::Delete | Operation::Purge => {
+                entries.remove(&key);
+            }
+        }
+    }
+}

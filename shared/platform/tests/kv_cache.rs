@@ -1,0 +1,96 @@
+//! The KV cache against a real nats-server: it starts with what the bucket holds, follows puts
+//! and deletes, and catches up after the server restarts.
+
+// Panicking is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use contracts::catalog::CatalogProduct;
+use contracts::streams::CATALOG;
+use platform::kv_cache::KvCache;
+use platform::nats::Nats;
+use platform::settings::NatsSettings;
+use test_support::TestNats;
+use tokio_util::sync::CancellationToken;
+
+fn product(sku: &str, price_cents: i64) -> Vec<u8> {
+    serde_json::to_vec(&CatalogProduct {
+        sku: sku.to_owned(),
+        name: format!("product {sku}"),
+        price_cents,
+        seller_id: "seller".to_owned(),
+    })
+    .unwrap()
+}
+
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_cache_holds_the_bucket_and_follows_every_change_even_across_a_restart() {
+    platform::telemetry::init_for_test();
+    let mut server = TestNats::start_private().await.unwrap();
+    let settings = NatsSettings {
+        url: server.url().to_owned(),
+        namespace: server.namespace().to_owned(),
+    };
+    let nats = Nats::connect(&settings, "kv-cache-test").await.unwrap();
+    let bucket = nats.ensure_bucket(&CATALOG).await.unwrap();
+    bucket
+        .put("pk0001", product("pk0001", 100).into())
+        .await
+        .unwrap();
+    bucket
+        .put("pk0002", product("pk0002", 800).into())
+        .await
+        .unwrap();
+    bucket
+        .put("pk0001", product("pk0001", 150).into())
+        .await
+        .unwrap();
+
+    let cache: KvCache<CatalogProduct> = KvCache::default();
+    let cancel = CancellationToken::new();
+    let following = tokio::spawn(cache.clone().follow(nats.clone(), CATALOG, cancel.clone()));
+    eventually("the existing entries", || cache.len() == 2).await;
+    assert_eq!(
+        cache.get("pk0001").unwrap().price_cents,
+        150,
+        "the latest value of a key"
+    );
+
+    bucket
+        .put("pk0003", product("pk0003", 500).into())
+        .await
+        .unwrap();
+    bucket.delete("pk0002").await.unwrap();
+    eventually("the put and the delete", || {
+        cache.get("pk0003").is_some() && cache.get("pk0002").is_none()
+    })
+    .await;
+
+    server.stop().unwrap();
+    server.resume().await.unwrap();
+    let bucket = nats.ensure_bucket(&CATALOG).await.unwrap();
+    bucket
+        .put("pk0004", product("pk0004", 1_200).into())
+        .await
+        .unwrap();
+    eventually("a change made after the restart", || {
+        cache.get("pk0004").is_some()
+    })
+    .await;
+    assert_eq!(cache.len(), 3);
+
+    cancel.cancel();
+    following.await.unwrap().unwrap();
+}
