@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings};
+use platform::settings::{
+    DatabaseSettings, HttpSettings, JwksSettings, LogSettings, Mode, NatsSettings,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -13,7 +15,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub nats: NatsSettings,
     pub log: LogSettings,
-    pub auth: AuthSettings,
+    /// Tokens come from the identity provider (ecommerce); this service only verifies them.
+    pub auth: JwksSettings,
     pub worker: WorkerSettings,
     pub webhooks: WebhookSettings,
     pub tasks: TaskSettings,
@@ -33,30 +36,10 @@ impl Default for Settings {
             },
             nats: NatsSettings::default(),
             log: LogSettings::default(),
-            auth: AuthSettings::default(),
+            auth: JwksSettings::default(),
             worker: WorkerSettings::default(),
             webhooks: WebhookSettings::default(),
             tasks: TaskSettings::default(),
-        }
-    }
-}
-
-/// Tokens come from the identity provider (ecommerce); this service only verifies them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct AuthSettings {
-    pub jwks_url: String,
-    pub issuer: String,
-    /// How long start-up waits for the identity provider to answer.
-    pub jwks_wait_seconds: u64,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self {
-            jwks_url: "http://127.0.0.1:8081/.well-known/jwks.json".to_owned(),
-            issuer: "cargo-express".to_owned(),
-            jwks_wait_seconds: 120,
         }
     }
 }

@@ -2,8 +2,6 @@
 //! the HTTP server, the outbox relay, the status worker, the `orders.dispatched` consumer,
 //! the webhook fan-out and dispatcher, and the start-up NATS preparation.
 
-use std::time::Duration;
-
 use actix_web::web;
 use chrono::TimeDelta;
 use platform::auth::JwtVerifier;
@@ -32,7 +30,7 @@ pub struct Application {
 impl Application {
     /// Fetches the identity provider's keys (waiting for it to start), then builds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let verifier = fetch_verifier(&settings).await?;
+        let verifier = JwtVerifier::fetch_waiting(&settings.auth).await?;
         Self::build_with_verifier(settings, verifier).await
     }
 
@@ -140,28 +138,5 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.supervisor.run_until_stopped().await
-    }
-}
-
-/// The identity provider's keys; start-up waits up to `auth.jwks_wait_seconds` for it.
-async fn fetch_verifier(settings: &Settings) -> anyhow::Result<JwtVerifier> {
-    let auth = &settings.auth;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(auth.jwks_wait_seconds);
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match JwtVerifier::fetch(&auth.jwks_url, &auth.issuer).await {
-            Ok(verifier) => return Ok(verifier),
-            Err(error) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(url = %auth.jwks_url, error = %format!("{error:#}"), "identity provider keys not available yet; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(error) => {
-                return Err(error.context(format!(
-                    "fetching the identity provider's keys from {}",
-                    auth.jwks_url
-                )));
-            }
-        }
     }
 }

@@ -119,6 +119,26 @@ impl Default for NatsSettings {
     }
 }
 
+/// Where a service that only verifies tokens finds the identity provider's public keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct JwksSettings {
+    pub jwks_url: String,
+    pub issuer: String,
+    /// How long start-up waits for the identity provider to answer.
+    pub jwks_wait_seconds: u64,
+}
+
+impl Default for JwksSettings {
+    fn default() -> Self {
+        Self {
+            jwks_url: "http://127.0.0.1:8081/.well-known/jwks.json".to_owned(),
+            issuer: "cargo-express".to_owned(),
+            jwks_wait_seconds: 120,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {

@@ -163,6 +163,30 @@ impl JwtVerifier {
         Self::from_jwks(&jwks, issuer)
     }
 
+    /// [`JwtVerifier::fetch`], retrying with backoff while the identity provider is not up,
+    /// for up to `settings.jwks_wait_seconds`: services start in any order.
+    pub async fn fetch_waiting(settings: &crate::settings::JwksSettings) -> anyhow::Result<Self> {
+        let deadline = tokio::time::Instant::now()
+            + std::time::Duration::from_secs(settings.jwks_wait_seconds);
+        let mut delay = std::time::Duration::from_millis(200);
+        loop {
+            match Self::fetch(&settings.jwks_url, &settings.issuer).await {
+                Ok(verifier) => return Ok(verifier),
+                Err(error) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(url = %settings.jwks_url, error = %format!("{error:#}"), "identity provider keys not available yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(error) => {
+                    return Err(error.context(format!(
+                        "fetching the identity provider's keys from {}",
+                        settings.jwks_url
+                    )));
+                }
+            }
+        }
+    }
+
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
