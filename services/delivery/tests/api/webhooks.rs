@@ -420,3 +420,30 @@ async fn a_slow_subscriber_does_not_hold_up_the_others() {
         "the slow subscriber has not answered yet"
     );
 }
+
+#[tokio::test]
+async fn two_replicas_send_each_message_once() {
+    let app = spawn_app().await;
+    let (_replica, replica_stop) = start(app.settings.clone()).await;
+    let receiver = WebhookReceiver::start().unwrap();
+    app.subscribe(receiver.url()).await;
+    for i in 0..20 {
+        app.create_delivery(&format!("order-r{i}")).await;
+    }
+    let worker = app.worker(11);
+    let tick = app.clock().current();
+    worker.advance(tick + 1).await.unwrap();
+    worker.advance(tick + 2).await.unwrap();
+
+    // 20 deliveries x 3 statuses, shared out between the replicas' fan-outs and dispatchers.
+    receiver.wait_for(60, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let received = receiver.received();
+    let ids: std::collections::HashSet<&str> = received
+        .iter()
+        .map(|m| m.header("webhook-id").unwrap())
+        .collect();
+    assert_eq!(received.len(), 60, "every status change once");
+    assert_eq!(ids.len(), 60);
+    replica_stop.cancel();
+}
