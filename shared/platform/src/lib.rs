@@ -19,6 +19,7 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod text;
+pub mod wakeup;
 pub mod webhook_signature;
 
 pub use error::{ApiError, FieldResult};

@@ -8,7 +8,6 @@
 //! PostgreSQL skips rows another relay holds locked.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
@@ -19,7 +18,6 @@ use contracts::CloudEvent;
 use contracts::streams::{BucketSpec, Namespace};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{Db, DbConnection, DbError};
@@ -217,14 +215,7 @@ pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// Wakes the relay after a commit so events leave at once rather than at the next poll.
-#[derive(Clone, Default)]
-pub struct OutboxSignal(Arc<Notify>);
-
-impl OutboxSignal {
-    pub fn notify(&self) {
-        self.0.notify_one();
-    }
-}
+pub type OutboxSignal = crate::wakeup::Wakeup;
 
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
@@ -340,7 +331,7 @@ impl OutboxRelay {
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                _ = self.signal.0.notified() => tokio::time::sleep(self.settings.linger).await,
+                _ = self.signal.notified() => tokio::time::sleep(self.settings.linger).await,
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -44,6 +44,23 @@ pub struct Page<T> {
     pub offset: i64,
 }
 
+impl<T> Page<T> {
+    /// A page of `items` out of `total`, for the `(limit, offset)` asked for.
+    pub fn new(items: Vec<T>, total: i64, (limit, offset): (i64, i64)) -> Self {
+        Self {
+            items,
+            total,
+            limit,
+            offset,
+        }
+    }
+
+    /// A page of stored `rows`, each turned into its response type.
+    pub fn from_rows<R: Into<T>>(rows: Vec<R>, total: i64, bounds: (i64, i64)) -> Self {
+        Self::new(rows.into_iter().map(Into::into).collect(), total, bounds)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,12 +257,7 @@ async fn list_deliveries(
     let (items, total) = state
         .read(move |conn| Ok(deliveries::list(conn, &filter, limit, offset)?))
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(DeliveryResponse::from).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
 /// Operations staff may look at deliveries; only managers change them.

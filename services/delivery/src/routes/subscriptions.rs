@@ -188,15 +188,14 @@ async fn list_subscriptions(
             )?)
         })
         .await?;
-    Ok(web::Json(Page {
-        items: items
+    Ok(web::Json(Page::new(
+        items
             .into_iter()
             .map(|row| SubscriptionResponse::from_row(row, false))
             .collect(),
         total,
-        limit,
-        offset,
-    }))
+        (limit, offset),
+    )))
 }
 
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)),
@@ -354,12 +353,7 @@ async fn list_messages(
     let (items, total) = state
         .read(move |conn| Ok(webhooks::messages_of(conn, &id, limit, offset)?))
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(MessageResponse::from).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
 /// Sends a message again now, with the same `webhook-id` (so a receiver that already has it
@@ -422,10 +416,5 @@ async fn list_attempts(
     let (items, total) = state
         .read(move |conn| Ok(webhooks::attempts_of(conn, &id, limit, offset)?))
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(AttemptResponse::from).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }

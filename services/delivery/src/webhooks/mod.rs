@@ -11,20 +11,5 @@ pub mod fanout;
 pub mod retry;
 pub mod url_guard;
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 /// Wakes the dispatcher when messages become due (new events, a re-send).
-#[derive(Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
-
-impl Wakeup {
-    pub fn notify(&self) {
-        self.0.notify_one();
-    }
-
-    pub async fn notified(&self) {
-        self.0.notified().await
-    }
-}
+pub use platform::wakeup::Wakeup;

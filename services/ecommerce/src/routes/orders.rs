@@ -365,12 +365,7 @@ async fn list_orders(
         .into_iter()
         .map(OrderResponse::from_order)
         .collect::<Result<_, _>>()?;
-    Ok(web::Json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
 #[utoipa::path(tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),

@@ -130,12 +130,7 @@ async fn list_portfolios(
             )?)
         })
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), params(("id" = String, Path, description = "Portfolio id")),

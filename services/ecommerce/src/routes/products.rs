@@ -131,12 +131,7 @@ async fn list_products(
             )?)
         })
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path, description = "Product id")),

@@ -167,12 +167,7 @@ async fn list_sellers(
     let (items, total) = state
         .read(move |conn| Ok(sellers::list(conn, PageRequest { limit, offset })?))
         .await?;
-    Ok(web::Json(Page {
-        items: items.into_iter().map(Into::into).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),

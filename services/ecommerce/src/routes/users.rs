@@ -180,12 +180,7 @@ async fn list_users(
         .into_iter()
         .map(UserResponse::from_user)
         .collect::<Result<_, _>>()?;
-    Ok(web::Json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
