@@ -117,6 +117,8 @@ pub struct TaskSettings {
     pub status_worker: bool,
     /// Creates deliveries from `orders.dispatched`.
     pub order_consumer: bool,
+    /// Marks deliveries DELIVERED from courier reports that carry their tracking number.
+    pub report_consumer: bool,
     /// Turns delivery events into webhook messages.
     pub webhook_fanout: bool,
     /// Sends webhook messages.
@@ -129,6 +131,7 @@ impl Default for TaskSettings {
             outbox_relay: true,
             status_worker: true,
             order_consumer: true,
+            report_consumer: true,
             webhook_fanout: true,
             webhook_sender: true,
         }

@@ -114,3 +114,86 @@ pub fn create(
     outbox::enqueue(conn, &[event])?;
     Ok(Created::New(deliveries::find(conn, Key::Id(&row.id))?))
 }
+
+/// What a courier's report did to the delivery it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    /// The delivery moved to DELIVERED from the status it was in.
+    Delivered {
+        from: DeliveryStatus,
+    },
+    AlreadyDelivered,
+    NoSuchDelivery,
+    /// The delivery belongs to another courier; the report does not touch it.
+    OtherCourier {
+        courier_id: i64,
+    },
+}
+
+/// A courier reported the delivery `tracking_number` handed over: it becomes DELIVERED from
+/// whatever status it was in, with its history row and event. A report seen again finds it
+/// delivered and changes nothing.
+pub fn deliver_reported(
+    conn: &mut DbConnection,
+    namespace: &Namespace,
+    tracking_number: &str,
+    courier_id: i64,
+) -> Result<Reported, ApiError> {
+    let delivered = DeliveryStatus::Delivered;
+    let delivery = match deliveries::find(conn, Key::TrackingNumber(tracking_number)) {
+        Err(diesel::result::Error::NotFound) => return Ok(Reported::NoSuchDelivery),
+        found => found?.row,
+    };
+    if delivery.courier_id != courier_id {
+        return Ok(Reported::OtherCourier {
+            courier_id: delivery.courier_id,
+        });
+    }
+    let from = delivery.status().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "delivery {} holds an unknown status",
+            delivery.id
+        ))
+    })?;
+    if from == delivered {
+        return Ok(Reported::AlreadyDelivered);
+    }
+    let at = Utc::now();
+    let now = at.naive_utc();
+    // Conditional on the status read: if a worker tick moved it meanwhile, the caller's
+    // transaction fails and the report is handled again.
+    if !deliveries::move_one(conn, &delivery.id, from, delivered, now)? {
+        return Err(ApiError::conflict(format!(
+            "delivery {} moved while the courier report was applied",
+            delivery.id
+        )));
+    }
+    deliveries::record_history(
+        conn,
+        &[StatusChange {
+            delivery_id: &delivery.id,
+            status: delivered,
+            tick: None,
+            changed_by: REPORTED_BY,
+            changed_at: now,
+        }],
+    )?;
+    let event = status_changed(
+        namespace,
+        Changed {
+            delivery_id: &delivery.id,
+            tracking_number: &delivery.tracking_number,
+            foreign_order_id: &delivery.foreign_order_id,
+            courier_id: delivery.courier_id,
+        },
+        delivered,
+        Some(from),
+        at,
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    outbox::enqueue(conn, &[event])?;
+    Ok(Reported::Delivered { from })
+}
+
+/// Who the history says delivered a reported delivery.
+pub const REPORTED_BY: &str = "courier report";

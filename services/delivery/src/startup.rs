@@ -61,7 +61,7 @@ impl Application {
             sender_wakeup: wakeup.clone(),
         });
         let shared = server::Shared {
-            db: db.clone(),
+            db: Some(db.clone()),
             nats: nats.clone(),
             verifier: web::Data::new(verifier),
         };
@@ -105,6 +105,17 @@ impl Application {
                     nats.clone(),
                     outbox.clone(),
                     clock,
+                    supervisor.token(),
+                ),
+            );
+        }
+        if tasks.report_consumer {
+            supervisor.spawn(
+                "courier-reports-consumer",
+                events::courier_reports::run(
+                    db.clone(),
+                    nats.clone(),
+                    outbox.clone(),
                     supervisor.token(),
                 ),
             );

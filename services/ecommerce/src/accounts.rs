@@ -2,6 +2,8 @@
 //! bootstrap administrator of a production install; and the refusal to run production with a
 //! demo password still valid.
 
+use std::collections::HashMap;
+
 use anyhow::bail;
 use platform::auth::{Role, hash_password, verify_password};
 use platform::db::{Db, DbError};
@@ -51,7 +53,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
     },
     DemoAccount {
         email: "courier101@cargoexpress.test",
-        password: "courier-demo-2026",
+        password: DEMO_COURIER_PASSWORD,
         role: Role::Courier,
         name: "María López",
         courier_id: Some(101),
@@ -103,19 +105,72 @@ pub async fn prepare(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
-    for demo in &DEMO_ACCOUNTS {
-        if find(db, demo.email).await?.is_some() {
-            continue;
-        }
-        let new = NewUser {
+/// The fleet of seed 000; demo mode gives each courier an account (`courier<id>@...`, with
+/// courier 101's password) so the courier simulator can report as any of them.
+pub const DEMO_FLEET: [(i64, &str); 10] = [
+    (101, "María López"),
+    (102, "Carlos García"),
+    (103, "Ana Fernández"),
+    (104, "Juan Martínez"),
+    (105, "Laura Sánchez"),
+    (106, "Pedro Gómez"),
+    (107, "Elena Rodríguez"),
+    (108, "Jorge Pérez"),
+    (109, "Sofía Morales"),
+    (110, "Daniel Castillo"),
+];
+
+pub const DEMO_COURIER_PASSWORD: &str = "courier-demo-2026";
+
+/// The demo email of courier `id`.
+pub fn demo_courier_email(id: i64) -> String {
+    format!("courier{id}@cargoexpress.test")
+}
+
+/// Every demo account: one per role, then the rest of the fleet.
+fn demo_users() -> impl Iterator<Item = (NewUser, &'static str)> {
+    let per_role = DEMO_ACCOUNTS.iter().map(|demo| {
+        let user = NewUser {
             email: demo.email.to_owned(),
-            password_hash: hash_password(demo.password.to_owned()).await?.0,
+            password_hash: String::new(),
             role: demo.role,
             name: demo.name.to_owned(),
             seller_id: (demo.role == Role::SellerUser).then(|| DEFAULT_SELLER_ID.to_owned()),
             courier_id: demo.courier_id,
             shipping_address: demo.shipping_address.map(str::to_owned),
+        };
+        (user, demo.password)
+    });
+    let fleet = DEMO_FLEET.iter().map(|(id, name)| {
+        let user = NewUser {
+            email: demo_courier_email(*id),
+            password_hash: String::new(),
+            role: Role::Courier,
+            name: (*name).to_owned(),
+            seller_id: None,
+            courier_id: Some(*id),
+            shipping_address: None,
+        };
+        (user, DEMO_COURIER_PASSWORD)
+    });
+    // Courier 101 is in both lists; the first one wins.
+    per_role.chain(fleet)
+}
+
+async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
+    // Demo passwords are public; hashing each one once keeps start-up quick.
+    let mut hashes: HashMap<&str, String> = HashMap::new();
+    for (mut new, password) in demo_users() {
+        if find(db, &new.email).await?.is_some() {
+            continue;
+        }
+        new.password_hash = match hashes.get(password) {
+            Some(hash) => hash.clone(),
+            None => {
+                let hash = hash_password(password.to_owned()).await?.0;
+                hashes.insert(password, hash.clone());
+                hash
+            }
         };
         db.write(move |conn| users::insert(conn, &new).map_err(DbError::from))
             .await?;
@@ -124,9 +179,9 @@ async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
 }
 
 async fn refuse_live_demo_passwords(db: &Db) -> anyhow::Result<()> {
-    for demo in &DEMO_ACCOUNTS {
-        if let Some(user) = find(db, demo.email).await?
-            && verify_password(demo.password.to_owned(), Some(user.password_hash)).await
+    for (demo, password) in demo_users() {
+        if let Some(user) = find(db, &demo.email).await?
+            && verify_password(password.to_owned(), Some(user.password_hash)).await
         {
             bail!(
                 "production refuses to start: the demo account {} still has its public demo password",

@@ -65,7 +65,7 @@ impl Application {
             idempotency_ttl,
         });
         let shared = server::Shared {
-            db: db.clone(),
+            db: Some(db.clone()),
             nats: nats.clone(),
             verifier,
         };

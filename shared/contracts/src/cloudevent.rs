@@ -42,6 +42,12 @@ impl<T> CloudEvent<T> {
             data,
         }
     }
+
+    /// The same event under an id chosen by the sender, for events whose identity comes from
+    /// outside (a courier report's id), so a resent one dedupes like a republished one.
+    pub fn with_id(self, id: Uuid) -> Self {
+        Self { id, ..self }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cloudevent;
+pub mod courier_reports;
 pub mod couriers;
 pub mod deliveries;
 

@@ -99,6 +99,7 @@ pub struct Health {
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
     pub status: &'static str,
+    /// `none` for a service without a database.
     pub database: &'static str,
     pub nats: &'static str,
 }
@@ -109,21 +110,21 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// Ready: the database answers and NATS is connected.
+/// Ready: the database (if the service has one) answers and NATS is connected.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
-pub async fn readyz(db: web::Data<Db>, nats: web::Data<Nats>) -> HttpResponse {
-    let database = if db.ping().await.is_ok() {
-        "ok"
-    } else {
-        "unavailable"
+pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpResponse {
+    let database = match db {
+        None => "none",
+        Some(db) if db.ping().await.is_ok() => "ok",
+        Some(_) => "unavailable",
     };
     let nats = if nats.is_connected() {
         "ok"
     } else {
         "unavailable"
     };
-    let ready = database == "ok" && nats == "ok";
+    let ready = database != "unavailable" && nats == "ok";
     let body = Readiness {
         status: if ready { "ok" } else { "unavailable" },
         database,

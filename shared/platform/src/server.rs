@@ -20,7 +20,8 @@ use crate::settings::HttpSettings;
 /// What the platform's own extractors and routes need from every service.
 #[derive(Clone)]
 pub struct Shared {
-    pub db: Db,
+    /// `None` for a service without a database (ingest); `/readyz` then checks NATS only.
+    pub db: Option<Db>,
     pub nats: Nats,
     pub verifier: web::Data<JwtVerifier>,
 }
@@ -40,14 +41,17 @@ where
     crate::http::metrics_handle()?;
     let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
     let port = listener.local_addr()?.port();
-    let (db, nats) = (web::Data::new(shared.db), web::Data::new(shared.nats));
+    let (db, nats) = (shared.db.map(web::Data::new), web::Data::new(shared.nats));
     let verifier = shared.verifier;
     let mut server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .wrap(from_fn(observe_request))
-            .wrap(RequestTracing::default())
-            .app_data(db.clone())
-            .app_data(nats.clone())
+            .wrap(RequestTracing::default());
+        let app = match &db {
+            Some(db) => app.app_data(db.clone()),
+            None => app,
+        };
+        app.app_data(nats.clone())
             .app_data(verifier.clone())
             .configure(crate::http::configure)
             .configure(routes.clone())

@@ -11,6 +11,7 @@ pub mod bench;
 mod database;
 pub mod http;
 mod nats;
+pub mod reference;
 pub mod webhook_receiver;
 
 pub use database::TestDatabase;

@@ -346,3 +346,24 @@ pub fn move_from_to(
         }
     }
 }
+
+/// Moves one delivery from `from` to `to` if it is still in `from`; returns whether it was.
+pub fn move_one(
+    conn: &mut DbConnection,
+    id: &str,
+    from: DeliveryStatus,
+    to: DeliveryStatus,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        deliveries::table
+            .find(id)
+            .filter(deliveries::status.eq(from.as_str())),
+    )
+    .set((
+        deliveries::status.eq(to.as_str()),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}

@@ -1,5 +1,6 @@
 //! What delivery tells the platform over NATS, and what it takes from it.
 
+pub mod courier_reports;
 pub mod couriers;
 pub mod deliveries;
 pub mod dispatched_orders;

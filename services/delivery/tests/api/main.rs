@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorization;
+mod courier_reports;
 mod deliveries;
 mod dispatched_orders;
 mod end_to_end;

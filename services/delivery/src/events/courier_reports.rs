@@ -1,0 +1,78 @@
+//! A courier's report that carries a tracking number closes that delivery: this durable consumer
+//! of `couriers.reports` (shared by every replica) marks it DELIVERED. Reports without a tracking
+//! number are seed 000's plain reports and concern metrics only.
+
+use std::time::Duration;
+
+use contracts::CloudEvent;
+use contracts::courier_reports::{CourierReport, REPORTS};
+use contracts::streams::COURIER_REPORTS;
+use platform::ApiError;
+use platform::consumer::{self, DurableConsumer};
+use platform::db::Db;
+use platform::nats::Nats;
+use platform::outbox::OutboxSignal;
+use tokio_util::sync::CancellationToken;
+
+use crate::delivery_flow::{self, Reported};
+
+pub async fn run(
+    db: Db,
+    nats: Nats,
+    signal: OutboxSignal,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let spec = DurableConsumer {
+        stream: COURIER_REPORTS,
+        name: "delivery-courier-reports".to_owned(),
+        subject_suffix: REPORTS.to_owned(),
+        ack_wait: Duration::from_secs(30),
+        max_batch: 200,
+    };
+    let namespace = nats.namespace().clone();
+    let handler = move |events: Vec<CloudEvent<CourierReport>>| {
+        let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
+        async move {
+            let closing: Vec<(String, String, i64)> = events
+                .into_iter()
+                .filter_map(|e| {
+                    let report = e.data;
+                    let number = report.tracking_number?;
+                    Some((report.report_id, number, report.courier_id))
+                })
+                .collect();
+            if closing.is_empty() {
+                return Ok(());
+            }
+            let outcomes = db
+                .write(move |conn| -> Result<_, ApiError> {
+                    let mut outcomes = Vec::with_capacity(closing.len());
+                    for (report_id, number, courier_id) in closing {
+                        let outcome =
+                            delivery_flow::deliver_reported(conn, &namespace, &number, courier_id)?;
+                        outcomes.push((report_id, number, outcome));
+                    }
+                    Ok(outcomes)
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for (report_id, tracking_number, outcome) in outcomes {
+                match outcome {
+                    Reported::Delivered { from } => {
+                        signal.notify();
+                        tracing::info!(%report_id, %tracking_number, from = from.as_str(), "delivered by courier report");
+                    }
+                    Reported::AlreadyDelivered => {}
+                    Reported::NoSuchDelivery => {
+                        tracing::warn!(%report_id, %tracking_number, "courier report names an unknown delivery")
+                    }
+                    Reported::OtherCourier { courier_id } => {
+                        tracing::warn!(%report_id, %tracking_number, courier_id, "courier report names another courier's delivery; ignored")
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
+    consumer::consume(nats, spec, cancel, handler).await
+}

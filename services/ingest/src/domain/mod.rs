@@ -1,0 +1,3 @@
+//! Rules of a courier report, without I/O.
+
+pub mod report;

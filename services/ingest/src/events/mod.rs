@@ -1,0 +1,17 @@
+//! What ingest reads from NATS (the reference data) and writes to it (the reports).
+
+pub mod reference;
+pub mod reports;
+
+use contracts::streams::COURIER_REPORTS;
+use platform::nats::Nats;
+use tokio_util::sync::CancellationToken;
+
+/// Start-up task: once NATS answers, creates the COURIER_REPORTS stream ingest writes to.
+pub async fn prepare_nats(nats: Nats, cancel: CancellationToken) -> anyhow::Result<()> {
+    nats.prepare("COURIER_REPORTS stream", &cancel, || async {
+        nats.ensure_stream(&COURIER_REPORTS).await?;
+        Ok("stream ready".to_owned())
+    })
+    .await
+}

@@ -1,0 +1,48 @@
+//! Publishing accepted reports to `couriers.reports`, each under its report id as `Nats-Msg-Id`.
+//! A report counts as stored only once JetStream has acknowledged it.
+
+use async_nats::jetstream::message::PublishMessage;
+use contracts::CloudEvent;
+use contracts::courier_reports::{COURIER_REPORT_RECEIVED, REPORTS};
+use contracts::streams::COURIER_REPORTS;
+use futures_util::future::try_join_all;
+use platform::ApiError;
+use platform::nats::Nats;
+
+use crate::domain::report::Accepted;
+
+/// Where ingest's events say they come from.
+pub const SOURCE: &str = "/cargo-express/ingest";
+
+/// Publishes `reports` and waits for every acknowledgement; returns for each whether JetStream
+/// already held it (a resend inside the stream's two-minute dedupe window). Any failure is a 503:
+/// the device retries, and the reports that did get stored are dropped as duplicates then.
+pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, ApiError> {
+    let unavailable = |why: String| {
+        ApiError::Unavailable(format!("the report could not be stored ({why}); retry"))
+    };
+    if !nats.is_connected() {
+        return Err(unavailable("no connection to NATS".to_owned()));
+    }
+    let subject = nats.namespace().subject(&COURIER_REPORTS, REPORTS);
+    let mut acks = Vec::with_capacity(reports.len());
+    for Accepted { id, report } in reports {
+        let subject_id = report.report_id.clone();
+        let event =
+            CloudEvent::new(SOURCE, COURIER_REPORT_RECEIVED, subject_id, report).with_id(id);
+        let payload = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
+        let message = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(id.to_string());
+        let ack = nats
+            .jetstream()
+            .send_publish(subject.clone(), message)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        acks.push(ack.into_future());
+    }
+    let acks = try_join_all(acks)
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(acks.into_iter().map(|ack| ack.duplicate).collect())
+}
