@@ -1,0 +1,210 @@
+//! `GET /v1/metrics/...`: each metric over a time window, and all of them at once.
+
+use actix_web::{get, web};
+use platform::ApiError;
+use platform::auth::Authenticated;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{WindowQuery, require_viewer};
+use crate::db::queries;
+use crate::domain::views::{self, Ranking};
+use crate::reading;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(summary)
+        .service(deliveries_per_hour)
+        .service(top_products)
+        .service(revenue_per_hour)
+        .service(delivery_outcomes)
+        .service(orders_by_status)
+        .service(dispatch_to_delivered)
+        .service(ingest_lag);
+}
+
+/// Every metric over the window, as the dashboard shows them.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::Summary), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/summary")]
+async fn summary(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::Summary>, ApiError> {
+    require_viewer(&caller)?;
+    Ok(web::Json(reading::summary(&state.db, query.window()?).await?))
+}
+
+/// Reported deliveries per hour per courier, with each courier's total.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::DeliveriesPerHour), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/deliveries-per-hour")]
+async fn deliveries_per_hour(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::DeliveriesPerHour>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let names = queries::names(conn)?;
+            let rows = queries::courier_hours(conn, &window)?;
+            Ok(views::deliveries_per_hour(&window, &rows, &names))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RankingQuery {
+    /// `units` (default) or `revenue`.
+    #[serde(default)]
+    pub by: Ranking,
+    /// How many products, 1 to 100 (default 10).
+    pub limit: Option<usize>,
+}
+
+/// The best-selling products of the window by units or by revenue (catalog prices).
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery, RankingQuery),
+    responses((status = 200, body = views::TopProducts), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/top-products")]
+async fn top_products(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+    ranking: web::Query<RankingQuery>,
+) -> Result<web::Json<views::TopProducts>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let limit = ranking.limit.unwrap_or(reading::TOP_PRODUCTS);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 100"));
+    }
+    let by = ranking.by;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let names = queries::names(conn)?;
+            let rows = queries::product_hours(conn, &window)?;
+            Ok(views::top_products(&window, &rows, &names, by, limit))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+/// Reported revenue (catalog prices) per hour.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::RevenuePerHour), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/revenue-per-hour")]
+async fn revenue_per_hour(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::RevenuePerHour>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let rows = queries::courier_hours(conn, &window)?;
+            Ok(views::revenue_per_hour(&window, &rows))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+/// DELIVERED versus NOT_DELIVERED delivery attempts per courier.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::DeliveryOutcomes), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/delivery-outcomes")]
+async fn delivery_outcomes(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::DeliveryOutcomes>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let names = queries::names(conn)?;
+            let rows = queries::outcome_hours(conn, &window)?;
+            Ok(views::delivery_outcomes(&window, &rows, &names))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+/// Orders created in the window, by their current status.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::OrdersByStatus), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/orders-by-status")]
+async fn orders_by_status(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::OrdersByStatus>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let counts = queries::order_statuses(conn, &window)?;
+            Ok(views::orders_by_status(&window, &counts))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+/// Average time from dispatch to delivered of the orders delivered in the window.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::DispatchToDelivered), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/dispatch-to-delivered")]
+async fn dispatch_to_delivered(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::DispatchToDelivered>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let times = queries::delivery_times(conn, &window)?;
+            Ok(views::dispatch_to_delivered(&window, &times))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
+
+/// From a report's delivery time on the device to its acceptance by ingest.
+#[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
+    responses((status = 200, body = views::IngestLag), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+#[get("/v1/metrics/ingest-lag")]
+async fn ingest_lag(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<views::IngestLag>, ApiError> {
+    require_viewer(&caller)?;
+    let window = query.window()?;
+    let metric = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let rows = queries::courier_hours(conn, &window)?;
+            Ok(views::ingest_lag(&window, &rows))
+        })
+        .await?;
+    Ok(web::Json(metric))
+}
