@@ -35,8 +35,10 @@ pub fn add_reports(conn: &mut DbConnection, totals: &ReportTotals) -> QueryResul
                 units.eq(units + excluded(units)),
                 revenue_cents.eq(revenue_cents + excluded(revenue_cents)),
                 lag_ms_sum.eq(lag_ms_sum + excluded(lag_ms_sum)),
-                lag_ms_max.eq(case_when(excluded(lag_ms_max).gt(lag_ms_max), excluded(lag_ms_max))
-                    .otherwise(lag_ms_max)),
+                lag_ms_max.eq(
+                    case_when(excluded(lag_ms_max).gt(lag_ms_max), excluded(lag_ms_max))
+                        .otherwise(lag_ms_max),
+                ),
             ));
         per_backend!(conn, c => statement.execute(c))?;
     }
@@ -115,8 +117,8 @@ pub fn apply_order_change(conn: &mut DbConnection, change: &OrderChange) -> Quer
         .do_update()
         .set((
             status.eq(case_when(newer, excluded(status)).otherwise(status)),
-            status_changed_at.eq(case_when(newer, excluded(status_changed_at))
-                .otherwise(status_changed_at)),
+            status_changed_at
+                .eq(case_when(newer, excluded(status_changed_at)).otherwise(status_changed_at)),
             created_at.eq(coalesce(created_at, excluded(created_at))),
             dispatched_at.eq(coalesce(excluded(dispatched_at), dispatched_at)),
             delivered_at.eq(coalesce(excluded(delivered_at), delivered_at)),

@@ -55,4 +55,10 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(courier_hourly, product_hourly, outcome_hourly, couriers, products);
+diesel::allow_tables_to_appear_in_same_query!(
+    courier_hourly,
+    product_hourly,
+    outcome_hourly,
+    couriers,
+    products
+);

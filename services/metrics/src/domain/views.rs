@@ -77,7 +77,7 @@ pub fn deliveries_per_hour(
             deliveries,
         })
         .collect();
-    couriers.sort_by(|a, b| b.deliveries.cmp(&a.deliveries));
+    couriers.sort_by_key(|c| std::cmp::Reverse(c.deliveries));
     DeliveriesPerHour {
         window: window.into(),
         hours,
@@ -134,8 +134,8 @@ pub fn top_products(
         .collect();
     // Ties keep SKU order (the sort is stable), so the ranking is the same on every call.
     match by {
-        Ranking::Units => products.sort_by(|a, b| b.units.cmp(&a.units)),
-        Ranking::Revenue => products.sort_by(|a, b| b.revenue_cents.cmp(&a.revenue_cents)),
+        Ranking::Units => products.sort_by_key(|p| std::cmp::Reverse(p.units)),
+        Ranking::Revenue => products.sort_by_key(|p| std::cmp::Reverse(p.revenue_cents)),
     }
     products.truncate(limit);
     TopProducts {
@@ -399,7 +399,11 @@ mod tests {
             units,
             revenue_cents,
         };
-        let rows = [row("pk0001", 10, 1000), row("pk0004", 2, 2400), row("pk0001", 5, 500)];
+        let rows = [
+            row("pk0001", 10, 1000),
+            row("pk0004", 2, 2400),
+            row("pk0001", 5, 500),
+        ];
         let names = Names::default();
         let by_units = top_products(&window(), &rows, &names, Ranking::Units, 10);
         assert_eq!(by_units.products[0].sku, "pk0001");

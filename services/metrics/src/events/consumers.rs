@@ -23,15 +23,42 @@ pub fn spawn(db: &Db, nats: &Nats, changes: &Changes, supervisor: &mut Superviso
     let token = supervisor.token();
     supervisor.spawn(
         "orders-consumer",
-        run(db, nats, changes, ORDERS, "metrics-orders", ">", token.clone(), apply_orders),
+        run(
+            db,
+            nats,
+            changes,
+            ORDERS,
+            "metrics-orders",
+            ">",
+            token.clone(),
+            apply_orders,
+        ),
     );
     supervisor.spawn(
         "deliveries-consumer",
-        run(db, nats, changes, DELIVERIES, "metrics-deliveries", "status.>", token.clone(), apply_deliveries),
+        run(
+            db,
+            nats,
+            changes,
+            DELIVERIES,
+            "metrics-deliveries",
+            "status.>",
+            token.clone(),
+            apply_deliveries,
+        ),
     );
     supervisor.spawn(
         "courier-reports-consumer",
-        run(db, nats, changes, COURIER_REPORTS, "metrics-courier-reports", REPORTS, token, apply_reports),
+        run(
+            db,
+            nats,
+            changes,
+            COURIER_REPORTS,
+            "metrics-courier-reports",
+            REPORTS,
+            token,
+            apply_reports,
+        ),
     );
 }
 

@@ -5,7 +5,10 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use actix_web::{HttpResponse, get, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(root).service(page).service(script).service(style);
+    cfg.service(root)
+        .service(page)
+        .service(script)
+        .service(style);
 }
 
 const INDEX: &str = include_str!("../dashboard/index.html");

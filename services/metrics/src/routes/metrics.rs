@@ -34,7 +34,9 @@ async fn summary(
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::Summary>, ApiError> {
     require_viewer(&caller)?;
-    Ok(web::Json(reading::summary(&state.db, query.window()?).await?))
+    Ok(web::Json(
+        reading::summary(&state.db, query.window()?).await?,
+    ))
 }
 
 /// Reported deliveries per hour per courier, with each courier's total.

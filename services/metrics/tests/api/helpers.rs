@@ -1,0 +1,307 @@
+use std::time::Duration;
+
+use async_nats::jetstream::message::PublishMessage;
+use chrono::{DateTime, TimeDelta, Utc};
+use contracts::CloudEvent;
+use contracts::courier_reports::{COURIER_REPORT_RECEIVED, CourierReport, REPORTS, ReportLine};
+use contracts::deliveries::{DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
+use contracts::orders::{
+    Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
+};
+use contracts::streams::{COURIER_REPORTS, DELIVERIES, ORDERS, StreamSpec};
+use metrics_service::config::Settings;
+use metrics_service::startup::Application;
+use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::nats::Nats;
+use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use serde::Serialize;
+use serde_json::Value;
+use test_support::http::ServiceClient;
+use test_support::{TestDatabase, TestNats};
+use tokio_util::sync::CancellationToken;
+
+pub use test_support::http::{blamed_fields, problem};
+
+pub struct TestApp {
+    pub api: ServiceClient,
+    pub nats: TestNats,
+    stop: CancellationToken,
+    // Dropped last: the database outlives the service using it.
+    _db: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = ServiceClient;
+
+    fn deref(&self) -> &ServiceClient {
+        &self.api
+    }
+}
+
+pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
+    let mut settings = Settings {
+        http: HttpSettings {
+            workers: 2,
+            ..HttpSettings::with_port(0)
+        },
+        database: DatabaseSettings {
+            url: db.url().to_owned(),
+            pool_size: 4,
+        },
+        nats: NatsSettings {
+            url: nats.url().to_owned(),
+            namespace: nats.namespace().to_owned(),
+        },
+        ..Settings::default()
+    };
+    settings.dashboard.push_interval_ms = 100;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_on(TestNats::start().await.expect("nats-server starts")).await
+}
+
+pub async fn spawn_on(nats: TestNats) -> TestApp {
+    platform::telemetry::init_for_test();
+    let db = TestDatabase::create().expect("test database");
+    let settings = test_settings(&nats, &db);
+    let (address, stop) = start(settings).await;
+    let app = TestApp {
+        api: ServiceClient::new(address),
+        nats,
+        stop,
+        _db: db,
+    };
+    app.wait_until_ready().await;
+    app
+}
+
+pub async fn start(settings: Settings) -> (String, CancellationToken) {
+    let app = Application::build_with_verifier(settings, issuer().verifier().unwrap())
+        .await
+        .expect("the service builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let stop = app.stop_token();
+    tokio::spawn(app.run_until_stopped());
+    (address, stop)
+}
+
+impl TestApp {
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// Every metric over the last `hours` hours, as the operations viewer sees them.
+    pub async fn summary(&self) -> Value {
+        let response = self
+            .get("/v1/metrics/summary", &token(Role::OperationsViewer))
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// Waits until the summary satisfies `check`; returns it.
+    pub async fn summary_when(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let summary = self.summary().await;
+            if check(&summary) {
+                return summary;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}: {summary:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn publisher(&self) -> Publisher {
+        Publisher::connect(&self.nats).await
+    }
+}
+
+/// Publishes events onto the test's streams as ecommerce, delivery and ingest would.
+pub struct Publisher(Nats);
+
+impl Publisher {
+    pub async fn connect(nats: &TestNats) -> Self {
+        let settings = NatsSettings {
+            url: nats.url().to_owned(),
+            namespace: nats.namespace().to_owned(),
+        };
+        let nats = Nats::connect(&settings, "test-publisher").await.unwrap();
+        for stream in [ORDERS, DELIVERIES, COURIER_REPORTS] {
+            nats.ensure_stream(&stream).await.unwrap();
+        }
+        Self(nats)
+    }
+
+    /// Publishes `event` on `stream`'s `suffix` under `message_id` (a fresh id makes JetStream
+    /// store a copy, as a redelivery would hand the consumer one).
+    pub async fn publish<T: Serialize>(
+        &self,
+        stream: StreamSpec,
+        suffix: &str,
+        event: &CloudEvent<T>,
+        message_id: &str,
+    ) {
+        let message = PublishMessage::build()
+            .payload(serde_json::to_vec(event).unwrap().into())
+            .message_id(message_id);
+        self.0
+            .jetstream()
+            .send_publish(self.0.namespace().subject(&stream, suffix), message)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    pub async fn report(&self, event: &CloudEvent<CourierReport>) {
+        self.publish(COURIER_REPORTS, REPORTS, event, &event.id.to_string())
+            .await;
+    }
+
+    pub async fn delivery(&self, event: &CloudEvent<DeliveryStatusChanged>) {
+        let suffix = format!("status.{}", event.data.status.as_str());
+        self.publish(DELIVERIES, &suffix, event, &event.id.to_string())
+            .await;
+    }
+
+    pub async fn order(&self, event: &CloudEvent<OrderStatusChanged>) {
+        self.publish(
+            ORDERS,
+            event.data.status.as_str(),
+            event,
+            &event.id.to_string(),
+        )
+        .await;
+    }
+}
+
+/// A courier report delivered `at`, received `lag_ms` later, of `(sku, quantity, cents)` lines.
+pub fn report(
+    courier_id: i64,
+    at: DateTime<Utc>,
+    lag_ms: i64,
+    lines: &[(&str, i64, i64)],
+) -> CloudEvent<CourierReport> {
+    let id = uuid::Uuid::new_v4();
+    let lines: Vec<ReportLine> = lines
+        .iter()
+        .map(|(sku, quantity, price)| ReportLine {
+            sku: (*sku).to_owned(),
+            name: format!("Product {sku}"),
+            quantity: *quantity,
+            unit_price_cents: *price,
+        })
+        .collect();
+    let data = CourierReport {
+        report_id: id.to_string(),
+        courier_id,
+        courier_name: format!("Courier {courier_id}"),
+        units: lines.iter().map(|l| l.quantity).sum(),
+        total_cents: lines.iter().map(|l| l.quantity * l.unit_price_cents).sum(),
+        lines,
+        delivered_at: at,
+        received_at: at + TimeDelta::milliseconds(lag_ms),
+        tracking_number: None,
+    };
+    CloudEvent::new(
+        "/cargo-express/ingest",
+        COURIER_REPORT_RECEIVED,
+        id.to_string(),
+        data,
+    )
+    .with_id(id)
+}
+
+pub fn delivery_change(
+    courier_id: i64,
+    status: DeliveryStatus,
+    at: DateTime<Utc>,
+) -> CloudEvent<DeliveryStatusChanged> {
+    let data = DeliveryStatusChanged {
+        delivery_id: "d".to_owned(),
+        tracking_number: "CX0000000000000001".to_owned(),
+        foreign_order_id: "o".to_owned(),
+        courier_id,
+        status,
+        previous_status: Some(DeliveryStatus::InRouteOfDelivery),
+        changed_at: at,
+    };
+    CloudEvent::new(
+        "/cargo-express/delivery",
+        DELIVERY_STATUS_CHANGED,
+        "d",
+        data,
+    )
+}
+
+pub fn order_change(
+    order_id: &str,
+    status: OrderStatus,
+    at: DateTime<Utc>,
+) -> CloudEvent<OrderStatusChanged> {
+    let data = OrderStatusChanged {
+        order_id: order_id.to_owned(),
+        purchase_id: "p".to_owned(),
+        seller_id: "s".to_owned(),
+        buyer_id: "b".to_owned(),
+        status,
+        previous_status: None,
+        lines: vec![OrderLine {
+            product_id: "p1".to_owned(),
+            sku: "pk0001".to_owned(),
+            name: "Moneda".to_owned(),
+            quantity: 1,
+            unit_price_cents: 100,
+        }],
+        total_cents: 100,
+        origin: Origin {
+            address: "a".to_owned(),
+        },
+        destination: Destination {
+            name: "n".to_owned(),
+            address: "a".to_owned(),
+        },
+        changed_at: at,
+    };
+    CloudEvent::new(
+        "/cargo-express/ecommerce",
+        ORDER_STATUS_CHANGED,
+        order_id,
+        data,
+    )
+}
+
+/// The identity provider's demo key: tests mint tokens as ecommerce would.
+pub fn issuer() -> JwtIssuer {
+    JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap()
+}
+
+pub fn token(role: Role) -> String {
+    token_lasting(role, &issuer())
+}
+
+pub fn token_lasting(role: Role, issuer: &JwtIssuer) -> String {
+    let user_id = format!("test-{}", role.as_str());
+    issuer
+        .issue(TokenSubject {
+            email: format!("{user_id}@cargoexpress.test"),
+            user_id,
+            role,
+            seller_id: None,
+            courier_id: (role == Role::Courier).then_some(101),
+        })
+        .unwrap()
+        .access_token
+}
