@@ -10,3 +10,5 @@ mod arithmetic;
 mod authorization;
 mod helpers;
 mod live;
+mod platform_flow;
+mod stack;
