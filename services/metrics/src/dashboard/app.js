@@ -16,6 +16,7 @@ function showLogin(message) {
   session = null;
   sessionStorage.removeItem(SESSION_KEY);
   $("login-message").textContent = message || "";
+  $("who").textContent = "";
   $("dashboard-view").hidden = true;
   $("account").hidden = true;
   $("login-view").hidden = false;
@@ -122,6 +123,16 @@ const duration = (seconds) => {
 const millis = (ms) => (ms == null ? "–" : ms < 1000 ? ms.toFixed(0) + " ms" : (ms / 1000).toFixed(1) + " s");
 const hourLabel = (iso) => iso.slice(11, 13) + ":00";
 
+// Every UTC hour the window touches, as the API spells them ("2026-11-23T13:00:00Z").
+function hoursOf(window) {
+  const hours = [];
+  const start = new Date(window.from);
+  start.setUTCMinutes(0, 0, 0);
+  for (let t = start.getTime(); t < new Date(window.to).getTime(); t += 3600e3)
+    hours.push(new Date(t).toISOString().slice(0, 19) + "Z");
+  return hours;
+}
+
 function render(summary) {
   const revenue = summary.revenue_per_hour;
   const outcomes = summary.delivery_outcomes;
@@ -133,10 +144,14 @@ function render(summary) {
   const lag = summary.ingest_lag;
   $("tile-lag").textContent = `${millis(lag.average_ms)} / ${millis(lag.max_ms)}`;
 
-  const perHour = new Map();
-  for (const h of summary.deliveries_per_hour.hours) perHour.set(h.hour, (perHour.get(h.hour) || 0) + h.deliveries);
-  columns($("chart-deliveries"), [...perHour].map(([hour, n]) => [hourLabel(hour), n]), (n) => String(n));
-  columns($("chart-revenue"), revenue.hours.map((h) => [hourLabel(h.hour), h.revenue_cents]), money);
+  const hours = hoursOf(summary.window);
+  const deliveries = new Map(hours.map((h) => [h, 0]));
+  for (const h of summary.deliveries_per_hour.hours) deliveries.set(h.hour, (deliveries.get(h.hour) || 0) + h.deliveries);
+  const cents = new Map(hours.map((h) => [h, 0]));
+  for (const h of revenue.hours) cents.set(h.hour, h.revenue_cents);
+  const anything = revenue.total_reports > 0;
+  columns($("chart-deliveries"), anything ? [...deliveries].map(([hour, n]) => [hourLabel(hour), n]) : [], String);
+  columns($("chart-revenue"), anything ? [...cents].map(([hour, c]) => [hourLabel(hour), c]) : [], money);
   bars($("chart-products"), summary.top_products_by_units.products.map((p) => [p.name, p.units]), (n) => n + " u");
   bars($("chart-orders"), summary.orders_by_status.statuses.map((s) => [s.status, s.orders]), String);
 
@@ -186,11 +201,12 @@ function columns(el, points, format) {
   if (!points.length) return empty(el);
   const width = 480, height = 200, bottom = 22, top = 16;
   const max = Math.max(...points.map((p) => p[1]), 1);
-  const step = width / points.length;
+  const margin = 18; // room for the first and last hour labels
+  const step = (width - 2 * margin) / points.length;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
   points.forEach(([label, value], i) => {
     const h = ((height - bottom - top) * value) / max;
-    const x = i * step + step * 0.15;
+    const x = margin + i * step + step * 0.15;
     const bar = svg("rect", { x, y: height - bottom - h, width: step * 0.7, height: h, fill: "#0b6bcb", rx: 2 });
     bar.append(svg("title", {}, `${label}: ${format(value)}`));
     chart.append(bar);

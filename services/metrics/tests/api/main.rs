@@ -8,6 +8,7 @@
 
 mod arithmetic;
 mod authorization;
+mod browser;
 mod helpers;
 mod live;
 mod platform_flow;
