@@ -22,17 +22,24 @@ use std::time::Duration;
 
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
-use serde_json::{Value, json};
+use serde_json::Value;
 use test_support::TestNats;
 use test_support::bench::{cores, databases, env_or};
 use tokio::time::Instant;
 
 struct Target {
+    /// `127.0.0.1:<port>` of ingest.
     ingest: String,
     metrics: String,
     http: reqwest::Client,
     couriers: Vec<String>,
     viewer: String,
+    /// Idle keep-alive connections to ingest.
+    idle: std::sync::Mutex<Vec<Connection>>,
+    /// Report ids are this plus the number of reports sent before.
+    run_id: u128,
+    sent: AtomicUsize,
+    stamp: std::sync::Mutex<(Instant, String)>,
 }
 
 #[tokio::main]
@@ -73,10 +80,11 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
         nats: nats_settings.clone(),
         ..Default::default()
     };
-    let reports = ingest::startup::Application::build_with_verifier(reports, issuer.verifier().unwrap())
-        .await
-        .unwrap();
-    let ingest = format!("http://127.0.0.1:{}", reports.port());
+    let reports =
+        ingest::startup::Application::build_with_verifier(reports, issuer.verifier().unwrap())
+            .await
+            .unwrap();
+    let ingest = format!("127.0.0.1:{}", reports.port());
     tokio::spawn(reports.run_until_stopped());
     let numbers = metrics_service::config::Settings {
         http: HttpSettings::with_port(0),
@@ -87,10 +95,12 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
         nats: nats_settings,
         ..Default::default()
     };
-    let numbers =
-        metrics_service::startup::Application::build_with_verifier(numbers, issuer.verifier().unwrap())
-            .await
-            .unwrap();
+    let numbers = metrics_service::startup::Application::build_with_verifier(
+        numbers,
+        issuer.verifier().unwrap(),
+    )
+    .await
+    .unwrap();
     let metrics = format!("http://127.0.0.1:{}", numbers.port());
     tokio::spawn(numbers.run_until_stopped());
     let token = |role, courier_id| {
@@ -112,14 +122,18 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
             .pool_max_idle_per_host(1024)
             .build()
             .unwrap(),
-        couriers: (101..=110).map(|id| token(Role::Courier, Some(id))).collect(),
+        couriers: (101..=110)
+            .map(|id| token(Role::Courier, Some(id)))
+            .collect(),
         viewer: token(Role::OperationsViewer, None),
+        idle: std::sync::Mutex::default(),
+        run_id: uuid::Uuid::new_v4().as_u128() & !u128::from(u64::MAX),
+        sent: AtomicUsize::new(0),
+        stamp: std::sync::Mutex::new((Instant::now() - Duration::from_secs(1), String::new())),
     };
     // Ready once ingest has the reference data: an unknown product is then a 422, not a 503.
     loop {
-        let probe = target.report(0, &["pk9999"]);
-        let status = probe.send().await.map(|r| r.status().as_u16());
-        if status == Ok(422) {
+        if target.report(0, &["pk9999"]).await.ok() == Some(422) {
             return Arc::new(target);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -127,20 +141,57 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
 }
 
 impl Target {
-    /// A seed 000 report by courier `101 + n % 10`.
-    fn report(&self, n: usize, skus: &[&str]) -> reqwest::RequestBuilder {
+    /// Posts a seed 000 report by courier `101 + n % 10`; returns the HTTP status. The body is
+    /// formatted by hand and its id derived from a counter: the generator must stay cheap.
+    async fn report(&self, n: usize, skus: &[&str]) -> std::io::Result<u16> {
         let courier = n % self.couriers.len();
-        let bogota = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
-        let body = json!({
-            "pedido_id": uuid::Uuid::new_v4().to_string(),
-            "repartidor": {"IdRepartidor": 101 + courier, "Nombre": "bench"},
-            "productos": skus.iter().map(|sku| json!({"IdProducto": sku})).collect::<Vec<_>>(),
-            "timestamp": chrono::Utc::now().with_timezone(&bogota).format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-        });
-        self.http
-            .post(format!("{}/registrar_pedido_entregado", self.ingest))
-            .bearer_auth(&self.couriers[courier])
-            .json(&body)
+        let id = self.run_id + self.sent.fetch_add(1, Ordering::Relaxed) as u128;
+        let id = uuid::Uuid::from_u128(id);
+        let products: Vec<String> = skus
+            .iter()
+            .map(|sku| format!(r#"{{"IdProducto":"{sku}"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"pedido_id":"{id}","repartidor":{{"IdRepartidor":{},"Nombre":"bench"}},"productos":[{}],"timestamp":"{}"}}"#,
+            101 + courier,
+            products.join(","),
+            self.timestamp(),
+        );
+        let token = &self.couriers[courier];
+        let pooled = self.idle.lock().unwrap().pop();
+        let (mut connection, status) = match pooled {
+            Some(mut connection) => match connection.post(REPORT_PATH, token, &body).await {
+                Ok(status) => (connection, status),
+                // The server closed the idle connection: a fresh one, as any client would.
+                Err(_) => {
+                    let mut fresh = Connection::open(&self.ingest).await?;
+                    let status = fresh.post(REPORT_PATH, token, &body).await?;
+                    (fresh, status)
+                }
+            },
+            None => {
+                let mut fresh = Connection::open(&self.ingest).await?;
+                let status = fresh.post(REPORT_PATH, token, &body).await?;
+                (fresh, status)
+            }
+        };
+        connection.buffer.clear();
+        self.idle.lock().unwrap().push(connection);
+        Ok(status)
+    }
+
+    /// Now in Bogotá as seed 000 writes it, formatted at most once per 100 ms.
+    fn timestamp(&self) -> String {
+        let mut stamp = self.stamp.lock().unwrap();
+        if stamp.0.elapsed() > Duration::from_millis(100) {
+            let bogota = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+            let now = chrono::Utc::now().with_timezone(&bogota);
+            *stamp = (
+                Instant::now(),
+                now.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            );
+        }
+        stamp.1.clone()
     }
 
     /// Reports the metrics API counts in the last hour.
@@ -161,11 +212,16 @@ impl Target {
     }
 }
 
+const REPORT_PATH: &str = "/registrar_pedido_entregado";
+
 const PRODUCTS: [&[&str]; 4] = [
     &["pk0001"],
     &["pk0004", "pk0004", "pk0002"],
     &["pk0003", "pk0005", "pk0006", "pk0007", "pk0008"],
-    &["pk0009", "pk0010", "pk0010", "pk0001", "pk0002", "pk0003", "pk0004", "pk0005", "pk0006", "pk0007"],
+    &[
+        "pk0009", "pk0010", "pk0010", "pk0001", "pk0002", "pk0003", "pk0004", "pk0005", "pk0006",
+        "pk0007",
+    ],
 ];
 
 enum Load {
@@ -204,9 +260,73 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Sends report `n`, due at `due`; returns whether it was accepted and its latency from `due`.
 async fn send(target: &Target, n: usize, due: Instant) -> (bool, Duration) {
-    let response = target.report(n, PRODUCTS[n % PRODUCTS.len()]).send().await;
-    let accepted = response.is_ok_and(|r| r.status() == 200);
-    (accepted, due.elapsed())
+    let status = target.report(n, PRODUCTS[n % PRODUCTS.len()]).await;
+    (status.is_ok_and(|s| s == 200), due.elapsed())
+}
+
+/// A bare HTTP/1.1 keep-alive connection: the load generator shares the machine's two cores
+/// with the services, so it must cost little per request (a general-purpose client cost about
+/// as much as the handler it measured).
+struct Connection {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(address: &str) -> std::io::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            buffer: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends a JSON POST and reads the whole answer; returns its status code.
+    async fn post(&mut self, path: &str, token: &str, body: &str) -> std::io::Result<u16> {
+        use tokio::io::AsyncWriteExt;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: ingest\r\nauthorization: Bearer {token}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.write_all(request.as_bytes()).await?;
+        self.buffer.clear();
+        let broken = || std::io::Error::other("malformed answer");
+        loop {
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buffer[..end]).map_err(|_| broken())?;
+                let status: u16 = head
+                    .get(9..12)
+                    .and_then(|code| code.parse().ok())
+                    .ok_or_else(broken)?;
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while self.buffer.len() < end + 4 + length {
+                    self.read_more().await?;
+                }
+                return Ok(status);
+            }
+            self.read_more().await?;
+        }
+    }
+
+    async fn read_more(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 4096];
+        let read = self.stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        self.buffer.extend_from_slice(&chunk[..read]);
+        Ok(())
+    }
 }
 
 async fn load(target: &Arc<Target>, load: Load, seconds: u64) -> Outcome {
@@ -235,7 +355,9 @@ async fn load(target: &Arc<Target>, load: Load, seconds: u64) -> Outcome {
                 let due = started + interval * n as u32;
                 tokio::time::sleep_until(due).await;
                 let target = target.clone();
-                tasks.push(tokio::spawn(async move { vec![send(&target, n, due).await] }));
+                tasks.push(tokio::spawn(
+                    async move { vec![send(&target, n, due).await] },
+                ));
             }
         }
     }
@@ -302,7 +424,11 @@ async fn report_to_metric(target: &Arc<Target>, rate: u64, seconds: u64) {
         accepted += usize::from(task.await.unwrap());
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while observations.lock().unwrap().last().is_none_or(|(_, c)| (*c as usize) < accepted)
+    while observations
+        .lock()
+        .unwrap()
+        .last()
+        .is_none_or(|(_, c)| (*c as usize) < accepted)
         && Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;

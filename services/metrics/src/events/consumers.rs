@@ -13,6 +13,7 @@ use platform::db::{Db, DbConnection, DbError};
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
 use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
 
 use super::Changes;
 use crate::db::rollups;
@@ -20,46 +21,47 @@ use crate::domain::rollups::{OrderChange, OutcomeTotals, ReportTotals};
 
 /// Starts the three consumers under `supervisor`.
 pub fn spawn(db: &Db, nats: &Nats, changes: &Changes, supervisor: &mut Supervisor) {
+    let orders = Rollup {
+        stream: ORDERS,
+        consumer: "metrics-orders",
+        subjects: ">",
+        apply: apply_orders,
+    };
+    let deliveries = Rollup {
+        stream: DELIVERIES,
+        consumer: "metrics-deliveries",
+        subjects: "status.>",
+        apply: apply_deliveries,
+    };
+    let reports = Rollup {
+        stream: COURIER_REPORTS,
+        consumer: "metrics-courier-reports",
+        subjects: REPORTS,
+        apply: apply_reports,
+    };
     let token = supervisor.token();
     supervisor.spawn(
         "orders-consumer",
-        run(
-            db,
-            nats,
-            changes,
-            ORDERS,
-            "metrics-orders",
-            ">",
-            token.clone(),
-            apply_orders,
-        ),
+        orders.run(db, nats, changes, token.clone()),
     );
     supervisor.spawn(
         "deliveries-consumer",
-        run(
-            db,
-            nats,
-            changes,
-            DELIVERIES,
-            "metrics-deliveries",
-            "status.>",
-            token.clone(),
-            apply_deliveries,
-        ),
+        deliveries.run(db, nats, changes, token.clone()),
     );
     supervisor.spawn(
         "courier-reports-consumer",
-        run(
-            db,
-            nats,
-            changes,
-            COURIER_REPORTS,
-            "metrics-courier-reports",
-            REPORTS,
-            token,
-            apply_reports,
-        ),
+        reports.run(db, nats, changes, token),
     );
+}
+
+/// One stream's consumer: which events it takes and how a batch of them changes the rollups.
+struct Rollup<T> {
+    stream: StreamSpec,
+    /// The durable consumer's name, also the key of its ids in `processed_events`.
+    consumer: &'static str,
+    /// The subject suffix after the stream's prefix.
+    subjects: &'static str,
+    apply: fn(&mut DbConnection, &[T]) -> Result<(), DbError>,
 }
 
 fn apply_orders(conn: &mut DbConnection, events: &[OrderStatusChanged]) -> Result<(), DbError> {
@@ -84,49 +86,44 @@ fn apply_reports(conn: &mut DbConnection, events: &[CourierReport]) -> Result<()
     Ok(rollups::add_reports(conn, &totals)?)
 }
 
-/// Consumes `stream`'s `subject_suffix` as the durable consumer `name`, applying each batch's
-/// first-seen events with `apply` in one transaction, then telling the live streams.
-#[allow(clippy::too_many_arguments)]
-fn run<T>(
-    db: &Db,
-    nats: &Nats,
-    changes: &Changes,
-    stream: StreamSpec,
-    name: &'static str,
-    subject_suffix: &str,
-    cancel: tokio_util::sync::CancellationToken,
-    apply: fn(&mut DbConnection, &[T]) -> Result<(), DbError>,
-) -> impl Future<Output = anyhow::Result<()>> + use<T>
-where
-    T: DeserializeOwned + Send + 'static,
-{
-    let spec = DurableConsumer {
-        stream,
-        name: name.to_owned(),
-        subject_suffix: subject_suffix.to_owned(),
-        ack_wait: Duration::from_secs(30),
-        max_batch: 500,
-    };
-    let (db, changes) = (db.clone(), changes.clone());
-    let handler = move |events: Vec<CloudEvent<T>>| {
-        let (db, changes) = (db.clone(), changes.clone());
-        async move {
-            db.write(move |conn| -> Result<(), DbError> {
-                let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
-                let mut fresh = first_time(conn, name, &ids)?;
-                // Taking each id out as it is used counts an event twice in one batch once.
-                let data: Vec<T> = events
-                    .into_iter()
-                    .filter(|e| fresh.remove(&e.id.to_string()))
-                    .map(|e| e.data)
-                    .collect();
-                apply(conn, &data)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            changes.notify();
-            Ok(())
-        }
-    };
-    consumer::consume(nats.clone(), spec, cancel, handler)
+impl<T: DeserializeOwned + Send + 'static> Rollup<T> {
+    /// Applies each batch's first-seen events in one transaction that also records their ids,
+    /// then tells the live streams.
+    fn run(
+        self,
+        db: &Db,
+        nats: &Nats,
+        changes: &Changes,
+        cancel: CancellationToken,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<T> {
+        let spec = DurableConsumer {
+            stream: self.stream,
+            name: self.consumer.to_owned(),
+            subject_suffix: self.subjects.to_owned(),
+            ack_wait: Duration::from_secs(30),
+            max_batch: 500,
+        };
+        let (db, changes, name, apply) = (db.clone(), changes.clone(), self.consumer, self.apply);
+        let handler = move |events: Vec<CloudEvent<T>>| {
+            let (db, changes) = (db.clone(), changes.clone());
+            async move {
+                db.write(move |conn| -> Result<(), DbError> {
+                    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+                    let mut fresh = first_time(conn, name, &ids)?;
+                    // Taking each id out as it is used counts an event twice in one batch once.
+                    let data: Vec<T> = events
+                        .into_iter()
+                        .filter(|e| fresh.remove(&e.id.to_string()))
+                        .map(|e| e.data)
+                        .collect();
+                    apply(conn, &data)
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                changes.notify();
+                Ok(())
+            }
+        };
+        consumer::consume(nats.clone(), spec, cancel, handler)
+    }
 }

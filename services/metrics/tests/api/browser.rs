@@ -27,6 +27,8 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, so that the browsers it starts stop with it (see Drop).
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect(
@@ -181,9 +183,19 @@ impl Browser {
         std::fs::write(path, bytes).unwrap();
     }
 
-    async fn quit(mut self) {
+    async fn quit(self) {
         let _ = self.http.delete(&self.session).send().await;
-        let _ = self.driver.kill().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Stops chromedriver and every browser it started, even when the test failed midway.
+    fn drop(&mut self) {
+        if let Some(group) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .status();
+        }
     }
 }
 

@@ -127,6 +127,31 @@ impl JwtIssuer {
 pub struct JwtVerifier {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
+    verified: VerifiedTokens,
+}
+
+/// How many verified tokens are remembered; when full, the memory starts afresh.
+const REMEMBERED_TOKENS: usize = 10_000;
+
+/// Tokens whose signature already checked out, with their claims. A device sends the same token
+/// with every request for 15 minutes; remembering it saves an Ed25519 verification per request
+/// (the largest cost of a courier report). Expiry is still checked on every use.
+#[derive(Default)]
+struct VerifiedTokens(std::sync::Mutex<HashMap<String, Claims>>);
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Claims> {
+        self.0.lock().ok()?.get(token).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        if let Ok(mut tokens) = self.0.lock() {
+            if tokens.len() >= REMEMBERED_TOKENS {
+                tokens.clear();
+            }
+            tokens.insert(token.to_owned(), claims.clone());
+        }
+    }
 }
 
 impl JwtVerifier {
@@ -143,7 +168,11 @@ impl JwtVerifier {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        Ok(Self { keys, validation })
+        Ok(Self {
+            keys,
+            validation,
+            verified: VerifiedTokens::default(),
+        })
     }
 
     /// Reads the identity provider's JWKS document (e.g.
@@ -188,6 +217,20 @@ impl JwtVerifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        if let Some(claims) = self.verified.get(token) {
+            let leeway = i64::try_from(self.validation.leeway).unwrap_or_default();
+            return if Utc::now().timestamp() <= claims.exp + leeway {
+                Ok(claims)
+            } else {
+                Err(TokenError::Expired)
+            };
+        }
+        let claims = self.verify_signature(token)?;
+        self.verified.remember(token, &claims);
+        Ok(claims)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         let kid = header
@@ -218,6 +261,24 @@ mod tests {
             seller_id: None,
             courier_id: Some(101),
         }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "test", 60).unwrap();
+        let verifier = issuer.verifier().unwrap();
+        let token = issuer.issue(claims()).unwrap().access_token;
+        let first = verifier.verify(&token).unwrap();
+        assert_eq!(verifier.verify(&token).unwrap(), first, "remembered");
+        let mut expired = first.clone();
+        expired.exp = Utc::now().timestamp() - 31;
+        verifier.verified.remember(&token, &expired);
+        assert!(matches!(verifier.verify(&token), Err(TokenError::Expired)));
+        let forged = format!("{token}x");
+        assert!(matches!(
+            verifier.verify(&forged),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]
