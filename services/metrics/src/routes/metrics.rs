@@ -3,12 +3,14 @@
 use actix_web::{get, web};
 use platform::ApiError;
 use platform::auth::Authenticated;
+use platform::db::DbConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{WindowQuery, require_viewer};
 use crate::db::queries;
 use crate::domain::views::{self, Ranking};
+use crate::domain::window::Window;
 use crate::reading;
 use crate::state::AppState;
 
@@ -21,6 +23,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(orders_by_status)
         .service(dispatch_to_delivered)
         .service(ingest_lag);
+}
+
+/// Lets a viewer ask: checks the window, then answers what `read` makes of it.
+async fn answer<T: Send + 'static>(
+    state: &AppState,
+    caller: &Authenticated,
+    query: &WindowQuery,
+    read: impl FnOnce(&mut DbConnection, Window) -> Result<T, ApiError> + Send + 'static,
+) -> Result<web::Json<T>, ApiError> {
+    require_viewer(caller)?;
+    let window = query.window()?;
+    Ok(web::Json(
+        state.db.run(move |conn| read(conn, window)).await?,
+    ))
 }
 
 /// Every metric over the window, as the dashboard shows them.
@@ -49,17 +65,12 @@ async fn deliveries_per_hour(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveriesPerHour>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let names = queries::names(conn)?;
-            let rows = queries::courier_hours(conn, &window)?;
-            Ok(views::deliveries_per_hour(&window, &rows, &names))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let names = queries::names(conn)?;
+        let rows = queries::courier_hours(conn, &window)?;
+        Ok(views::deliveries_per_hour(&window, &rows, &names))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,22 +93,19 @@ async fn top_products(
     query: web::Query<WindowQuery>,
     ranking: web::Query<RankingQuery>,
 ) -> Result<web::Json<views::TopProducts>, ApiError> {
+    // Who asks is checked before what is asked.
     require_viewer(&caller)?;
-    let window = query.window()?;
     let limit = ranking.limit.unwrap_or(reading::TOP_PRODUCTS);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 100"));
     }
     let by = ranking.by;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let names = queries::names(conn)?;
-            let rows = queries::product_hours(conn, &window)?;
-            Ok(views::top_products(&window, &rows, &names, by, limit))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let names = queries::names(conn)?;
+        let rows = queries::product_hours(conn, &window)?;
+        Ok(views::top_products(&window, &rows, &names, by, limit))
+    })
+    .await
 }
 
 /// Reported revenue (catalog prices) per hour.
@@ -110,16 +118,11 @@ async fn revenue_per_hour(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::RevenuePerHour>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let rows = queries::courier_hours(conn, &window)?;
-            Ok(views::revenue_per_hour(&window, &rows))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let rows = queries::courier_hours(conn, &window)?;
+        Ok(views::revenue_per_hour(&window, &rows))
+    })
+    .await
 }
 
 /// DELIVERED versus NOT_DELIVERED delivery attempts per courier.
@@ -132,17 +135,12 @@ async fn delivery_outcomes(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveryOutcomes>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let names = queries::names(conn)?;
-            let rows = queries::outcome_hours(conn, &window)?;
-            Ok(views::delivery_outcomes(&window, &rows, &names))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let names = queries::names(conn)?;
+        let rows = queries::outcome_hours(conn, &window)?;
+        Ok(views::delivery_outcomes(&window, &rows, &names))
+    })
+    .await
 }
 
 /// Orders created in the window, by their current status.
@@ -155,16 +153,11 @@ async fn orders_by_status(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::OrdersByStatus>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let counts = queries::order_statuses(conn, &window)?;
-            Ok(views::orders_by_status(&window, &counts))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let counts = queries::order_statuses(conn, &window)?;
+        Ok(views::orders_by_status(&window, &counts))
+    })
+    .await
 }
 
 /// Average time from dispatch to delivered of the orders delivered in the window.
@@ -177,16 +170,11 @@ async fn dispatch_to_delivered(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::DispatchToDelivered>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let times = queries::delivery_times(conn, &window)?;
-            Ok(views::dispatch_to_delivered(&window, &times))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let times = queries::delivery_times(conn, &window)?;
+        Ok(views::dispatch_to_delivered(&window, &times))
+    })
+    .await
 }
 
 /// From a report's delivery time on the device to its acceptance by ingest.
@@ -199,14 +187,9 @@ async fn ingest_lag(
     caller: Authenticated,
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<views::IngestLag>, ApiError> {
-    require_viewer(&caller)?;
-    let window = query.window()?;
-    let metric = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let rows = queries::courier_hours(conn, &window)?;
-            Ok(views::ingest_lag(&window, &rows))
-        })
-        .await?;
-    Ok(web::Json(metric))
+    answer(&state, &caller, &query, move |conn, window| {
+        let rows = queries::courier_hours(conn, &window)?;
+        Ok(views::ingest_lag(&window, &rows))
+    })
+    .await
 }
