@@ -49,29 +49,17 @@ pub fn first_time(
             )
         })
         .collect();
-    let fresh = match conn {
-        // One statement for the whole batch.
-        DbConnection::Postgres(pg) => diesel::insert_into(processed_events::table)
-            .values(&rows)
+    let mut fresh = HashSet::with_capacity(rows.len());
+    // One statement per thousand events (SQLite binds at most 32,766 parameters).
+    for chunk in rows.chunks(1_000) {
+        let statement = diesel::insert_into(processed_events::table)
+            .values(chunk)
             .on_conflict_do_nothing()
-            .returning(processed_events::event_id)
-            .get_results(pg)?,
-        DbConnection::Sqlite(sqlite) => {
-            let mut fresh = Vec::with_capacity(rows.len());
-            for (row, id) in rows.into_iter().zip(event_ids) {
-                if diesel::insert_into(processed_events::table)
-                    .values(row)
-                    .on_conflict_do_nothing()
-                    .execute(sqlite)?
-                    == 1
-                {
-                    fresh.push(id.clone());
-                }
-            }
-            fresh
-        }
-    };
-    Ok(fresh.into_iter().collect())
+            .returning(processed_events::event_id);
+        let inserted: Vec<String> = crate::per_backend!(conn, c => statement.get_results(c))?;
+        fresh.extend(inserted);
+    }
+    Ok(fresh)
 }
 
 /// A durable pull consumer of one stream, optionally filtered to one subject.
