@@ -1,5 +1,6 @@
-//! Adding a batch's totals to the rollups: one upsert per key that adds to what is there, so
-//! the database does the arithmetic atomically and concurrent replicas never lose an increment.
+//! Adding a batch's totals to the rollups: one multi-row upsert per table that adds to what is
+//! there, so the database does the arithmetic atomically and concurrent replicas never lose an
+//! increment. A batch's totals hold each key once, as one statement may touch a row only once.
 
 use diesel::dsl::case_when;
 use diesel::prelude::*;
@@ -17,85 +18,111 @@ diesel::define_sql_function! {
 
 pub fn add_reports(conn: &mut DbConnection, totals: &ReportTotals) -> QueryResult<()> {
     use schema::courier_hourly::dsl::*;
-    for ((bucket, courier), add) in &totals.couriers {
-        let statement = diesel::insert_into(courier_hourly)
-            .values((
-                hour.eq(bucket),
-                courier_id.eq(courier),
+    let rows: Vec<_> = totals
+        .couriers
+        .iter()
+        .map(|((bucket, courier), add)| {
+            (
+                hour.eq(*bucket),
+                courier_id.eq(*courier),
                 reports.eq(add.reports),
                 units.eq(add.units),
                 revenue_cents.eq(add.revenue_cents),
                 lag_ms_sum.eq(add.lag_ms_sum),
                 lag_ms_max.eq(add.lag_ms_max),
-            ))
-            .on_conflict((hour, courier_id))
-            .do_update()
-            .set((
-                reports.eq(reports + excluded(reports)),
-                units.eq(units + excluded(units)),
-                revenue_cents.eq(revenue_cents + excluded(revenue_cents)),
-                lag_ms_sum.eq(lag_ms_sum + excluded(lag_ms_sum)),
-                lag_ms_max.eq(
-                    case_when(excluded(lag_ms_max).gt(lag_ms_max), excluded(lag_ms_max))
-                        .otherwise(lag_ms_max),
-                ),
-            ));
-        per_backend!(conn, c => statement.execute(c))?;
-    }
-    for ((bucket, product), add) in &totals.products {
-        use product_hourly::dsl as p;
-        let statement = diesel::insert_into(p::product_hourly)
-            .values((
-                p::hour.eq(bucket),
-                p::sku.eq(product),
-                p::units.eq(add.units),
-                p::revenue_cents.eq(add.revenue_cents),
-            ))
-            .on_conflict((p::hour, p::sku))
-            .do_update()
-            .set((
-                p::units.eq(p::units + excluded(p::units)),
-                p::revenue_cents.eq(p::revenue_cents + excluded(p::revenue_cents)),
-            ));
-        per_backend!(conn, c => statement.execute(c))?;
-    }
-    for (id, name) in &totals.courier_names {
-        let statement = diesel::insert_into(couriers::table)
-            .values((couriers::id.eq(id), couriers::name.eq(name)))
-            .on_conflict(couriers::id)
-            .do_update()
-            .set(couriers::name.eq(excluded(couriers::name)));
-        per_backend!(conn, c => statement.execute(c))?;
-    }
-    for (sku, name) in &totals.product_names {
-        let statement = diesel::insert_into(products::table)
-            .values((products::sku.eq(sku), products::name.eq(name)))
-            .on_conflict(products::sku)
-            .do_update()
-            .set(products::name.eq(excluded(products::name)));
-        per_backend!(conn, c => statement.execute(c))?;
-    }
+            )
+        })
+        .collect();
+    let statement = diesel::insert_into(courier_hourly)
+        .values(rows)
+        .on_conflict((hour, courier_id))
+        .do_update()
+        .set((
+            reports.eq(reports + excluded(reports)),
+            units.eq(units + excluded(units)),
+            revenue_cents.eq(revenue_cents + excluded(revenue_cents)),
+            lag_ms_sum.eq(lag_ms_sum + excluded(lag_ms_sum)),
+            lag_ms_max.eq(
+                case_when(excluded(lag_ms_max).gt(lag_ms_max), excluded(lag_ms_max))
+                    .otherwise(lag_ms_max),
+            ),
+        ));
+    per_backend!(conn, c => statement.execute(c))?;
+    let rows: Vec<_> = totals
+        .products
+        .iter()
+        .map(|((bucket, product), add)| {
+            (
+                product_hourly::hour.eq(*bucket),
+                product_hourly::sku.eq(product.as_str()),
+                product_hourly::units.eq(add.units),
+                product_hourly::revenue_cents.eq(add.revenue_cents),
+            )
+        })
+        .collect();
+    let statement = diesel::insert_into(product_hourly::table)
+        .values(rows)
+        .on_conflict((product_hourly::hour, product_hourly::sku))
+        .do_update()
+        .set((
+            product_hourly::units.eq(product_hourly::units + excluded(product_hourly::units)),
+            product_hourly::revenue_cents
+                .eq(product_hourly::revenue_cents + excluded(product_hourly::revenue_cents)),
+        ));
+    per_backend!(conn, c => statement.execute(c))?;
+    let rows: Vec<_> = totals
+        .courier_names
+        .iter()
+        .map(|(id, name)| (couriers::id.eq(*id), couriers::name.eq(name.as_str())))
+        .collect();
+    let statement = diesel::insert_into(couriers::table)
+        .values(rows)
+        .on_conflict(couriers::id)
+        .do_update()
+        .set(couriers::name.eq(excluded(couriers::name)));
+    per_backend!(conn, c => statement.execute(c))?;
+    let rows: Vec<_> = totals
+        .product_names
+        .iter()
+        .map(|(sku, name)| {
+            (
+                products::sku.eq(sku.as_str()),
+                products::name.eq(name.as_str()),
+            )
+        })
+        .collect();
+    let statement = diesel::insert_into(products::table)
+        .values(rows)
+        .on_conflict(products::sku)
+        .do_update()
+        .set(products::name.eq(excluded(products::name)));
+    per_backend!(conn, c => statement.execute(c))?;
     Ok(())
 }
 
 pub fn add_outcomes(conn: &mut DbConnection, totals: &OutcomeTotals) -> QueryResult<()> {
     use schema::outcome_hourly::dsl::*;
-    for ((bucket, courier), add) in &totals.0 {
-        let statement = diesel::insert_into(outcome_hourly)
-            .values((
-                hour.eq(bucket),
-                courier_id.eq(courier),
+    let rows: Vec<_> = totals
+        .0
+        .iter()
+        .map(|((bucket, courier), add)| {
+            (
+                hour.eq(*bucket),
+                courier_id.eq(*courier),
                 delivered.eq(add.delivered),
                 not_delivered.eq(add.not_delivered),
-            ))
-            .on_conflict((hour, courier_id))
-            .do_update()
-            .set((
-                delivered.eq(delivered + excluded(delivered)),
-                not_delivered.eq(not_delivered + excluded(not_delivered)),
-            ));
-        per_backend!(conn, c => statement.execute(c))?;
-    }
+            )
+        })
+        .collect();
+    let statement = diesel::insert_into(outcome_hourly)
+        .values(rows)
+        .on_conflict((hour, courier_id))
+        .do_update()
+        .set((
+            delivered.eq(delivered + excluded(delivered)),
+            not_delivered.eq(not_delivered + excluded(not_delivered)),
+        ));
+    per_backend!(conn, c => statement.execute(c))?;
     Ok(())
 }
 
