@@ -6,7 +6,7 @@ use actix_web::web;
 use chrono::TimeDelta;
 use platform::auth::JwtVerifier;
 use platform::db::Db;
-use platform::lifecycle::Supervisor;
+use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
 use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
 use platform::server;
@@ -22,24 +22,22 @@ use crate::webhooks::url_guard::UrlGuard;
 use crate::webhooks::{Wakeup, fanout};
 use crate::worker::{StatusWorker, TickClock};
 
-pub struct Application {
-    port: u16,
-    supervisor: Supervisor,
-}
+/// Builds the service; what it builds runs with `run_until_stopped`.
+pub struct Application;
 
 impl Application {
     /// Fetches the identity provider's keys (waiting for it to start), then builds.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Service> {
         let verifier = JwtVerifier::fetch_waiting(&settings.auth).await?;
         Self::build_with_verifier(settings, verifier).await
     }
 
     /// Migrates the database, connects to NATS and binds the listener, verifying tokens with
-    /// `verifier`. Nothing runs until [`Application::run_until_stopped`].
+    /// `verifier`. Nothing runs until [`Service::run_until_stopped`].
     pub async fn build_with_verifier(
         settings: Settings,
         verifier: JwtVerifier,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<Service> {
         let db = Db::connect(
             &settings.database.parsed_url()?,
             settings.database.pool_size,
@@ -135,19 +133,6 @@ impl Application {
             events::prepare_nats(db, nats, outbox, supervisor.token()),
         );
         tracing::info!(port, mode = ?settings.mode, "delivery ready");
-        Ok(Self { port, supervisor })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Cancelling this token stops the service gracefully.
-    pub fn stop_token(&self) -> CancellationToken {
-        self.supervisor.token()
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.supervisor.run_until_stopped().await
+        Ok(Service::new(port, supervisor))
     }
 }

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::auth::JwtIssuer;
 use platform::db::{Db, Migrations};
-use platform::lifecycle::Supervisor;
+use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
 use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
 use platform::server;
@@ -25,15 +25,13 @@ use crate::workers;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-pub struct Application {
-    port: u16,
-    supervisor: Supervisor,
-}
+/// Builds the service; what it builds runs with `run_until_stopped`.
+pub struct Application;
 
 impl Application {
     /// Checks the settings, migrates the database, prepares accounts and binds the listener.
-    /// Nothing runs until [`Application::run_until_stopped`].
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Nothing runs until [`Service::run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Service> {
         settings.check_production_rules()?;
         let issuer = JwtIssuer::from_pem(
             settings.signing_key_pem()?.expose_secret(),
@@ -116,19 +114,6 @@ impl Application {
             events::prepare_nats(db, nats, outbox, supervisor.token()),
         );
         tracing::info!(port, mode = ?settings.mode, "ecommerce ready");
-        Ok(Self { port, supervisor })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Cancelling this token stops the service gracefully.
-    pub fn stop_token(&self) -> CancellationToken {
-        self.supervisor.token()
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.supervisor.run_until_stopped().await
+        Ok(Service::new(port, supervisor))
     }
 }

@@ -3,7 +3,7 @@
 
 use actix_web::web;
 use platform::auth::JwtVerifier;
-use platform::lifecycle::Supervisor;
+use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
 use platform::server;
 use tokio_util::sync::CancellationToken;
@@ -14,24 +14,22 @@ use crate::events::{self, reference::ReferenceData};
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 
-pub struct Application {
-    port: u16,
-    supervisor: Supervisor,
-}
+/// Builds the service; what it builds runs with `run_until_stopped`.
+pub struct Application;
 
 impl Application {
     /// Fetches the identity provider's keys (waiting for it to start), then builds.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Service> {
         let verifier = JwtVerifier::fetch_waiting(&settings.auth).await?;
         Self::build_with_verifier(settings, verifier).await
     }
 
     /// Connects to NATS and binds the listener, verifying tokens with `verifier`. Nothing runs
-    /// until [`Application::run_until_stopped`].
+    /// until [`Service::run_until_stopped`].
     pub async fn build_with_verifier(
         settings: Settings,
         verifier: JwtVerifier,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<Service> {
         let limits = settings.reports.limits()?;
         let nats = Nats::connect(&settings.nats, "ingest").await?;
         let mut supervisor = Supervisor::new(CancellationToken::new());
@@ -61,19 +59,6 @@ impl Application {
             events::prepare_nats(nats, supervisor.token()),
         );
         tracing::info!(port, mode = ?settings.mode, "ingest ready");
-        Ok(Self { port, supervisor })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Cancelling this token stops the service gracefully.
-    pub fn stop_token(&self) -> CancellationToken {
-        self.supervisor.token()
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.supervisor.run_until_stopped().await
+        Ok(Service::new(port, supervisor))
     }
 }

@@ -130,3 +130,29 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// A built service, not yet running: the port its HTTP server is bound to and the supervisor of
+/// its tasks. Every service's `startup::Application::build` returns one.
+pub struct Service {
+    port: u16,
+    supervisor: Supervisor,
+}
+
+impl Service {
+    pub fn new(port: u16, supervisor: Supervisor) -> Self {
+        Self { port, supervisor }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancelling this token stops the service gracefully.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.supervisor.token()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.supervisor.run_until_stopped().await
+    }
+}
