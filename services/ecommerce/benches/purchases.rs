@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use ecommerce::config::Settings;
 use ecommerce::startup::Application;
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use platform::settings::{DatabaseSettings, HttpSettings};
 use serde_json::{Value, json};
 use test_support::bench::{cores, databases, env_or};
 use test_support::{TestDatabase, TestNats};
@@ -55,10 +55,7 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
             url: db.url().to_owned(),
             pool_size: env_or("BENCH_POOL_SIZE", 16),
         },
-        nats: NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        },
+        nats: nats.settings(),
         ..Settings::default()
     };
     let app = Application::build(settings).await.unwrap();

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use platform::settings::{DatabaseSettings, HttpSettings};
 use serde_json::Value;
 use test_support::TestNats;
 use test_support::bench::{cores, databases, env_or};
@@ -71,10 +71,7 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
         .await
         .unwrap();
     let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 3600).unwrap();
-    let nats_settings = NatsSettings {
-        url: nats.url().to_owned(),
-        namespace: nats.namespace().to_owned(),
-    };
+    let nats_settings = nats.settings();
     let reports = ingest::config::Settings {
         http: HttpSettings::with_port(0),
         nats: nats_settings.clone(),

@@ -70,6 +70,14 @@ impl TestDatabase {
         &self.url
     }
 
+    /// A service's database settings for this database (a pool of four).
+    pub fn settings(&self) -> platform::settings::DatabaseSettings {
+        platform::settings::DatabaseSettings {
+            url: self.url.clone(),
+            pool_size: 4,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres { .. })
     }

@@ -31,3 +31,11 @@ pub fn unique_name(prefix: &str) -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     )
 }
+
+/// A service's HTTP settings in a test: `port` (0 for any free one) and two workers.
+pub fn http_settings(port: u16) -> platform::settings::HttpSettings {
+    platform::settings::HttpSettings {
+        workers: 2,
+        ..platform::settings::HttpSettings::with_port(port)
+    }
+}

@@ -53,6 +53,14 @@ impl TestNats {
         &self.url
     }
 
+    /// A service's NATS settings for this server and namespace.
+    pub fn settings(&self) -> platform::settings::NatsSettings {
+        platform::settings::NatsSettings {
+            url: self.url.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+
     /// The prefix this test's streams, subjects and buckets live under.
     pub fn namespace(&self) -> &str {
         &self.namespace

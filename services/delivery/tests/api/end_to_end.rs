@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use delivery::config::Settings as DeliverySettings;
 use ecommerce::config::Settings as EcommerceSettings;
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::http::ServiceClient;
@@ -43,20 +42,11 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     let (ecommerce_port, delivery_port) = (free_port().unwrap(), free_port().unwrap());
     let ecommerce_url = format!("http://127.0.0.1:{ecommerce_port}");
     let delivery_url = format!("http://127.0.0.1:{delivery_port}");
-    let nats_settings = NatsSettings {
-        url: nats.url().to_owned(),
-        namespace: nats.namespace().to_owned(),
-    };
+    let nats_settings = nats.settings();
 
     let mut shop = EcommerceSettings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(ecommerce_port)
-        },
-        database: DatabaseSettings {
-            url: ecommerce_db.url().to_owned(),
-            pool_size: 4,
-        },
+        http: test_support::http_settings(ecommerce_port),
+        database: ecommerce_db.settings(),
         nats: nats_settings.clone(),
         ..EcommerceSettings::default()
     };
@@ -188,14 +178,8 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     assert_eq!(before["total"], 2, "the test subscriber's and ecommerce's");
     shop_stop.cancel();
     let mut again = EcommerceSettings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(0)
-        },
-        database: DatabaseSettings {
-            url: ecommerce_db.url().to_owned(),
-            pool_size: 4,
-        },
+        http: test_support::http_settings(0),
+        database: ecommerce_db.settings(),
         nats: nats_settings,
         ..EcommerceSettings::default()
     };

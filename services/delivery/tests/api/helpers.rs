@@ -7,7 +7,6 @@ use delivery::worker::{StatusWorker, TickClock};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use platform::db::{DatabaseUrl, Db};
 use platform::outbox::OutboxSignal;
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::{TestDatabase, TestNats};
@@ -42,18 +41,9 @@ impl Drop for TestApp {
 /// status worker off (tests run ticks by hand) and quick webhook retries.
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
     let mut settings = Settings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(0)
-        },
-        database: DatabaseSettings {
-            url: db.url().to_owned(),
-            pool_size: 4,
-        },
-        nats: NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        },
+        http: test_support::http_settings(0),
+        database: db.settings(),
+        nats: nats.settings(),
         ..Settings::default()
     };
     settings.tasks.status_worker = false;

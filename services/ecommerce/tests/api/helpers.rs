@@ -10,7 +10,7 @@ use ecommerce::config::Settings;
 use ecommerce::startup::Application;
 use platform::auth::Role;
 use platform::nats::Nats;
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
+use platform::settings::NatsSettings;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use test_support::http::ServiceClient;
@@ -35,18 +35,9 @@ impl Drop for TestApp {
 /// Settings of a test instance: random port, the test's own NATS namespace and database.
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
     let mut settings = Settings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(0)
-        },
-        database: DatabaseSettings {
-            url: db.url().to_owned(),
-            pool_size: 4,
-        },
-        nats: NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        },
+        http: test_support::http_settings(0),
+        database: db.settings(),
+        nats: nats.settings(),
         ..Settings::default()
     };
     // No delivery service runs beside these tests; the end-to-end tests in delivery link them.

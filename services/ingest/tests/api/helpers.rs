@@ -7,7 +7,6 @@ use contracts::streams::{COURIER_REPORTS, Namespace};
 use ingest::config::Settings;
 use ingest::startup::Application;
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
-use platform::settings::{HttpSettings, NatsSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::TestNats;
@@ -48,14 +47,8 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
         .await
         .expect("reference data");
     let settings = Settings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(0)
-        },
-        nats: NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        },
+        http: test_support::http_settings(0),
+        nats: nats.settings(),
         ..Settings::default()
     };
     let verifier = issuer().verifier().unwrap();

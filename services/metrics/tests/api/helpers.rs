@@ -13,7 +13,6 @@ use metrics_service::config::Settings;
 use metrics_service::startup::Application;
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use platform::nats::Nats;
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use serde::Serialize;
 use serde_json::Value;
 use test_support::http::ServiceClient;
@@ -46,18 +45,9 @@ impl std::ops::Deref for TestApp {
 
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
     let mut settings = Settings {
-        http: HttpSettings {
-            workers: 2,
-            ..HttpSettings::with_port(0)
-        },
-        database: DatabaseSettings {
-            url: db.url().to_owned(),
-            pool_size: 4,
-        },
-        nats: NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        },
+        http: test_support::http_settings(0),
+        database: db.settings(),
+        nats: nats.settings(),
         ..Settings::default()
     };
     settings.dashboard.push_interval_ms = 100;
@@ -133,10 +123,7 @@ pub struct Publisher(Nats);
 
 impl Publisher {
     pub async fn connect(nats: &TestNats) -> Self {
-        let settings = NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        };
+        let settings = nats.settings();
         let nats = Nats::connect(&settings, "test-publisher").await.unwrap();
         for stream in [ORDERS, DELIVERIES, COURIER_REPORTS] {
             nats.ensure_stream(&stream).await.unwrap();

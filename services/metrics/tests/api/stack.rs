@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use platform::settings::{DatabaseSettings, HttpSettings, NatsSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::http::ServiceClient;
@@ -26,20 +25,6 @@ impl Drop for Stack {
     }
 }
 
-fn http(port: u16) -> HttpSettings {
-    HttpSettings {
-        workers: 2,
-        ..HttpSettings::with_port(port)
-    }
-}
-
-fn database(db: &TestDatabase) -> DatabaseSettings {
-    DatabaseSettings {
-        url: db.url().to_owned(),
-        pool_size: 4,
-    }
-}
-
 impl Stack {
     pub async fn start() -> Self {
         platform::telemetry::init_for_test();
@@ -47,16 +32,13 @@ impl Stack {
         let databases = [(); 3].map(|()| TestDatabase::create().unwrap());
         let ports = [(); 4].map(|()| free_port().unwrap());
         let url = |port: u16| format!("http://127.0.0.1:{port}");
-        let nats_settings = NatsSettings {
-            url: nats.url().to_owned(),
-            namespace: nats.namespace().to_owned(),
-        };
+        let nats_settings = nats.settings();
         let jwks_url = format!("{}/.well-known/jwks.json", url(ports[0]));
         let mut stops = Vec::new();
 
         let mut shop = ecommerce::config::Settings {
-            http: http(ports[0]),
-            database: database(&databases[0]),
+            http: test_support::http_settings(ports[0]),
+            database: databases[0].settings(),
             nats: nats_settings.clone(),
             ..Default::default()
         };
@@ -67,8 +49,8 @@ impl Stack {
         tokio::spawn(shop.run_until_stopped());
 
         let mut carrier = delivery::config::Settings {
-            http: http(ports[1]),
-            database: database(&databases[1]),
+            http: test_support::http_settings(ports[1]),
+            database: databases[1].settings(),
             nats: nats_settings.clone(),
             ..Default::default()
         };
@@ -82,7 +64,7 @@ impl Stack {
         tokio::spawn(carrier.run_until_stopped());
 
         let mut reports = ingest::config::Settings {
-            http: http(ports[2]),
+            http: test_support::http_settings(ports[2]),
             nats: nats_settings.clone(),
             ..Default::default()
         };
@@ -92,8 +74,8 @@ impl Stack {
         tokio::spawn(reports.run_until_stopped());
 
         let mut numbers = metrics_service::config::Settings {
-            http: http(ports[3]),
-            database: database(&databases[2]),
+            http: test_support::http_settings(ports[3]),
+            database: databases[2].settings(),
             nats: nats_settings,
             ..Default::default()
         };
