@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{ManageConnection, Pool};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{PgConnection, SqliteConnection};
 use tokio::sync::Semaphore;
@@ -161,8 +161,11 @@ impl ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// As diesel's own manager does: a connection given back while its thread panics, or
+    /// with a transaction still open (a failed rollback), is closed instead of pooled; on
+    /// SQLite an open `BEGIN IMMEDIATE` would otherwise hold the write lock for good.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
