@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::{DbConnection, DbError};
 use crate::nats::Nats;
+use crate::readiness::PendingStep;
 
 diesel::table! {
     processed_events (consumer, event_id) {
@@ -81,32 +82,36 @@ pub struct DurableConsumer {
 /// Events come in batches: the first that arrives, plus those already waiting, up to
 /// `spec.max_batch`, so that a handler under load pays for one transaction per batch rather
 /// than one per event. The whole batch is acknowledged when the handler succeeds, and
-/// redelivered when it fails.
-pub async fn consume<T, F, Fut>(
+/// redelivered when it fails. The service is not ready until the consumer is attached (and
+/// so its stream exists); the step counts from the call on, so call it before spawning.
+pub fn consume<T, F, Fut>(
     nats: Nats,
     spec: DurableConsumer,
     cancel: CancellationToken,
     handler: F,
-) -> anyhow::Result<()>
+) -> impl Future<Output = anyhow::Result<()>>
 where
     T: DeserializeOwned,
     F: Fn(Vec<CloudEvent<T>>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        if !nats.connected(&cancel).await {
-            return Ok(());
-        }
-        match consume_until_error(&nats, &spec, &cancel, &handler).await {
-            Ok(()) => return Ok(()),
-            Err(error) => {
-                tracing::warn!(consumer = %spec.name, error = %format!("{error:#}"), "consumer interrupted; resuming");
+    let attached = nats.readiness().register(format!("consumer {}", spec.name));
+    async move {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            if !nats.connected(&cancel).await {
+                return Ok(());
             }
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(5)),
+            match consume_until_error(&nats, &spec, &cancel, &handler, &attached).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(consumer = %spec.name, error = %format!("{error:#}"), "consumer interrupted; resuming");
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(5)),
+            }
         }
     }
 }
@@ -116,6 +121,7 @@ async fn consume_until_error<T, F, Fut>(
     spec: &DurableConsumer,
     cancel: &CancellationToken,
     handler: &F,
+    attached: &PendingStep,
 ) -> anyhow::Result<()>
 where
     T: DeserializeOwned,
@@ -136,6 +142,7 @@ where
         )
         .await?;
     let mut messages = consumer.messages().await?;
+    attached.done();
     loop {
         let first = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),

@@ -102,6 +102,9 @@ pub struct Readiness {
     /// `none` for a service without a database.
     pub database: &'static str,
     pub nats: &'static str,
+    /// Start-up steps not done yet (streams, consumers, reference data), e.g.
+    /// `consumer metrics-orders`; empty once the service can take work.
+    pub waiting_for: Vec<String>,
 }
 
 /// Alive: the process answers HTTP.
@@ -110,7 +113,8 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// Ready: the database (if the service has one) answers and NATS is connected.
+/// Ready: the database (if the service has one) answers, NATS is connected and every start-up
+/// step on NATS is done (streams created, consumers attached, reference data loaded).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpResponse {
@@ -119,16 +123,18 @@ pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpRes
         Some(db) if db.ping().await.is_ok() => "ok",
         Some(_) => "unavailable",
     };
+    let waiting_for = nats.readiness().waiting_for();
     let nats = if nats.is_connected() {
         "ok"
     } else {
         "unavailable"
     };
-    let ready = database != "unavailable" && nats == "ok";
+    let ready = database != "unavailable" && nats == "ok" && waiting_for.is_empty();
     let body = Readiness {
         status: if ready { "ok" } else { "unavailable" },
         database,
         nats,
+        waiting_for,
     };
     if ready {
         HttpResponse::Ok().json(body)

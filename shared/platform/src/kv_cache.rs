@@ -3,9 +3,11 @@
 //! Services that only read reference data (ingest, metrics) validate against this copy instead
 //! of asking the owner on every request. The watch starts with the latest value of every key and
 //! then follows each put and delete; when it breaks (NATS restarts) it starts again, so the copy
-//! catches up by itself.
+//! catches up by itself. The copy is *loaded* once the watch has caught up with the bucket,
+//! which may be empty: an empty catalog is a state to answer from, not a reason to wait.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,16 +18,19 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::nats::Nats;
+use crate::readiness::PendingStep;
 
 /// The entries of one bucket by key. Cheap to clone: clones share the entries.
 pub struct KvCache<T> {
     entries: Arc<RwLock<HashMap<String, T>>>,
+    loaded: Arc<AtomicBool>,
 }
 
 impl<T> Clone for KvCache<T> {
     fn clone(&self) -> Self {
         Self {
             entries: self.entries.clone(),
+            loaded: self.loaded.clone(),
         }
     }
 }
@@ -34,6 +39,7 @@ impl<T> Default for KvCache<T> {
     fn default() -> Self {
         Self {
             entries: Arc::default(),
+            loaded: Arc::default(),
         }
     }
 }
@@ -51,27 +57,40 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
         self.len() == 0
     }
 
-    /// Follows `bucket` until `cancel` fires, restarting the watch whenever it breaks.
-    pub async fn follow(
+    /// Whether the copy has caught up with the bucket once (it then stays usable, even while
+    /// a broken watch restarts).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Follows `bucket` until `cancel` fires, restarting the watch whenever it breaks. The
+    /// service is not ready until the copy is loaded; the step counts from the call on, so
+    /// call it before spawning.
+    pub fn follow(
         self,
         nats: Nats,
         bucket: BucketSpec,
         cancel: CancellationToken,
-    ) -> anyhow::Result<()> {
-        let mut delay = Duration::from_millis(200);
-        loop {
-            if !nats.connected(&cancel).await {
-                return Ok(());
-            }
-            match self.watch(&nats, &bucket, &cancel).await {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    tracing::warn!(bucket = bucket.name, error = %format!("{error:#}"), "KV watch interrupted; restarting")
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        let loading = nats
+            .readiness()
+            .register(format!("KV bucket {}", bucket.name));
+        async move {
+            let mut delay = Duration::from_millis(200);
+            loop {
+                if !nats.connected(&cancel).await {
+                    return Ok(());
                 }
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(5)),
+                match self.watch(&nats, &bucket, &cancel, &loading).await {
+                    Ok(()) => return Ok(()),
+                    Err(error) => {
+                        tracing::warn!(bucket = bucket.name, error = %format!("{error:#}"), "KV watch interrupted; restarting")
+                    }
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(5)),
+                }
             }
         }
     }
@@ -81,9 +100,16 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
         nats: &Nats,
         bucket: &BucketSpec,
         cancel: &CancellationToken,
+        loading: &PendingStep,
     ) -> anyhow::Result<()> {
         let store = nats.ensure_bucket(bucket).await?;
+        // An empty bucket sends nothing to wait for; otherwise the entry with nothing pending
+        // after it is the last of the bucket's current values.
+        let empty = store.status().await?.values() == 0;
         let mut entries = store.watch_with_history(">").await?;
+        if empty {
+            self.mark_loaded(loading);
+        }
         loop {
             let entry = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
@@ -91,7 +117,15 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
             };
             let entry = entry.ok_or_else(|| anyhow::anyhow!("the watch ended"))??;
             self.apply(bucket, entry.operation, entry.key, &entry.value);
+            if entry.delta == 0 {
+                self.mark_loaded(loading);
+            }
         }
+    }
+
+    fn mark_loaded(&self, loading: &PendingStep) {
+        self.loaded.store(true, Ordering::Release);
+        loading.done();
     }
 
     fn apply(&self, bucket: &BucketSpec, operation: Operation, key: String, value: &[u8]) {

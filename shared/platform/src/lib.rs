@@ -15,6 +15,7 @@ pub mod nats;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod readiness;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

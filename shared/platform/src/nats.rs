@@ -10,17 +10,20 @@ use anyhow::Context as _;
 use async_nats::jetstream::{self, kv, stream};
 use contracts::streams::{BucketSpec, Namespace, StreamSpec};
 
+use crate::readiness::Readiness;
 use crate::settings::NatsSettings;
 
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A NATS client with its JetStream context and the namespace all names are prefixed with.
+/// A NATS client with its JetStream context, the namespace all names are prefixed with, and
+/// the start-up steps on NATS (streams, consumers, KV copies) the service still waits for.
 #[derive(Clone)]
 pub struct Nats {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     namespace: Namespace,
+    readiness: Readiness,
 }
 
 impl Nats {
@@ -40,6 +43,7 @@ impl Nats {
             client,
             jetstream,
             namespace,
+            readiness: Readiness::default(),
         })
     }
 
@@ -53,6 +57,11 @@ impl Nats {
 
     pub fn namespace(&self) -> &Namespace {
         &self.namespace
+    }
+
+    /// The start-up steps on NATS not done yet; `/readyz` waits for them.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
     pub fn is_connected(&self) -> bool {
@@ -73,34 +82,40 @@ impl Nats {
 
     /// Runs `setup` (create streams and buckets, republish reference data) once NATS answers,
     /// retrying with backoff until it succeeds or `cancel` fires. For start-up tasks that
-    /// must not stop the service while NATS is down.
-    pub async fn prepare<F, Fut>(
+    /// must not stop the service while NATS is down. The step counts for readiness from the
+    /// call on, so call it before spawning the future.
+    pub fn prepare<F, Fut>(
         &self,
         what: &str,
         cancel: &tokio_util::sync::CancellationToken,
         setup: F,
-    ) -> anyhow::Result<()>
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F, Fut>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = anyhow::Result<String>>,
     {
-        let mut delay = Duration::from_millis(200);
-        loop {
-            if !self.connected(cancel).await {
-                return Ok(());
-            }
-            match setup().await {
-                Ok(outcome) => {
-                    tracing::info!(what, %outcome, "NATS prepared");
+        let step = self.readiness.register(what);
+        let (nats, what, cancel) = (self.clone(), what.to_owned(), cancel.clone());
+        async move {
+            let mut delay = Duration::from_millis(200);
+            loop {
+                if !nats.connected(&cancel).await {
                     return Ok(());
                 }
-                Err(error) => {
-                    tracing::warn!(what, error = %format!("{error:#}"), "NATS not prepared yet; retrying")
+                match setup().await {
+                    Ok(outcome) => {
+                        step.done();
+                        tracing::info!(what, %outcome, "NATS prepared");
+                        return Ok(());
+                    }
+                    Err(error) => {
+                        tracing::warn!(what, error = %format!("{error:#}"), "NATS not prepared yet; retrying")
+                    }
                 }
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(delay) => delay = (delay * 2).min(Duration::from_secs(2)),
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use diesel::connection::SimpleConnection;
-use platform::db::{Db, DatabaseUrl, DbError};
+use platform::db::{DatabaseUrl, Db, DbError};
 use test_support::TestDatabase;
 
 #[tokio::test]

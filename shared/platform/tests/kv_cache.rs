@@ -61,7 +61,9 @@ async fn the_cache_holds_the_bucket_and_follows_every_change_even_across_a_resta
     let cache: KvCache<CatalogProduct> = KvCache::default();
     let cancel = CancellationToken::new();
     let following = tokio::spawn(cache.clone().follow(nats.clone(), CATALOG, cancel.clone()));
-    eventually("the existing entries", || cache.len() == 2).await;
+    eventually("the existing entries", || cache.is_loaded()).await;
+    assert_eq!(cache.len(), 2, "loaded means caught up with the bucket");
+    assert!(nats.readiness().is_ready());
     assert_eq!(
         cache.get("pk0001").unwrap().price_cents,
         150,
@@ -91,6 +93,27 @@ async fn the_cache_holds_the_bucket_and_follows_every_change_even_across_a_resta
     .await;
     assert_eq!(cache.len(), 3);
 
+    cancel.cancel();
+    following.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_bucket_is_loaded_and_the_service_waits_for_it_until_then() {
+    platform::telemetry::init_for_test();
+    let server = TestNats::start_private().await.unwrap();
+    let nats = Nats::connect(&server.settings(), "kv-cache-test")
+        .await
+        .unwrap();
+    let cache: KvCache<CatalogProduct> = KvCache::default();
+    let cancel = CancellationToken::new();
+
+    let follow = cache.clone().follow(nats.clone(), CATALOG, cancel.clone());
+    assert_eq!(nats.readiness().waiting_for(), ["KV bucket catalog"]);
+    let following = tokio::spawn(follow);
+
+    eventually("the empty bucket to count as loaded", || cache.is_loaded()).await;
+    assert!(cache.is_empty());
+    assert!(nats.readiness().is_ready());
     cancel.cancel();
     following.await.unwrap().unwrap();
 }

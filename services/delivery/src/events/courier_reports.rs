@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::delivery_flow::{self, Reported};
 
-pub async fn run(
+pub fn run(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
+) -> impl Future<Output = anyhow::Result<()>> {
     let spec = DurableConsumer {
         stream: COURIER_REPORTS,
         name: "delivery-courier-reports".to_owned(),
@@ -74,5 +74,5 @@ pub async fn run(
             Ok(())
         }
     };
-    consumer::consume(nats, spec, cancel, handler).await
+    consumer::consume(nats, spec, cancel, handler)
 }

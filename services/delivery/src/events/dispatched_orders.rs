@@ -20,13 +20,13 @@ use crate::worker::TickClock;
 /// Who the history says created these deliveries.
 pub const CREATED_BY: &str = "orders.dispatched";
 
-pub async fn run(
+pub fn run(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     clock: TickClock,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
+) -> impl Future<Output = anyhow::Result<()>> {
     let spec = DurableConsumer {
         stream: ORDERS,
         name: "delivery-orders-dispatched".to_owned(),
@@ -61,7 +61,7 @@ pub async fn run(
             Ok(())
         }
     };
-    consumer::consume(nats, spec, cancel, handler).await
+    consumer::consume(nats, spec, cancel, handler)
 }
 
 fn delivery_for(order: &OrderStatusChanged) -> NewDelivery {

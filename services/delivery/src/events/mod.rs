@@ -13,19 +13,27 @@ use tokio_util::sync::CancellationToken;
 
 /// Start-up task: once NATS answers, creates the DELIVERIES stream and the couriers bucket and
 /// republishes the fleet, retrying until it succeeds.
-pub async fn prepare_nats(
+/// The service is not ready until it has done so.
+pub fn prepare_nats(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    nats.prepare("DELIVERIES stream and couriers bucket", &cancel, || async {
-        nats.ensure_stream(&DELIVERIES).await?;
-        let couriers = couriers::republish(&db, &nats).await?;
-        signal.notify();
-        Ok(format!(
-            "{couriers} couriers queued for the couriers bucket"
-        ))
-    })
-    .await
+) -> impl Future<Output = anyhow::Result<()>> {
+    let on = nats.clone();
+    on.prepare(
+        "DELIVERIES stream and couriers bucket",
+        &cancel,
+        move || {
+            let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
+            async move {
+                nats.ensure_stream(&DELIVERIES).await?;
+                let couriers = couriers::republish(&db, &nats).await?;
+                signal.notify();
+                Ok(format!(
+                    "{couriers} couriers queued for the couriers bucket"
+                ))
+            }
+        },
+    )
 }

@@ -14,12 +14,12 @@ use tokio_util::sync::CancellationToken;
 use super::Wakeup;
 use crate::db::webhooks::{self, MessageRow, PENDING};
 
-pub async fn run(
+pub fn run(
     db: Db,
     nats: Nats,
     wakeup: Wakeup,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
+) -> impl Future<Output = anyhow::Result<()>> {
     let spec = DurableConsumer {
         stream: DELIVERIES,
         name: "delivery-webhooks".to_owned(),
@@ -43,7 +43,7 @@ pub async fn run(
             Ok(())
         }
     };
-    consumer::consume(nats, spec, cancel, handler).await
+    consumer::consume(nats, spec, cancel, handler)
 }
 
 /// The messages `events` make for `subscriptions` (id, wanted statuses).

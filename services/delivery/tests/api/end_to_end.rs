@@ -71,6 +71,8 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
         ServiceClient::new(ecommerce_url),
         ServiceClient::new(delivery_url),
     );
+    shop.wait_until_ready().await;
+    carrier.wait_until_ready().await;
     let partner = token(
         &shop,
         "delivery-service@cargoexpress.test",

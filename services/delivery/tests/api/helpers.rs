@@ -71,11 +71,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         stop,
         db,
     };
-    app.wait_until_ready().await;
     app
 }
 
-/// Starts an instance with `settings`; returns its address and stop token.
+/// Starts an instance with `settings`; returns its address and stop token once it is ready.
 pub async fn start(settings: Settings) -> (String, CancellationToken) {
     let app = Application::build_with_verifier(settings, issuer().verifier().unwrap())
         .await
@@ -83,6 +82,9 @@ pub async fn start(settings: Settings) -> (String, CancellationToken) {
     let address = format!("http://127.0.0.1:{}", app.port());
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
+    // Ready means its streams exist and its consumers are attached: nothing a test publishes
+    // or asks for races the start-up.
+    ServiceClient::new(address.clone()).wait_until_ready().await;
     (address, stop)
 }
 

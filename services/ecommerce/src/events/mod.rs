@@ -12,17 +12,21 @@ use tokio_util::sync::CancellationToken;
 
 /// Start-up task: once NATS answers, creates the ORDERS stream and the catalog bucket and
 /// republishes the whole catalog, retrying until it succeeds.
-pub async fn prepare_nats(
+/// The service is not ready until it has done so.
+pub fn prepare_nats(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    nats.prepare("ORDERS stream and catalog bucket", &cancel, || async {
-        nats.ensure_stream(&ORDERS).await?;
-        let products = catalog::republish(&db, &nats).await?;
-        signal.notify();
-        Ok(format!("{products} products queued for the catalog bucket"))
+) -> impl Future<Output = anyhow::Result<()>> {
+    let on = nats.clone();
+    on.prepare("ORDERS stream and catalog bucket", &cancel, move || {
+        let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
+        async move {
+            nats.ensure_stream(&ORDERS).await?;
+            let products = catalog::republish(&db, &nats).await?;
+            signal.notify();
+            Ok(format!("{products} products queued for the catalog bucket"))
+        }
     })
-    .await
 }

@@ -35,9 +35,11 @@ impl ReferenceData {
         data
     }
 
-    /// Until both buckets have arrived every report would look invalid, so none is judged.
+    /// Until both copies have caught up with their buckets every report would look invalid,
+    /// so none is judged. A bucket loaded empty is loaded: its reports are judged (and their
+    /// products found unknown).
     pub fn is_loaded(&self) -> bool {
-        !self.catalog.is_empty() && !self.couriers.is_empty()
+        self.catalog.is_loaded() && self.couriers.is_loaded()
     }
 }
 

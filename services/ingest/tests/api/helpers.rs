@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use async_nats::jetstream;
 use contracts::CloudEvent;
 use contracts::courier_reports::CourierReport;
@@ -39,13 +37,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_on(TestNats::start().await.expect("nats-server starts")).await
 }
 
-/// Spawns the service on `nats` after filling the reference buckets; returns once it judges
-/// reports (the watches have delivered the catalog and the fleet).
+/// Spawns the service on `nats` after filling the reference buckets.
 pub async fn spawn_on(nats: TestNats) -> TestApp {
-    platform::telemetry::init_for_test();
     test_support::reference::publish(nats.url(), nats.namespace())
         .await
         .expect("reference data");
+    start(nats).await
+}
+
+/// Spawns the service on `nats` as its buckets are; returns once it is ready, which includes
+/// its copies of the catalog and the fleet having caught up.
+pub async fn start(nats: TestNats) -> TestApp {
+    platform::telemetry::init_for_test();
     let settings = Settings {
         http: test_support::http_settings(0),
         nats: nats.settings(),
@@ -64,28 +67,10 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
         stop,
     };
     app.wait_until_ready().await;
-    app.wait_for_reference_data().await;
     app
 }
 
 impl TestApp {
-    /// Until the watches deliver, every report gets 503; an invalid one then gets 422.
-    async fn wait_for_reference_data(&self) {
-        let probe = seed_report(&new_report_id(), 101, &["pk9999"]);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let response = self.report(&courier_token(101), &probe).await;
-            if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "reference data never loaded"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// Posts a seed 000 report.
     pub async fn report(&self, token: &str, body: &Value) -> reqwest::Response {
         self.post("/registrar_pedido_entregado", token, body).await

@@ -124,3 +124,30 @@ async fn a_batch_stores_every_report_or_none() {
         .collect();
     assert_eq!(stored, ids);
 }
+
+#[tokio::test]
+async fn with_an_empty_catalog_reports_are_judged_not_left_waiting() {
+    // The fleet is there, the catalog has no product (its only seller was deleted).
+    let nats = test_support::TestNats::start().await.unwrap();
+    let connection = platform::nats::Nats::connect(&nats.settings(), "test")
+        .await
+        .unwrap();
+    test_support::reference::set_courier(&connection, 101, true)
+        .await
+        .unwrap();
+    let app = start(nats).await;
+
+    let response = app
+        .report(
+            &courier_token(101),
+            &seed_report(&new_report_id(), 101, &["pk0001"]),
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        blamed_fields(&problem(response).await),
+        ["productos[0].IdProducto"]
+    );
+    assert!(app.stored_reports().await.is_empty());
+}

@@ -69,7 +69,6 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
         stop,
         _db: db,
     };
-    app.wait_until_ready().await;
     app
 }
 
@@ -80,6 +79,9 @@ pub async fn start(settings: Settings) -> (String, CancellationToken) {
     let address = format!("http://127.0.0.1:{}", app.port());
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
+    // Ready means its streams exist and its consumers are attached: nothing a test publishes
+    // or asks for races the start-up.
+    ServiceClient::new(address.clone()).wait_until_ready().await;
     (address, stop)
 }
 
