@@ -17,6 +17,7 @@ use delivery::db::schema::webhook_messages;
 use delivery::db::webhooks::{self, MessageRow, SubscriptionRow};
 use delivery::webhooks::Wakeup;
 use delivery::webhooks::dispatcher::Dispatcher;
+use delivery::webhooks::gate::SubscriptionGate;
 use delivery::webhooks::url_guard::UrlGuard;
 use diesel::prelude::*;
 use platform::db::{DatabaseUrl, Db, DbError};
@@ -101,6 +102,7 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
         UrlGuard::new(["127.0.0.1".to_owned()]),
         &settings,
         Wakeup::default(),
+        SubscriptionGate::default(),
     )
     .unwrap();
     let stop = CancellationToken::new();

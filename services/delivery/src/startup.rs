@@ -18,6 +18,7 @@ use crate::events;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::gate::SubscriptionGate;
 use crate::webhooks::url_guard::UrlGuard;
 use crate::webhooks::{Wakeup, fanout};
 use crate::worker::{StatusWorker, TickClock};
@@ -48,6 +49,7 @@ impl Application {
         let clock = TickClock::new(settings.worker.interval());
         let url_guard = UrlGuard::new(settings.webhook_allowed_hosts());
         let wakeup = Wakeup::default();
+        let gate = SubscriptionGate::default();
 
         let state = web::Data::new(AppState {
             db: db.clone(),
@@ -57,6 +59,7 @@ impl Application {
             url_guard: url_guard.clone(),
             rotation_grace: TimeDelta::seconds(settings.webhooks.rotation_grace_seconds),
             sender_wakeup: wakeup.clone(),
+            webhook_gate: gate.clone(),
         });
         let shared = server::Shared {
             db: Some(db.clone()),
@@ -125,7 +128,12 @@ impl Application {
             );
         }
         if tasks.webhook_sender {
-            let dispatcher = Dispatcher::new(db.clone(), url_guard, &settings.webhooks, wakeup)?;
+            supervisor.spawn(
+                "webhook-gate",
+                gate.clone().listen(nats.clone(), supervisor.token()),
+            );
+            let dispatcher =
+                Dispatcher::new(db.clone(), url_guard, &settings.webhooks, wakeup, gate)?;
             supervisor.spawn("webhook-dispatcher", dispatcher.run(supervisor.token()));
         }
         supervisor.spawn_once(

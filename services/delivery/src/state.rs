@@ -8,6 +8,7 @@ use platform::nats::Nats;
 use platform::outbox::{self, OutboxSignal};
 
 use crate::webhooks::Wakeup;
+use crate::webhooks::gate::SubscriptionGate;
 use crate::webhooks::url_guard::UrlGuard;
 use crate::worker::TickClock;
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub rotation_grace: chrono::TimeDelta,
     /// Wakes the webhook dispatcher after a re-send or a re-enabled subscription.
     pub sender_wakeup: Wakeup,
+    /// Stops sends to a subscription the moment it is deleted, disabled or changed.
+    pub webhook_gate: SubscriptionGate,
 }
 
 impl AppState {

@@ -92,6 +92,11 @@ impl Namespace {
         self.subject(stream, ">")
     }
 
+    /// A core NATS subject outside every stream (a notice no one needs to replay), namespaced.
+    pub fn notice_subject(&self, notice: &str) -> String {
+        self.join(notice, ".")
+    }
+
     /// A durable consumer's name; consumer names may not hold `.`, so the prefix joins with `_`.
     pub fn consumer_name(&self, name: &str) -> String {
         self.join(name, "_")
@@ -138,6 +143,10 @@ mod tests {
         );
         assert_eq!(ns.bucket_name(&CATALOG), "t42_catalog");
         assert_eq!(ns.kv_subject(&CATALOG, "pk1"), "$KV.t42_catalog.pk1");
+        assert_eq!(
+            ns.notice_subject(crate::deliveries::WEBHOOK_SUBSCRIPTION_CHANGED),
+            "t42.webhooks.subscriptions.changed"
+        );
     }
 
     #[test]

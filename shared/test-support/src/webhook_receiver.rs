@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -63,6 +63,8 @@ impl Reply {
 #[derive(Default)]
 struct Shared {
     received: Mutex<Vec<Received>>,
+    /// When each request arrived, before its scripted delay.
+    arrivals: Mutex<Vec<Instant>>,
     script: Mutex<VecDeque<Reply>>,
 }
 
@@ -117,7 +119,28 @@ impl WebhookReceiver {
             .unwrap_or_default()
     }
 
-    /// How many requests arrived so far.
+    /// When each request arrived (answered or still waiting for its scripted delay).
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.shared
+            .arrivals
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits until at least `count` requests arrived (answered or not) or `timeout` passed.
+    pub async fn wait_for_arrivals(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let arrived = self.arrivals().len();
+            if arrived >= count || tokio::time::Instant::now() >= deadline {
+                return arrived;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// How many requests were answered so far.
     pub fn count(&self) -> usize {
         self.shared.received.lock().map(|r| r.len()).unwrap_or(0)
     }
@@ -144,6 +167,9 @@ async fn receive(
     body: web::Bytes,
     shared: web::Data<Shared>,
 ) -> HttpResponse {
+    if let Ok(mut arrivals) = shared.arrivals.lock() {
+        arrivals.push(Instant::now());
+    }
     let headers = request
         .headers()
         .iter()

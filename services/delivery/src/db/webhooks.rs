@@ -1,7 +1,7 @@
 //! Webhook subscriptions, their messages (one per subscription and delivery event) and the
 //! attempts to send them; and the dispatcher's claim of due messages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -340,6 +340,26 @@ pub fn claim_due(
         .collect())
 }
 
+/// Gives back messages claimed and then not sent (their subscription changed): the lease is
+/// released and the claim's attempt uncounted, so they are claimed again under the
+/// subscription's new settings, or never when it is gone or disabled.
+pub fn give_back(conn: &mut DbConnection, message_ids: &[String]) -> QueryResult<usize> {
+    let mut given = 0;
+    for chunk in message_ids.chunks(1_000) {
+        given += diesel::update(
+            webhook_messages::table
+                .filter(webhook_messages::id.eq_any(chunk))
+                .filter(webhook_messages::state.eq(PENDING)),
+        )
+        .set((
+            webhook_messages::locked_until.eq(None::<NaiveDateTime>),
+            webhook_messages::attempts.eq(webhook_messages::attempts - 1),
+        ))
+        .execute(conn)?;
+    }
+    Ok(given)
+}
+
 /// The result of one attempt, as recorded.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -361,11 +381,23 @@ pub enum Next {
 
 /// Records attempts and moves their messages on, in one transaction. Only a pending message
 /// moves: a message a manual re-send or another dispatcher already finished stays finished.
+/// A message deleted meanwhile (its subscription was deleted while it was in flight) has
+/// nothing left to record and is skipped, so it never fails the others' records. Returns how
+/// many attempts were recorded.
 pub fn record_attempts(
     conn: &mut DbConnection,
     attempts: &[(Attempt, Next)],
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
+    let ids: Vec<&str> = attempts
+        .iter()
+        .map(|(a, _)| a.message_id.as_str())
+        .collect();
+    let remaining = still_there(conn, &ids)?;
+    let attempts: Vec<&(Attempt, Next)> = attempts
+        .iter()
+        .filter(|(a, _)| remaining.contains(&a.message_id))
+        .collect();
     let rows: Vec<_> = attempts
         .iter()
         .map(|(a, _)| {
@@ -416,7 +448,7 @@ pub fn record_attempts(
         ))
         .execute(conn)?;
     }
-    for (attempt, next) in attempts {
+    for (attempt, next) in attempts.iter().copied() {
         if let Next::RetryAt(at) = next {
             diesel::update(
                 webhook_messages::table
@@ -430,5 +462,24 @@ pub fn record_attempts(
             .execute(conn)?;
         }
     }
-    Ok(())
+    Ok(attempts.len())
+}
+
+/// Which of `ids` still exist. On PostgreSQL they are also locked against deletion until the
+/// transaction ends (a subscription deleted now waits for it); on SQLite the write
+/// transaction already keeps every other writer out.
+fn still_there(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashSet<String>> {
+    let mut found = HashSet::with_capacity(ids.len());
+    // SQLite binds at most 32,766 parameters.
+    for chunk in ids.chunks(1_000) {
+        let query = webhook_messages::table
+            .filter(webhook_messages::id.eq_any(chunk))
+            .select(webhook_messages::id);
+        let rows: Vec<String> = match conn {
+            DbConnection::Postgres(pg) => query.for_key_share().load(pg)?,
+            DbConnection::Sqlite(sqlite) => query.load(sqlite)?,
+        };
+        found.extend(rows);
+    }
+    Ok(found)
 }

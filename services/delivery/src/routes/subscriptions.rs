@@ -250,6 +250,9 @@ async fn update_subscription(
         updated_at: Some(now()),
         ..SubscriptionChanges::default()
     };
+    // What was claimed for it must not go out under the old settings.
+    let stops_sends =
+        changes.url.is_some() || changes.statuses.is_some() || changes.enabled == Some(false);
     let id = row.id;
     let updated = state
         .write(move |conn| {
@@ -257,6 +260,9 @@ async fn update_subscription(
             Ok(webhooks::find_subscription(conn, &id)?)
         })
         .await?;
+    if stops_sends {
+        state.webhook_gate.announce(&state.nats, &updated.id).await;
+    }
     state.sender_wakeup.notify();
     Ok(web::Json(SubscriptionResponse::from_row(updated, false)))
 }
@@ -270,9 +276,11 @@ async fn delete_subscription(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = owned(&state, &auth, id.into_inner()).await?.id;
+    let deleted = id.clone();
     state
-        .write(move |conn| Ok(webhooks::delete_subscription(conn, &id)?))
+        .write(move |conn| Ok(webhooks::delete_subscription(conn, &deleted)?))
         .await?;
+    state.webhook_gate.announce(&state.nats, &id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,6 +6,8 @@
 //! (leased) before sending, a round ahead per subscription so claiming is one transaction per
 //! many messages; several replicas can dispatch side by side; results are written in batches. A message that got a 2xx is marked succeeded and never sent again; a
 //! crash between the 2xx and that write can resend it once, with the same `webhook-id`.
+//! Before each request the subscription's gate is asked: what was claimed before the
+//! subscription was deleted, disabled or changed is given back unsent.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::Wakeup;
+use super::gate::SubscriptionGate;
 use super::retry::{Answer, RetryPolicy, parse_retry_after};
 use super::url_guard::UrlGuard;
 use crate::config::WebhookSettings;
@@ -48,6 +51,7 @@ pub struct Dispatcher {
     per_subscription: usize,
     lease: Duration,
     wakeup: Wakeup,
+    gate: SubscriptionGate,
 }
 
 /// One finished attempt, before its outcome is decided.
@@ -65,6 +69,7 @@ impl Dispatcher {
         guard: UrlGuard,
         settings: &WebhookSettings,
         wakeup: Wakeup,
+        gate: SubscriptionGate,
     ) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(settings.timeout_ms);
         let client = platform::http_client::builder()
@@ -85,6 +90,7 @@ impl Dispatcher {
             per_subscription: settings.max_in_flight_per_subscription.max(1),
             lease: timeout * (ROUNDS_HELD as u32 + 1) + Duration::from_secs(30),
             wakeup,
+            gate,
         })
     }
 
@@ -96,9 +102,11 @@ impl Dispatcher {
         // Claimed and not yet finished, per subscription; and of those, the ones being sent.
         let mut held: HashMap<String, usize> = HashMap::new();
         let mut sending: HashMap<String, usize> = HashMap::new();
-        // Claimed ahead, waiting for a free slot of their subscription.
-        let mut queue: VecDeque<Claimed> = VecDeque::new();
+        // Claimed ahead, waiting for a free slot of their subscription, with the gate's epoch
+        // of their claim.
+        let mut queue: VecDeque<(Claimed, u64)> = VecDeque::new();
         let mut claiming: Option<JoinHandle<Result<Vec<Claimed>, DbError>>> = None;
+        let mut claim_epoch = 0;
         let mut finished: Vec<Sent> = Vec::new();
         let mut last_flush = Instant::now();
         // Claiming is a write: it happens when woken, at each poll, and once enough messages
@@ -109,21 +117,27 @@ impl Dispatcher {
             let waiting = in_flight.len() + queue.len();
             if claim_wanted && claiming.is_none() && waiting < 2 * self.max_in_flight {
                 (claim_wanted, freed) = (false, 0);
+                claim_epoch = self.gate.epoch();
                 claiming = Some(tokio::spawn(
                     self.claim(2 * self.max_in_flight - waiting, &held),
                 ));
             }
             for _ in 0..queue.len() {
-                let Some(message) = queue.pop_front() else {
+                let Some((message, epoch)) = queue.pop_front() else {
                     break;
                 };
                 let subscription = &message.message.subscription_id;
+                if !self.gate.is_open(subscription, epoch) {
+                    release(&mut held, subscription);
+                    finished.push(Sent::withdrawn(message));
+                    continue;
+                }
                 let busy = sending.get(subscription).copied().unwrap_or(0);
                 if in_flight.len() < self.max_in_flight && busy < self.per_subscription {
                     *sending.entry(subscription.clone()).or_default() += 1;
-                    in_flight.push(self.send(message));
+                    in_flight.push(self.send(message, epoch));
                 } else {
-                    queue.push_back(message);
+                    queue.push_back((message, epoch));
                 }
             }
             tokio::select! {
@@ -141,7 +155,7 @@ impl Dispatcher {
                     // A gone endpoint gets nothing more, not even what was claimed for it.
                     for sent in done.iter().filter(|s| s.answer.is_gone()) {
                         let gone = &sent.claimed.message.subscription_id;
-                        queue.retain(|m| m.message.subscription_id != *gone);
+                        queue.retain(|(m, _)| m.message.subscription_id != *gone);
                         held.remove(gone);
                     }
                     freed += done.len();
@@ -154,7 +168,7 @@ impl Dispatcher {
                         Ok(Ok(claimed)) => {
                             for message in claimed {
                                 *held.entry(message.message.subscription_id.clone()).or_default() += 1;
-                                queue.push_back(message);
+                                queue.push_back((message, claim_epoch));
                             }
                         }
                         Ok(Err(error)) => tracing::warn!(%error, "could not claim webhook messages"),
@@ -211,8 +225,12 @@ impl Dispatcher {
         }
     }
 
-    /// One signed POST. Never fails: every ending is an answer to record.
-    async fn send(&self, claimed: Claimed) -> Sent {
+    /// One signed POST, unless the subscription changed since the claim at `epoch`. Never
+    /// fails: every ending is an answer to record.
+    async fn send(&self, claimed: Claimed, epoch: u64) -> Sent {
+        if !self.gate.is_open(&claimed.message.subscription_id, epoch) {
+            return Sent::withdrawn(claimed);
+        }
         let started = Instant::now();
         let attempted_at = now();
         let outcome = self.post(&claimed).await;
@@ -262,6 +280,19 @@ impl Dispatcher {
     }
 }
 
+impl Sent {
+    /// A message given back unsent.
+    fn withdrawn(claimed: Claimed) -> Self {
+        Self {
+            claimed,
+            answer: Answer::Withdrawn,
+            error: None,
+            attempted_at: now(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 /// Records batches of finished attempts until the dispatcher stops, merging what waits.
 async fn record_all(db: Db, policy: RetryPolicy, mut batches: mpsc::UnboundedReceiver<Vec<Sent>>) {
     while let Some(mut finished) = batches.recv().await {
@@ -273,13 +304,30 @@ async fn record_all(db: Db, policy: RetryPolicy, mut batches: mpsc::UnboundedRec
 }
 
 /// Decides what follows each attempt and writes it all in one transaction; subscriptions
-/// whose endpoint answered 410 Gone are disabled.
+/// whose endpoint answered 410 Gone are disabled. Should that transaction fail, each
+/// subscription's attempts are written in a transaction of their own, so one subscription's
+/// trouble never undoes another's record (which would send its messages again).
 async fn record(db: &Db, policy: RetryPolicy, finished: Vec<Sent>) {
+    let (withdrawn, finished): (Vec<Sent>, Vec<Sent>) = finished
+        .into_iter()
+        .partition(|sent| sent.answer == Answer::Withdrawn);
+    if !withdrawn.is_empty() {
+        let ids: Vec<String> = withdrawn
+            .into_iter()
+            .map(|s| s.claimed.message.id)
+            .collect();
+        let given_back = db
+            .write(move |conn| -> Result<usize, DbError> { Ok(webhooks::give_back(conn, &ids)?) })
+            .await;
+        if let Err(error) = given_back {
+            // Their leases run out instead; nothing is sent to the changed subscription.
+            tracing::warn!(%error, "could not give back withdrawn webhook messages");
+        }
+    }
     if finished.is_empty() {
         return;
     }
     let now = now();
-    let mut gone = Vec::new();
     let decided: Vec<(Attempt, Next)> = finished
         .into_iter()
         .map(|sent| {
@@ -293,11 +341,8 @@ async fn record(db: &Db, policy: RetryPolicy, finished: Vec<Sent>) {
             );
             let status_code = match sent.answer {
                 Answer::Status(code, _) => Some(i32::from(code)),
-                Answer::NoAnswer => None,
+                Answer::NoAnswer | Answer::Withdrawn => None,
             };
-            if sent.answer.is_gone() {
-                gone.push(message.subscription_id.clone());
-            }
             let attempt = Attempt {
                 message_id: message.id.clone(),
                 subscription_id: message.subscription_id.clone(),
@@ -309,26 +354,54 @@ async fn record(db: &Db, policy: RetryPolicy, finished: Vec<Sent>) {
             (attempt, next)
         })
         .collect();
-    let result = db
-        .write(move |conn| -> Result<(), DbError> {
-            webhooks::record_attempts(conn, &decided, now)?;
-            gone.dedup();
-            for subscription in &gone {
-                let disable = SubscriptionChanges {
-                    enabled: Some(false),
-                    disabled_reason: Some(Some("the endpoint answered 410 Gone".to_owned())),
-                    updated_at: Some(now),
-                    ..SubscriptionChanges::default()
-                };
-                webhooks::update_subscription(conn, subscription, &disable)?;
-            }
-            Ok(())
-        })
-        .await;
-    if let Err(error) = result {
-        // The leases run out and the messages are sent again: at least once, same id.
-        tracing::warn!(%error, "could not record webhook attempts");
+    let Err(error) = write_records(db, decided.clone(), now).await else {
+        return;
+    };
+    tracing::warn!(%error, "could not record a batch of webhook attempts; recording each subscription's apart");
+    let mut by_subscription: HashMap<String, Vec<(Attempt, Next)>> = HashMap::new();
+    for (attempt, next) in decided {
+        by_subscription
+            .entry(attempt.subscription_id.clone())
+            .or_default()
+            .push((attempt, next));
     }
+    for (subscription, records) in by_subscription {
+        if let Err(error) = write_records(db, records, now).await {
+            // The leases run out and these messages are sent again: at least once, same id.
+            tracing::warn!(%error, %subscription, "could not record webhook attempts");
+        }
+    }
+}
+
+/// Writes `records` in one transaction, disabling first the subscriptions whose endpoint
+/// answered 410 Gone. Subscriptions before messages is the order a deletion locks them in,
+/// so a subscription deleted meanwhile makes one wait for the other, never a deadlock.
+async fn write_records(
+    db: &Db,
+    records: Vec<(Attempt, Next)>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let mut gone: Vec<String> = records
+        .iter()
+        .filter(|(attempt, _)| attempt.status_code == Some(410))
+        .map(|(attempt, _)| attempt.subscription_id.clone())
+        .collect();
+    gone.sort();
+    gone.dedup();
+    db.write(move |conn| -> Result<(), DbError> {
+        for subscription in &gone {
+            let disable = SubscriptionChanges {
+                enabled: Some(false),
+                disabled_reason: Some(Some("the endpoint answered 410 Gone".to_owned())),
+                updated_at: Some(now),
+                ..SubscriptionChanges::default()
+            };
+            webhooks::update_subscription(conn, subscription, &disable)?;
+        }
+        webhooks::record_attempts(conn, &records, now)?;
+        Ok(())
+    })
+    .await
 }
 
 /// One fewer for `subscription`.

@@ -8,6 +8,7 @@
 
 pub mod dispatcher;
 pub mod fanout;
+pub mod gate;
 pub mod retry;
 pub mod url_guard;
 

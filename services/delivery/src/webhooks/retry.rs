@@ -1,5 +1,9 @@
 //! When a failed message is tried again: exponential backoff with jitter, an answer's
 //! `Retry-After` honoured on 429 and 503, and a deadline after which the message is failed.
+//!
+//! A `Retry-After` is the subscriber's own word, so it is honoured as given, even beyond the
+//! backoff's cap (`max_retry_interval_seconds`); only the deadline bounds it: a message told to
+//! wait past its deadline gets its last try at the deadline.
 
 use std::time::Duration;
 
@@ -32,6 +36,9 @@ pub enum Answer {
     Status(u16, Option<Duration>),
     /// No answer: refused connection, timeout, broken connection.
     NoAnswer,
+    /// Not sent: the subscription was deleted, disabled or changed after the message was
+    /// claimed. The message goes back unsent; this is no attempt.
+    Withdrawn,
 }
 
 impl Answer {
@@ -68,7 +75,7 @@ impl RetryPolicy {
             Answer::Status(200..=299, _) => return Next::Succeeded,
             // The endpoint says it is gone for good: stop (the subscription is disabled too).
             answer if answer.is_gone() => return Next::Failed,
-            Answer::Status(429 | 503, Some(retry_after)) => retry_after.min(self.max),
+            Answer::Status(429 | 503, Some(retry_after)) => retry_after,
             _ => self.backoff(failures, jitter),
         };
         let deadline = created_at + self.give_up_after;
@@ -150,6 +157,24 @@ mod tests {
         assert_eq!(
             p.next(Answer::NoAnswer, 1, created, now, 0.0),
             Next::RetryAt(now + Duration::from_millis(2500))
+        );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_backoff_cap_is_honoured_up_to_the_deadline() {
+        let p = policy();
+        let (created, now) = (at(0), at(60));
+        let two_hours = Some(Duration::from_secs(2 * 3600));
+        assert_eq!(
+            p.next(Answer::Status(429, two_hours), 1, created, now, 0.0),
+            Next::RetryAt(at(60 + 2 * 3600)),
+            "longer than the one-hour cap"
+        );
+        let two_days = Some(Duration::from_secs(48 * 3600));
+        assert_eq!(
+            p.next(Answer::Status(503, two_days), 1, created, now, 0.0),
+            Next::RetryAt(at(26 * 3600)),
+            "the last try at the deadline"
         );
     }
 

@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::webhook_receiver::{Received, Reply, WebhookReceiver};
 
-use crate::helpers::{TestApp, blamed_fields, eventually, problem, spawn_app, start, token};
+use crate::helpers::{
+    TestApp, blamed_fields, eventually, problem, spawn_app, spawn_app_with, start, token,
+};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -445,5 +447,234 @@ async fn two_replicas_send_each_message_once() {
         .collect();
     assert_eq!(received.len(), 60, "every status change once");
     assert_eq!(ids.len(), 60);
+    replica_stop.cancel();
+}
+
+/// A subscription's messages as its owner sees them.
+async fn messages_of(app: &TestApp, subscription: &str) -> Vec<Value> {
+    let page: Value = app
+        .get(
+            &format!("/webhooks/subscriptions/{subscription}/messages?limit=100"),
+            &token(Role::ServiceClient),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_subscription_deleted_while_its_requests_are_in_flight_never_undoes_anothers_record() {
+    // Claims and records by hand: one batch holds an attempt of each subscription.
+    let app = spawn_app_with(|s| s.tasks.webhook_sender = false).await;
+    let kept = app.subscribe("http://127.0.0.1:9/kept").await;
+    let deleted = app.subscribe("http://127.0.0.1:9/deleted").await;
+    let (kept, deleted) = (
+        kept["id"].as_str().unwrap(),
+        deleted["id"].as_str().unwrap(),
+    );
+    app.create_delivery("order-fk").await;
+    eventually(WAIT, "a message for each subscription", || async {
+        messages_of(&app, kept).await.len() == 1 && messages_of(&app, deleted).await.len() == 1
+    })
+    .await;
+    let db = app.database();
+    let claimed = db
+        .write(|conn| -> Result<_, platform::db::DbError> {
+            let now = platform::db::now();
+            Ok(delivery::db::webhooks::claim_due(
+                conn,
+                now,
+                now + Duration::from_secs(60),
+                10,
+                10,
+                &Default::default(),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+
+    let gone = app
+        .delete(
+            &format!("/webhooks/subscriptions/{deleted}"),
+            &token(Role::ServiceClient),
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    // Both subscribers answered 204; the batch records both.
+    let results: Vec<_> = claimed
+        .iter()
+        .map(|c| {
+            let attempt = delivery::db::webhooks::Attempt {
+                message_id: c.message.id.clone(),
+                subscription_id: c.message.subscription_id.clone(),
+                attempted_at: platform::db::now(),
+                status_code: Some(204),
+                error: None,
+                duration_ms: 3,
+            };
+            (attempt, delivery::db::webhooks::Next::Succeeded)
+        })
+        .collect();
+    let recorded = db
+        .write(move |conn| -> Result<usize, platform::db::DbError> {
+            let now = platform::db::now();
+            Ok(delivery::db::webhooks::record_attempts(
+                conn, &results, now,
+            )?)
+        })
+        .await
+        .expect("the deleted subscription's attempt does not fail the batch");
+
+    assert_eq!(recorded, 1, "only the remaining subscription's attempt");
+    let message = &messages_of(&app, kept).await[0];
+    assert_eq!(message["state"], "succeeded");
+    assert_eq!(message["attempts"], 1);
+    let attempts: Value = app
+        .get(
+            &format!("/webhooks/subscriptions/{kept}/attempts"),
+            &token(Role::ServiceClient),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(attempts["total"], 1);
+}
+
+/// A subscriber answering each request after `delay`, with `messages` messages waiting for it
+/// (two sent at a time, more claimed ahead); returns once the first two requests arrived.
+async fn busy_subscriber(delay: Duration, messages: usize) -> (TestApp, WebhookReceiver, String) {
+    let app = spawn_app_with(|s| s.webhooks.max_in_flight_per_subscription = 2).await;
+    let receiver = WebhookReceiver::start().unwrap();
+    receiver.script(vec![Reply::slow(delay); messages]);
+    let subscription = app.subscribe(receiver.url()).await;
+    for i in 0..messages {
+        app.create_delivery(&format!("order-busy{i}")).await;
+    }
+    assert_eq!(receiver.wait_for_arrivals(2, WAIT).await, 2);
+    let id = subscription["id"].as_str().unwrap().to_owned();
+    (app, receiver, id)
+}
+
+/// Requests that arrived after `answered`, once the slow subscriber had time for three
+/// more rounds.
+async fn arrivals_after(
+    receiver: &WebhookReceiver,
+    answered: std::time::Instant,
+    delay: Duration,
+) -> usize {
+    tokio::time::sleep(delay * 3).await;
+    receiver
+        .arrivals()
+        .iter()
+        .filter(|arrived| **arrived > answered)
+        .count()
+}
+
+#[tokio::test]
+async fn deleting_a_subscription_stops_its_requests_at_once() {
+    let delay = Duration::from_millis(800);
+    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+
+    let deleted = app
+        .delete(
+            &format!("/webhooks/subscriptions/{subscription}"),
+            &token(Role::ServiceClient),
+        )
+        .await;
+    let answered = std::time::Instant::now();
+
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        arrivals_after(&receiver, answered, delay).await,
+        0,
+        "no request starts after the answer"
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_subscription_stops_its_requests_at_once_and_keeps_the_rest_pending() {
+    let delay = Duration::from_millis(800);
+    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+
+    let disabled = app
+        .patch(
+            &format!("/webhooks/subscriptions/{subscription}"),
+            &token(Role::ServiceClient),
+            &json!({"enabled": false}),
+        )
+        .await;
+    let answered = std::time::Instant::now();
+
+    assert_eq!(disabled.status(), StatusCode::OK);
+    assert_eq!(
+        arrivals_after(&receiver, answered, delay).await,
+        0,
+        "no request starts after the answer"
+    );
+    // The two in flight finished; the others wait, their claims given back uncounted.
+    let sent = receiver.arrivals().len();
+    let messages = messages_of(&app, &subscription).await;
+    let attempted: i64 = messages
+        .iter()
+        .map(|m| m["attempts"].as_i64().unwrap())
+        .sum();
+    assert_eq!(attempted, sent as i64, "an attempt per request sent");
+    let pending = messages.iter().filter(|m| m["state"] == "pending").count();
+    assert_eq!(pending, 12 - sent);
+}
+
+#[tokio::test]
+async fn a_new_url_takes_the_remaining_messages_and_the_old_one_gets_no_more() {
+    let delay = Duration::from_millis(800);
+    let (app, old, subscription) = busy_subscriber(delay, 12).await;
+    let new = WebhookReceiver::start().unwrap();
+
+    let moved = app
+        .patch(
+            &format!("/webhooks/subscriptions/{subscription}"),
+            &token(Role::ServiceClient),
+            &json!({"url": new.url()}),
+        )
+        .await;
+    let answered = std::time::Instant::now();
+
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(
+        arrivals_after(&old, answered, delay).await,
+        0,
+        "no request to the old URL starts after the answer"
+    );
+    let remaining = 12 - old.arrivals().len();
+    assert_eq!(new.wait_for(remaining, WAIT).await.len(), remaining);
+}
+
+#[tokio::test]
+async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests_too() {
+    let delay = Duration::from_millis(800);
+    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+    // A replica that only serves the API: the sends are the first one's.
+    let mut api_only = app.settings.clone();
+    api_only.tasks.webhook_sender = false;
+    let (address, replica_stop) = start(api_only).await;
+    let replica = test_support::http::ServiceClient::new(address);
+
+    let deleted = replica
+        .delete(
+            &format!("/webhooks/subscriptions/{subscription}"),
+            &token(Role::ServiceClient),
+        )
+        .await;
+    let answered = std::time::Instant::now();
+
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        arrivals_after(&receiver, answered, delay).await,
+        0,
+        "no request starts after the answer, whichever replica gave it"
+    );
     replica_stop.cancel();
 }

@@ -1,0 +1,152 @@
+//! Stops sends to a subscription the moment it is deleted, disabled or changed.
+//!
+//! The dispatcher claims messages ahead of sending them, so a change in the database alone
+//! would not stop what a dispatcher already holds. The API closes the subscription in this
+//! replica's gate before it answers and announces the change on NATS, where every other
+//! replica's gate hears it. Each send asks the gate right before it starts: a message claimed
+//! before the change is given back unsent (lease released, attempt not counted), to be claimed
+//! again under the subscription's new settings, or never when it is deleted or disabled.
+//!
+//! Changes are ordered by an epoch: a claim notes the epoch before it reads the database, and
+//! its messages are stale when their subscription changed at a later epoch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use contracts::deliveries::WEBHOOK_SUBSCRIPTION_CHANGED;
+use futures_util::StreamExt;
+use platform::nats::Nats;
+use tokio_util::sync::CancellationToken;
+
+/// How long a change is remembered: longer than any claim is held (its lease).
+const REMEMBERED: Duration = Duration::from_secs(600);
+
+#[derive(Clone, Default)]
+pub struct SubscriptionGate {
+    state: Arc<Mutex<Changes>>,
+}
+
+#[derive(Default)]
+struct Changes {
+    epoch: u64,
+    /// The epoch of each subscription's latest change, and when it happened.
+    changed: HashMap<String, (u64, Instant)>,
+}
+
+impl SubscriptionGate {
+    /// The epoch now: a claim that reads the database after this call sees every change
+    /// closed before it.
+    pub fn epoch(&self) -> u64 {
+        self.state.lock().map_or(0, |changes| changes.epoch)
+    }
+
+    /// Makes every message of `subscription` claimed so far stale.
+    pub fn close(&self, subscription: &str) {
+        let Ok(mut changes) = self.state.lock() else {
+            return;
+        };
+        changes.epoch += 1;
+        let (epoch, now) = (changes.epoch, Instant::now());
+        changes
+            .changed
+            .retain(|_, (_, at)| now.duration_since(*at) < REMEMBERED);
+        changes
+            .changed
+            .insert(subscription.to_owned(), (epoch, now));
+    }
+
+    /// Whether a message of `subscription` claimed at `epoch` may still be sent.
+    pub fn is_open(&self, subscription: &str, epoch: u64) -> bool {
+        self.state.lock().is_ok_and(|changes| {
+            changes
+                .changed
+                .get(subscription)
+                .is_none_or(|(changed, _)| *changed <= epoch)
+        })
+    }
+
+    /// Closes `subscription` here and tells every other replica; call it after the change is
+    /// committed and before answering.
+    pub async fn announce(&self, nats: &Nats, subscription: &str) {
+        self.close(subscription);
+        let subject = nats
+            .namespace()
+            .notice_subject(WEBHOOK_SUBSCRIPTION_CHANGED);
+        let client = nats.client();
+        let sent = match client
+            .publish(subject, subscription.to_owned().into())
+            .await
+        {
+            Ok(()) => client.flush().await.map_err(anyhow::Error::from),
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = sent {
+            // Other replicas then stop when their claims' leases run out.
+            tracing::warn!(%error, subscription, "could not announce a webhook subscription change");
+        }
+    }
+
+    /// Closes the subscriptions other replicas announce, until `cancel` fires. The service is
+    /// not ready until it listens; call it before spawning.
+    pub fn listen(
+        self,
+        nats: Nats,
+        cancel: CancellationToken,
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        let listening = nats.readiness().register("webhook subscription changes");
+        async move {
+            let subject = nats
+                .namespace()
+                .notice_subject(WEBHOOK_SUBSCRIPTION_CHANGED);
+            loop {
+                if !nats.connected(&cancel).await {
+                    return Ok(());
+                }
+                let mut notices = match nats.client().subscribe(subject.clone()).await {
+                    Ok(notices) => notices,
+                    Err(error) => {
+                        tracing::warn!(%error, "could not listen for webhook subscription changes; retrying");
+                        tokio::select! {
+                            _ = cancel.cancelled() => return Ok(()),
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        }
+                    }
+                };
+                // The server has the interest once a flush returns.
+                if nats.client().flush().await.is_ok() {
+                    listening.done();
+                }
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Ok(()),
+                        notice = notices.next() => match notice {
+                            Some(notice) => match std::str::from_utf8(&notice.payload) {
+                                Ok(subscription) => self.close(subscription),
+                                Err(_) => tracing::warn!("ignoring a subscription change notice that is not text"),
+                            },
+                            None => break,
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_claimed_before_a_change_are_stale_and_later_ones_are_not() {
+        let gate = SubscriptionGate::default();
+        let before = gate.epoch();
+        assert!(gate.is_open("sub-a", before));
+        gate.close("sub-a");
+        assert!(!gate.is_open("sub-a", before), "claimed before the change");
+        assert!(gate.is_open("sub-b", before), "other subscriptions go on");
+        let after = gate.epoch();
+        assert!(gate.is_open("sub-a", after), "claimed after the change");
+    }
+}
