@@ -37,7 +37,8 @@ pub enum Created {
 }
 
 /// Creates the delivery READY_FOR_PICK_UP with the least loaded courier, its first history row
-/// and its event; or returns the delivery the order already has. `tick` is the worker's
+/// and its event; or returns the delivery the order already has. `created_by` owns it, and
+/// its foreign order id is looked up among that owner's only (`domain::owner`). `tick` is the worker's
 /// current tick: a new delivery waits for the next one before it moves.
 pub fn create(
     conn: &mut DbConnection,
@@ -46,9 +47,11 @@ pub fn create(
     created_by: &str,
     tick: i64,
 ) -> Result<Created, ApiError> {
-    let existing = |conn: &mut DbConnection| {
-        deliveries::find(conn, Key::ForeignOrderId(&new.foreign_order_id)).map(Created::Existing)
+    let order = Key::Order {
+        owner: created_by,
+        foreign_order_id: &new.foreign_order_id,
     };
+    let existing = |conn: &mut DbConnection| deliveries::find(conn, order).map(Created::Existing);
     match existing(conn) {
         Err(diesel::result::Error::NotFound) => {}
         found => return Ok(found?),
@@ -105,6 +108,7 @@ pub fn create(
             tracking_number: &row.tracking_number,
             foreign_order_id: &row.foreign_order_id,
             courier_id: row.courier_id,
+            created_by: &row.created_by,
         },
         status,
         None,
@@ -185,6 +189,7 @@ pub fn deliver_reported(
             tracking_number: &delivery.tracking_number,
             foreign_order_id: &delivery.foreign_order_id,
             courier_id: delivery.courier_id,
+            created_by: &delivery.created_by,
         },
         delivered,
         Some(from),

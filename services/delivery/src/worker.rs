@@ -261,6 +261,7 @@ fn apply_steps(
                 tracking_number: &delivery.tracking_number,
                 foreign_order_id: &delivery.foreign_order_id,
                 courier_id: delivery.courier_id,
+                created_by: &delivery.created_by,
             };
             status_changed(namespace, changed, step.to, Some(step.from), at)
         })

@@ -53,9 +53,14 @@ impl DeliveryStatus {
 pub struct DeliveryStatusChanged {
     pub delivery_id: String,
     pub tracking_number: String,
-    /// The ecommerce order the delivery carries.
+    /// The order the delivery carries, in its creator's own ids.
     pub foreign_order_id: String,
     pub courier_id: i64,
+    /// Whether the delivery carries a marketplace order (made when its seller dispatched it),
+    /// rather than an order of a system that created it through the API. Only marketplace
+    /// deliveries speak for marketplace orders. Absent in events older than the field: false.
+    #[serde(default)]
+    pub marketplace_order: bool,
     pub status: DeliveryStatus,
     pub previous_status: Option<DeliveryStatus>,
     pub changed_at: DateTime<Utc>,

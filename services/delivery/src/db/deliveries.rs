@@ -77,12 +77,12 @@ pub fn insert(
     let inserted = match conn {
         DbConnection::Postgres(pg) => diesel::insert_into(deliveries::table)
             .values(row)
-            .on_conflict(deliveries::foreign_order_id)
+            .on_conflict((deliveries::created_by, deliveries::foreign_order_id))
             .do_nothing()
             .execute(pg)?,
         DbConnection::Sqlite(sqlite) => diesel::insert_into(deliveries::table)
             .values(row)
-            .on_conflict(deliveries::foreign_order_id)
+            .on_conflict((deliveries::created_by, deliveries::foreign_order_id))
             .do_nothing()
             .execute(sqlite)?,
     };
@@ -138,7 +138,11 @@ pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> 
 pub enum Key<'a> {
     Id(&'a str),
     TrackingNumber(&'a str),
-    ForeignOrderId(&'a str),
+    /// A foreign order id is its creator's (see `domain::owner`).
+    Order {
+        owner: &'a str,
+        foreign_order_id: &'a str,
+    },
 }
 
 pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
@@ -151,7 +155,12 @@ pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
         Key::TrackingNumber(number) => {
             query.filter(deliveries::tracking_number.eq(number.to_owned()))
         }
-        Key::ForeignOrderId(id) => query.filter(deliveries::foreign_order_id.eq(id.to_owned())),
+        Key::Order {
+            owner,
+            foreign_order_id,
+        } => query
+            .filter(deliveries::created_by.eq(owner.to_owned()))
+            .filter(deliveries::foreign_order_id.eq(foreign_order_id.to_owned())),
     };
     let (row, courier_name) = query.first(conn)?;
     let products = products_of(conn, std::slice::from_ref(&row.id))?;
@@ -168,6 +177,27 @@ pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
     })
 }
 
+/// The delivery of `foreign_order_id` of the first of `owners` that has one.
+pub fn find_order(
+    conn: &mut DbConnection,
+    owners: &[&str],
+    foreign_order_id: &str,
+) -> QueryResult<Delivery> {
+    for owner in owners {
+        match find(
+            conn,
+            Key::Order {
+                owner,
+                foreign_order_id,
+            },
+        ) {
+            Err(diesel::result::Error::NotFound) => continue,
+            found => return found,
+        }
+    }
+    Err(diesel::result::Error::NotFound)
+}
+
 fn products_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ProductRow>> {
     delivery_products::table
         .filter(delivery_products::delivery_id.eq_any(ids))
@@ -180,6 +210,8 @@ fn products_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Produ
 pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     pub courier_id: Option<i64>,
+    /// Only the deliveries this owner created.
+    pub created_by: Option<String>,
 }
 
 /// A page of deliveries, newest first, with their products (history is for the detail view).
@@ -196,6 +228,9 @@ pub fn list(
         }
         if let Some(courier) = filter.courier_id {
             query = query.filter(deliveries::courier_id.eq(courier));
+        }
+        if let Some(owner) = &filter.created_by {
+            query = query.filter(deliveries::created_by.eq(owner.clone()));
         }
         query
     };
@@ -283,6 +318,7 @@ pub struct Moving {
     pub foreign_order_id: String,
     pub courier_id: i64,
     pub status: String,
+    pub created_by: String,
 }
 
 /// Up to `limit` deliveries after `after` (in id order) not delivered and not yet moved in

@@ -6,6 +6,8 @@ use contracts::deliveries::{DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliverySta
 use contracts::streams::{DELIVERIES, Namespace};
 use platform::outbox::OutboxMessage;
 
+use crate::domain::owner;
+
 /// Where delivery's events say they come from.
 pub const SOURCE: &str = "/cargo-express/delivery";
 
@@ -16,6 +18,8 @@ pub struct Changed<'a> {
     pub tracking_number: &'a str,
     pub foreign_order_id: &'a str,
     pub courier_id: i64,
+    /// Who created the delivery (`domain::owner`).
+    pub created_by: &'a str,
 }
 
 /// The event announcing that the delivery reached `status` from `previous` at `at`.
@@ -31,6 +35,7 @@ pub fn status_changed(
         tracking_number: delivery.tracking_number.to_owned(),
         foreign_order_id: delivery.foreign_order_id.to_owned(),
         courier_id: delivery.courier_id,
+        marketplace_order: owner::is_marketplace(delivery.created_by),
         status,
         previous_status: previous,
         changed_at: at,

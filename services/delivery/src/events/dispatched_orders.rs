@@ -15,10 +15,11 @@ use platform::outbox::OutboxSignal;
 use tokio_util::sync::CancellationToken;
 
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
+use crate::domain::owner;
 use crate::worker::TickClock;
 
-/// Who the history says created these deliveries.
-pub const CREATED_BY: &str = "orders.dispatched";
+/// Who the history says created these deliveries: the marketplace, their owner.
+pub const CREATED_BY: &str = owner::MARKETPLACE;
 
 pub fn run(
     db: Db,

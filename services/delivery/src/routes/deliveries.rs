@@ -1,9 +1,10 @@
 //! Deliveries (seed 004 item 1): create (idempotent per order), view, edit, delete and list.
+//! A service client sees and changes only the deliveries it created (`domain::owner`).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
-use platform::auth::{Authenticated, Role};
+use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, now};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
@@ -16,6 +17,7 @@ use super::{require_manager, utc};
 use crate::db::couriers;
 use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, HistoryRow, Key};
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
+use crate::domain::owner;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -212,8 +214,11 @@ async fn create_delivery(
 ) -> Result<HttpResponse, ApiError> {
     require_manager(&auth)?;
     let new = parse_new_delivery(body.into_inner())?;
-    let (namespace, tick, created_by) =
-        (state.namespace(), state.clock.current(), auth.sub.clone());
+    let (namespace, tick, created_by) = (
+        state.namespace(),
+        state.clock.current(),
+        owner::of_caller(&auth).to_owned(),
+    );
     let created = state
         .write(move |conn| delivery_flow::create(conn, &namespace, &new, &created_by, tick))
         .await?;
@@ -253,6 +258,8 @@ async fn list_deliveries(
             .transpose()
             .field("status")?,
         courier_id: query.courier_id,
+        // A service client lists its own deliveries only.
+        created_by: (auth.role == Role::ServiceClient).then(|| owner::of_caller(&auth).to_owned()),
     };
     let (items, total) = state
         .read(move |conn| Ok(deliveries::list(conn, &filter, limit, offset)?))
@@ -271,13 +278,27 @@ fn require_viewer(auth: &platform::auth::Claims) -> Result<(), ApiError> {
     auth.require_any(VIEWERS)
 }
 
-async fn load(state: &AppState, id: String) -> Result<Delivery, ApiError> {
-    state
+async fn load(state: &AppState, auth: &Claims, id: String) -> Result<Delivery, ApiError> {
+    let delivery = state
         .read(move |conn| {
             deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))
         })
-        .await
+        .await?;
+    require_owner(auth, &delivery)?;
+    Ok(delivery)
+}
+
+/// A service client touches only the deliveries it created.
+fn require_owner(auth: &Claims, delivery: &Delivery) -> Result<(), ApiError> {
+    if owner::may_touch(auth, &delivery.row.created_by) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "delivery {} belongs to another system",
+            delivery.row.id
+        )))
+    }
 }
 
 /// A delivery with its status history.
@@ -291,7 +312,9 @@ async fn get_delivery(
     id: web::Path<String>,
 ) -> Result<web::Json<DeliveryResponse>, ApiError> {
     require_viewer(&auth)?;
-    Ok(web::Json(load(&state, id.into_inner()).await?.into()))
+    Ok(web::Json(
+        load(&state, &auth, id.into_inner()).await?.into(),
+    ))
 }
 
 /// Absent fields stay as they are.
@@ -346,10 +369,12 @@ async fn update_delivery(
         )?,
         updated_at: Some(now()),
     };
+    let caller = auth.0;
     let delivery = state
         .write(move |conn| {
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
+            require_owner(&caller, &current)?;
             let status = current.row.status.as_str();
             let moves_address = changes.origin_address.is_some()
                 || changes.destination_name.is_some()
@@ -395,11 +420,12 @@ async fn delete_delivery(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     require_manager(&auth)?;
-    let id = id.into_inner();
+    let (id, caller) = (id.into_inner(), auth.0);
     state
         .write(move |conn| {
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
+            require_owner(&caller, &current)?;
             let ready = DeliveryStatus::ReadyForPickUp.as_str();
             if !deliveries::delete_in_status(conn, &id, ready)? {
                 return Err(ApiError::conflict(format!(

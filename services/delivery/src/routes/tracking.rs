@@ -1,11 +1,12 @@
 //! Tracking (seed 004 item 1): the current status and every status with its time, found by
-//! tracking number or by the ecommerce order id. Any signed-in user may track: a tracking
-//! number is what a carrier gives its customers to follow a parcel.
+//! tracking number or by the order id. Any signed-in user may track: a tracking number is what
+//! a carrier gives its customers to follow a parcel. An order id is its creator's: the
+//! caller's own order is found first, then the marketplace's (`domain::owner`).
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use platform::ApiError;
-use platform::auth::Authenticated;
+use platform::auth::{Authenticated, Claims};
 use platform::db::OnMissing;
 use platform::json::Json;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::deliveries::StatusChangeDto;
 use super::utc;
 use crate::db::deliveries::{self, Key};
+use crate::domain::owner;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,10 +51,10 @@ pub struct TrackingResponse {
 #[get("/tracking")]
 async fn track(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     query: web::Query<TrackingRequest>,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
-    tracking(&state, query.into_inner()).await
+    tracking(&state, &auth, query.into_inner()).await
 }
 
 /// The same, with seed 004's request body.
@@ -62,14 +64,15 @@ async fn track(
 #[post("/tracking")]
 async fn track_by_body(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     body: Json<TrackingRequest>,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
-    tracking(&state, body.into_inner()).await
+    tracking(&state, &auth, body.into_inner()).await
 }
 
 async fn tracking(
     state: &AppState,
+    caller: &Claims,
     request: TrackingRequest,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
     let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -83,22 +86,22 @@ async fn tracking(
             "give a tracking_number or a foreign_order_id",
         ));
     }
+    let owners = owner::order_owners(caller).map(str::to_owned);
     let delivery = state
         .read(move |conn| {
-            let key = match (&number, &order) {
-                (Some(number), _) => Key::TrackingNumber(number),
-                (None, Some(order)) => Key::ForeignOrderId(order),
+            let found = match (&number, &order) {
+                (Some(number), _) => deliveries::find(conn, Key::TrackingNumber(number))
+                    .on_missing(|| {
+                        ApiError::not_found(format!("a delivery with tracking number {number}"))
+                    })?,
+                (None, Some(order)) => {
+                    let owners = owners.each_ref().map(String::as_str);
+                    deliveries::find_order(conn, &owners, order).on_missing(|| {
+                        ApiError::not_found(format!("a delivery for order {order}"))
+                    })?
+                }
                 (None, None) => unreachable!("checked above"),
             };
-            let found = deliveries::find(conn, key).on_missing(|| {
-                ApiError::not_found(match key {
-                    Key::TrackingNumber(n) => format!("a delivery with tracking number {n}"),
-                    _ => format!(
-                        "a delivery for order {}",
-                        order.as_deref().unwrap_or_default()
-                    ),
-                })
-            })?;
             // Both given: they must name the same delivery.
             if let (Some(_), Some(order)) = (&number, &order)
                 && found.row.foreign_order_id != *order

@@ -128,3 +128,31 @@ async fn a_service_client_sees_only_its_own_subscriptions() {
         "the secret is shown only once"
     );
 }
+
+#[tokio::test]
+async fn a_service_client_sees_and_changes_only_its_own_deliveries() {
+    let app = spawn_app().await;
+    let delivery = app.create_delivery("order-own").await;
+    let path = format!("/deliveries/{}", delivery["id"].as_str().unwrap());
+    let other = token_for(Role::ServiceClient, "another-system");
+
+    assert_eq!(app.get(&path, &other).await.status(), StatusCode::FORBIDDEN);
+    let redirect = json!({"destination": {"address": "Calle Falsa 123, Bogotá"}});
+    assert_eq!(
+        app.patch(&path, &other, &redirect).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete(&path, &other).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let listed: serde_json::Value = app.get("/deliveries", &other).await.json().await.unwrap();
+    assert_eq!(listed["total"], 0);
+
+    let owner = token(Role::ServiceClient);
+    assert_eq!(app.get(&path, &owner).await.status(), StatusCode::OK);
+    let mine: serde_json::Value = app.get("/deliveries", &owner).await.json().await.unwrap();
+    assert_eq!(mine["total"], 1);
+    let admin = token(Role::MarketplaceAdmin);
+    assert_eq!(app.get(&path, &admin).await.status(), StatusCode::OK);
+}

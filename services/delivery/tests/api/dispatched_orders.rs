@@ -6,9 +6,11 @@ use contracts::orders::{
 };
 use contracts::streams::{Namespace, ORDERS};
 use platform::auth::Role;
-use serde_json::Value;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use test_support::webhook_receiver::WebhookReceiver;
 
-use crate::helpers::{eventually, spawn_app, token};
+use crate::helpers::{TestApp, delivery_request, eventually, spawn_app, token, token_for};
 
 fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
     CloudEvent::new(
@@ -42,35 +44,28 @@ fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
     )
 }
 
-#[tokio::test]
-async fn a_dispatched_order_gets_its_delivery_once_however_often_the_event_comes() {
-    let app = spawn_app().await;
+/// Publishes `event` on the test's ORDERS stream as ecommerce would (the service created the
+/// stream before it said it was ready).
+async fn publish(app: &TestApp, event: &CloudEvent<OrderStatusChanged>) {
     let client = async_nats::connect(app.nats.url()).await.unwrap();
     let js = jetstream::new(client);
     let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
-    let subject = namespace.subject(&ORDERS, "dispatched");
-    let event = serde_json::to_vec(&dispatched("order-d1")).unwrap();
-    // The stream exists once ecommerce runs; here the test creates it as ecommerce would.
-    eventually(
-        std::time::Duration::from_secs(10),
-        "the ORDERS stream",
-        || async {
-            js.get_or_create_stream(jetstream::stream::Config {
-                name: namespace.stream_name(&ORDERS),
-                subjects: vec![namespace.stream_subjects(&ORDERS)],
-                ..Default::default()
-            })
-            .await
-            .is_ok()
-        },
+    js.publish(
+        namespace.subject(&ORDERS, "dispatched"),
+        serde_json::to_vec(event).unwrap().into(),
     )
-    .await;
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_dispatched_order_gets_its_delivery_once_however_often_the_event_comes() {
+    let app = spawn_app().await;
+    let event = dispatched("order-d1");
     for _ in 0..3 {
-        js.publish(subject.clone(), event.clone().into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+        publish(&app, &event).await;
     }
 
     let admin = token(Role::MarketplaceAdmin);
@@ -93,4 +88,78 @@ async fn a_dispatched_order_gets_its_delivery_once_however_often_the_event_comes
         "Carrera 7 # 32-16, Bogotá"
     );
     assert_eq!(delivery["origin"]["address"], "Calle 80 # 10-20, Bogotá");
+}
+
+#[tokio::test]
+async fn another_system_cannot_plant_the_delivery_of_a_marketplace_order() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().unwrap();
+    app.subscribe(receiver.url()).await;
+    // Before the seller dispatches, another system takes the order's id with its own address.
+    let mut planted = delivery_request("order-m1");
+    planted["destination"]["address"] = json!("Calle Falsa 123, Bogotá");
+    let intruder = token_for(Role::ServiceClient, "intruder");
+    let response = app.post("/deliveries", &intruder, &planted).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "its own order");
+    let planted: Value = response.json().await.unwrap();
+
+    publish(&app, &dispatched("order-m1")).await;
+
+    // The marketplace's order gets its own delivery, to the buyer's address.
+    let buyer = token(Role::MarketplaceUser);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let tracked = loop {
+        let answer = app.get("/tracking?foreign_order_id=order-m1", &buyer).await;
+        let tracked: Value = answer.json().await.unwrap_or(Value::Null);
+        if tracked["tracking_number"].is_string()
+            && tracked["tracking_number"] != planted["tracking_number"]
+        {
+            break tracked;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the marketplace's delivery: {tracked}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    let admin = token(Role::MarketplaceAdmin);
+    let all: Value = app.get("/deliveries", &admin).await.json().await.unwrap();
+    assert_eq!(all["total"], 2);
+    let marketplace = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["tracking_number"] == tracked["tracking_number"])
+        .unwrap();
+    assert_eq!(
+        marketplace["destination"]["address"],
+        "Carrera 7 # 32-16, Bogotá"
+    );
+    // The intruder still tracks its own delivery under its own order id.
+    let own: Value = app
+        .get("/tracking?foreign_order_id=order-m1", &intruder)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["tracking_number"], planted["tracking_number"]);
+    // Subscribers can tell which delivery speaks for the marketplace's order.
+    let messages = receiver
+        .wait_for(2, std::time::Duration::from_secs(15))
+        .await;
+    let marketplace_flag = |number: &Value| {
+        messages
+            .iter()
+            .map(|m| m.json())
+            .find(|m| m["data"]["tracking_number"] == *number)
+            .map(|m| m["data"]["marketplace_order"].clone())
+    };
+    assert_eq!(
+        marketplace_flag(&tracked["tracking_number"]),
+        Some(json!(true))
+    );
+    assert_eq!(
+        marketplace_flag(&planted["tracking_number"]),
+        Some(json!(false))
+    );
 }

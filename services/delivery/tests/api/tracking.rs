@@ -36,13 +36,20 @@ async fn a_delivery_is_tracked_by_tracking_number_or_order_with_its_whole_histor
     );
     assert!(by_number["tracking"][0]["date"].as_str().is_some());
 
+    // An order id is its creator's: the system that created the delivery finds it by its own
+    // order id; others (who could have an order of the same id) go by the tracking number.
     let by_order: Value = app
-        .get("/tracking?foreign_order_id=order-t", &buyer)
+        .get(
+            "/tracking?foreign_order_id=order-t",
+            &token(Role::ServiceClient),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(by_order, by_number);
+    let not_theirs = app.get("/tracking?foreign_order_id=order-t", &buyer).await;
+    assert_eq!(not_theirs.status(), StatusCode::NOT_FOUND);
     // Seed 004's request body, with its spellings.
     let by_body = app
         .post(

@@ -545,7 +545,8 @@ async fn a_subscription_deleted_while_its_requests_are_in_flight_never_undoes_an
 }
 
 /// A subscriber answering each request after `delay`, with `messages` messages waiting for it
-/// (two sent at a time, more claimed ahead); returns once the first two requests arrived.
+/// (two sent at a time, more claimed ahead); returns once every message exists, just after a
+/// round of requests arrived.
 async fn busy_subscriber(delay: Duration, messages: usize) -> (TestApp, WebhookReceiver, String) {
     let app = spawn_app_with(|s| s.webhooks.max_in_flight_per_subscription = 2).await;
     let receiver = WebhookReceiver::start().unwrap();
@@ -554,8 +555,15 @@ async fn busy_subscriber(delay: Duration, messages: usize) -> (TestApp, WebhookR
     for i in 0..messages {
         app.create_delivery(&format!("order-busy{i}")).await;
     }
-    assert_eq!(receiver.wait_for_arrivals(2, WAIT).await, 2);
     let id = subscription["id"].as_str().unwrap().to_owned();
+    // Every event fanned out (a disabled subscription gets no new messages).
+    eventually(WAIT, "a message per delivery", || async {
+        messages_of(&app, &id).await.len() == messages
+    })
+    .await;
+    // Right after a round starts, the next one is a whole `delay` away.
+    let seen = receiver.arrivals().len();
+    assert!(receiver.wait_for_arrivals(seen + 1, WAIT).await > seen);
     (app, receiver, id)
 }
 
@@ -624,7 +632,7 @@ async fn disabling_a_subscription_stops_its_requests_at_once_and_keeps_the_rest_
         .sum();
     assert_eq!(attempted, sent as i64, "an attempt per request sent");
     let pending = messages.iter().filter(|m| m["state"] == "pending").count();
-    assert_eq!(pending, 12 - sent);
+    assert_eq!(pending, 12 - sent, "{messages:#?}");
 }
 
 #[tokio::test]

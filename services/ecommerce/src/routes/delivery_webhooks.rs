@@ -55,6 +55,15 @@ async fn receive_delivery_status(
     let message: WebhookMessage = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid("body", format!("is not a delivery status message: {e}")))?;
 
+    if !message.data.marketplace_order {
+        // Another system's delivery under the same order id: it speaks for that system's
+        // order, not for the marketplace's.
+        tracing::info!(
+            order_id = %message.data.foreign_order_id, status = message.data.status.as_str(),
+            "status of a delivery another system created; ignored"
+        );
+        return Ok(HttpResponse::NoContent().finish());
+    }
     let namespace = state.namespace();
     let change = message.data;
     let outcome = state

@@ -76,6 +76,16 @@ impl Sender {
 }
 
 fn message(order_id: &str, status: DeliveryStatus, minutes_ago: i64) -> Vec<u8> {
+    message_of(order_id, status, minutes_ago, true)
+}
+
+/// A message about a delivery of a marketplace order, or of one another system created.
+fn message_of(
+    order_id: &str,
+    status: DeliveryStatus,
+    minutes_ago: i64,
+    marketplace_order: bool,
+) -> Vec<u8> {
     let changed_at = Utc::now() - TimeDelta::minutes(minutes_ago);
     serde_json::to_vec(&WebhookMessage {
         kind: WEBHOOK_STATUS_CHANGED.to_owned(),
@@ -85,6 +95,7 @@ fn message(order_id: &str, status: DeliveryStatus, minutes_ago: i64) -> Vec<u8> 
             tracking_number: "CX00000000000000AB".to_owned(),
             foreign_order_id: order_id.to_owned(),
             courier_id: 101,
+            marketplace_order,
             status,
             previous_status: None,
             changed_at,
@@ -241,4 +252,27 @@ async fn a_status_for_an_order_ecommerce_does_not_have_is_acknowledged_and_ignor
         StatusCode::NO_CONTENT,
         "otherwise the sender retries for a day"
     );
+}
+
+#[tokio::test]
+async fn a_delivery_another_system_made_for_the_same_order_id_changes_nothing() {
+    let app = spawn_app().await;
+    let sender = Sender::registered(&app).await;
+    let order_id = dispatched_order(&app).await;
+
+    let body = message_of(&order_id, DeliveryStatus::Delivered, 1, false);
+    let response = sender
+        .send(
+            &app,
+            "msg_other",
+            Utc::now().timestamp(),
+            &body,
+            &sender.secret,
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let shown = order(&app, &order_id).await;
+    assert_eq!(shown["status"], "dispatched");
+    assert!(shown["tracking_number"].is_null(), "{shown}");
 }

@@ -5,7 +5,6 @@ use contracts::streams::{COURIER_REPORTS, Namespace};
 use ingest::config::Settings;
 use ingest::startup::Application;
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::TestNats;
 use test_support::http::ServiceClient;

@@ -195,6 +195,7 @@ mod tests {
             tracking_number: "t".to_owned(),
             foreign_order_id: "o".to_owned(),
             courier_id,
+            marketplace_order: true,
             status,
             previous_status: None,
             changed_at: at(10, 5, 0),

@@ -223,6 +223,7 @@ pub fn delivery_change(
         tracking_number: "CX0000000000000001".to_owned(),
         foreign_order_id: "o".to_owned(),
         courier_id,
+        marketplace_order: true,
         status,
         previous_status: Some(DeliveryStatus::InRouteOfDelivery),
         changed_at: at,
