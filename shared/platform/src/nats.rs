@@ -2,7 +2,9 @@
 //!
 //! A service connects without waiting for the server (`retry_on_initial_connect`): it starts
 //! while NATS is down, answers `/readyz` with 503, and its outbox keeps every event until the
-//! server is back.
+//! server is back. It connects to one server or a cluster, with the configured credentials and
+//! TLS. The owner of a stream or bucket reconciles it with the settings at start-up (replicas,
+//! retention, duplicate window), updating it in place; a reader only creates what is missing.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use async_nats::jetstream::{self, kv, stream};
 use contracts::streams::{BucketSpec, Namespace, StreamSpec};
 
 use crate::readiness::Readiness;
-use crate::settings::NatsSettings;
+use crate::settings::{JetStreamSettings, NatsSettings};
 
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,16 +26,21 @@ pub struct Nats {
     jetstream: jetstream::Context,
     namespace: Namespace,
     readiness: Readiness,
+    jetstream_settings: JetStreamSettings,
 }
 
 impl Nats {
     pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<Self> {
         let namespace = settings.parsed_namespace()?;
-        let client = async_nats::ConnectOptions::new()
+        let servers = settings.servers();
+        anyhow::ensure!(!servers.is_empty(), "nats.url names no server");
+        let options = connect_options(settings)
+            .await?
             .name(service)
             .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(3))
-            .connect(settings.url.as_str())
+            .connection_timeout(Duration::from_secs(3));
+        let client = options
+            .connect(servers.as_slice())
             .await
             .with_context(|| format!("connecting to NATS at {}", settings.url))?;
         let jetstream = jetstream::context::ContextBuilder::new()
@@ -44,6 +51,7 @@ impl Nats {
             jetstream,
             namespace,
             readiness: Readiness::default(),
+            jetstream_settings: settings.jetstream.clone(),
         })
     }
 
@@ -120,43 +128,34 @@ impl Nats {
         }
     }
 
-    /// Creates `spec`'s stream if it does not exist yet (file storage, two-minute dedupe window).
+    /// `spec`'s stream, created with the configured settings if it does not exist yet; an
+    /// existing one is taken as it is (its owner reconciles it, see [`Nats::reconcile_stream`]).
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
-        let name = self.namespace.stream_name(spec);
+        let config = self.stream_config(spec);
+        let name = config.name.clone();
         self.jetstream
-            .get_or_create_stream(stream::Config {
-                name: name.clone(),
-                description: Some(spec.description.to_owned()),
-                subjects: vec![self.namespace.stream_subjects(spec)],
-                storage: stream::StorageType::File,
-                duplicate_window: Duration::from_secs(120),
-                ..Default::default()
-            })
+            .get_or_create_stream(config)
             .await
             .with_context(|| format!("creating stream {name}"))
     }
 
-    /// Creates `spec`'s KV bucket if it does not exist yet, keeping a short history per key.
+    /// For the stream's owner: creates it, or updates it in place where its replicas,
+    /// retention or duplicate window differ from the settings. Nothing is ever deleted.
+    pub async fn reconcile_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
+        let stream = self.ensure_stream(spec).await?;
+        self.reconcile(stream, self.stream_config(spec)).await
+    }
+
+    /// `spec`'s KV bucket, created if it does not exist yet, keeping a short history per key.
     ///
     /// The bucket's stream is created here with the KV conventions rather than through
     /// `create_key_value`, which first reads account fields that nats-server 2.9 (Debian's
     /// package) does not send and so fails there.
     pub async fn ensure_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
+        let config = self.bucket_config(spec);
         let name = self.namespace.bucket_name(spec);
         self.jetstream
-            .get_or_create_stream(stream::Config {
-                name: format!("KV_{name}"),
-                description: Some(spec.description.to_owned()),
-                subjects: vec![format!("$KV.{name}.>")],
-                max_messages_per_subject: 5,
-                discard: stream::DiscardPolicy::New,
-                allow_direct: true,
-                allow_rollup: true,
-                deny_delete: true,
-                storage: stream::StorageType::File,
-                duplicate_window: Duration::from_secs(120),
-                ..Default::default()
-            })
+            .get_or_create_stream(config)
             .await
             .with_context(|| format!("creating the stream of KV bucket {name}"))?;
         self.jetstream
@@ -164,4 +163,152 @@ impl Nats {
             .await
             .with_context(|| format!("opening KV bucket {name}"))
     }
+
+    /// For the bucket's owner: as [`Nats::reconcile_stream`], for the bucket's stream.
+    pub async fn reconcile_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
+        let store = self.ensure_bucket(spec).await?;
+        let config = self.bucket_config(spec);
+        let stream = self
+            .jetstream
+            .get_stream(&config.name)
+            .await
+            .with_context(|| format!("reading stream {}", config.name))?;
+        self.reconcile(stream, config).await?;
+        Ok(store)
+    }
+
+    /// The configuration an event stream should have (file storage).
+    fn stream_config(&self, spec: &StreamSpec) -> stream::Config {
+        let settings = &self.jetstream_settings;
+        let retention = settings.retention_of(spec.name);
+        stream::Config {
+            name: self.namespace.stream_name(spec),
+            description: Some(spec.description.to_owned()),
+            subjects: vec![self.namespace.stream_subjects(spec)],
+            storage: stream::StorageType::File,
+            num_replicas: settings.replicas.max(1),
+            duplicate_window: Duration::from_secs(settings.duplicate_window_seconds),
+            max_age: retention
+                .max_age_days
+                .map_or(Duration::ZERO, |days| Duration::from_secs(days * 24 * 3600)),
+            max_bytes: retention.max_bytes.unwrap_or(-1),
+            ..Default::default()
+        }
+    }
+
+    /// The configuration of a KV bucket's stream: the KV conventions, the configured replicas.
+    fn bucket_config(&self, spec: &BucketSpec) -> stream::Config {
+        let name = self.namespace.bucket_name(spec);
+        stream::Config {
+            name: format!("KV_{name}"),
+            description: Some(spec.description.to_owned()),
+            subjects: vec![format!("$KV.{name}.>")],
+            max_messages_per_subject: 5,
+            discard: stream::DiscardPolicy::New,
+            allow_direct: true,
+            allow_rollup: true,
+            deny_delete: true,
+            storage: stream::StorageType::File,
+            num_replicas: self.jetstream_settings.replicas.max(1),
+            duplicate_window: Duration::from_secs(self.jetstream_settings.duplicate_window_seconds),
+            ..Default::default()
+        }
+    }
+
+    /// Updates `stream` in place where the reconciled fields differ from `wanted`.
+    async fn reconcile(
+        &self,
+        mut stream: stream::Stream,
+        wanted: stream::Config,
+    ) -> anyhow::Result<stream::Stream> {
+        let current = stream.info().await?.config.clone();
+        let updated = stream::Config {
+            num_replicas: wanted.num_replicas,
+            max_age: wanted.max_age,
+            max_bytes: wanted.max_bytes,
+            duplicate_window: wanted.duplicate_window,
+            ..current.clone()
+        };
+        let changes = [
+            ("replicas", current.num_replicas != updated.num_replicas),
+            ("max_age", current.max_age != updated.max_age),
+            ("max_bytes", current.max_bytes != updated.max_bytes),
+            (
+                "duplicate_window",
+                current.duplicate_window != updated.duplicate_window,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, changed)| changed.then_some(field))
+        .collect::<Vec<_>>();
+        if changes.is_empty() {
+            return Ok(stream);
+        }
+        self.jetstream
+            .update_stream(&updated)
+            .await
+            .with_context(|| {
+                format!("updating stream {} ({})", updated.name, changes.join(", "))
+            })?;
+        tracing::info!(stream = %updated.name, changed = ?changes, "stream updated in place to match the settings");
+        self.jetstream
+            .get_stream(&updated.name)
+            .await
+            .with_context(|| format!("reading stream {}", updated.name))
+    }
+}
+
+/// Credentials and TLS from the settings. Secrets go only into the client, never into a log.
+async fn connect_options(settings: &NatsSettings) -> anyhow::Result<async_nats::ConnectOptions> {
+    use secrecy::ExposeSecret;
+
+    let auth = &settings.auth;
+    let mut options = async_nats::ConnectOptions::new();
+    let kinds = [
+        auth.user.is_some() || auth.password.is_some(),
+        auth.token.is_some(),
+        auth.nkey_seed.is_some(),
+        auth.credentials_file.is_some(),
+    ];
+    anyhow::ensure!(
+        kinds.iter().filter(|k| **k).count() <= 1,
+        "nats.auth: give one of user/password, token, nkey_seed or credentials_file"
+    );
+    if let Some(user) = &auth.user {
+        let password = auth
+            .password
+            .as_ref()
+            .context("nats.auth.user needs nats.auth.password")?;
+        options = options.user_and_password(user.clone(), password.expose_secret().to_owned());
+    } else if auth.password.is_some() {
+        anyhow::bail!("nats.auth.password needs nats.auth.user");
+    }
+    if let Some(token) = &auth.token {
+        options = options.token(token.expose_secret().to_owned());
+    }
+    if let Some(seed) = &auth.nkey_seed {
+        options = options.nkey(seed.expose_secret().to_owned());
+    }
+    if let Some(path) = &auth.credentials_file {
+        options = options
+            .credentials_file(path)
+            .await
+            .with_context(|| format!("reading nats.auth.credentials_file {}", path.display()))?;
+    }
+    let tls = &settings.tls;
+    if let Some(ca) = &tls.ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    match (&tls.cert_file, &tls.key_file) {
+        (Some(cert), Some(key)) => {
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+        (None, None) => {}
+        _ => anyhow::bail!("nats.tls: cert_file and key_file go together"),
+    }
+    let tls_files = tls.ca_file.is_some() || tls.cert_file.is_some();
+    if tls.required || tls_files {
+        options = options.require_tls(true);
+    }
+    Ok(options)
 }

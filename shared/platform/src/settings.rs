@@ -5,10 +5,12 @@
 //! `ECOMMERCE__HTTP__PORT=8081`. Each service parses the raw layers into its own struct and
 //! validates them before anything starts; there are no global settings, so tests set any field.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use contracts::streams::Namespace;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -94,12 +96,20 @@ impl Default for DatabaseSettings {
     }
 }
 
+/// How a service reaches NATS: one server or a cluster, with credentials and TLS, and how the
+/// streams and buckets it owns are kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct NatsSettings {
+    /// One server, or a cluster's servers separated by commas
+    /// (`nats://n1:4222,nats://n2:4222,nats://n3:4222`); the client also learns the others from
+    /// the cluster and moves to another when one fails.
     pub url: String,
     /// Prefix for streams, subjects and buckets; empty in production, unique per test run.
     pub namespace: String,
+    pub auth: NatsAuth,
+    pub tls: NatsTls,
+    pub jetstream: JetStreamSettings,
 }
 
 impl NatsSettings {
@@ -108,6 +118,16 @@ impl NatsSettings {
             .map_err(anyhow::Error::msg)
             .context("nats.namespace")
     }
+
+    /// The servers of `url`.
+    pub fn servers(&self) -> Vec<String> {
+        self.url
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Default for NatsSettings {
@@ -115,8 +135,86 @@ impl Default for NatsSettings {
         Self {
             url: "nats://127.0.0.1:4222".to_owned(),
             namespace: String::new(),
+            auth: NatsAuth::default(),
+            tls: NatsTls::default(),
+            jetstream: JetStreamSettings::default(),
         }
     }
+}
+
+/// At most one way to authenticate to NATS; none for a server without authorization. Secrets
+/// are `SecretString`s, which never print.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NatsAuth {
+    /// With `password`.
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+    pub token: Option<SecretString>,
+    /// An NKey seed (`SU...`).
+    pub nkey_seed: Option<SecretString>,
+    /// A `.creds` file (JWT and NKey seed), as `nsc` writes it.
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// TLS to NATS: the CA that signed the servers' certificates, and a client certificate when
+/// the servers verify clients.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NatsTls {
+    /// Refuse a connection without TLS (implied by any file below).
+    pub required: bool,
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+/// How the JetStream streams and KV buckets a service owns are kept. At start-up the owner
+/// reconciles what exists with this (replicas raised, retention set) in place, never deleting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct JetStreamSettings {
+    /// Copies of each stream and bucket: 1 on one server, 3 on a production cluster.
+    pub replicas: usize,
+    /// How long a repeated `Nats-Msg-Id` is recognised as a duplicate.
+    pub duplicate_window_seconds: u64,
+    /// Retention of the event streams, unless `retention` says otherwise for one; 0 keeps
+    /// events forever.
+    pub max_age_days: u64,
+    /// Size cap of each event stream (oldest events go first); -1 for none.
+    pub max_bytes: i64,
+    /// Per event stream, by lower-case name (`orders`, `deliveries`, `courier_reports`).
+    pub retention: BTreeMap<String, Retention>,
+}
+
+impl Default for JetStreamSettings {
+    fn default() -> Self {
+        Self {
+            replicas: 1,
+            duplicate_window_seconds: 120,
+            max_age_days: 90,
+            max_bytes: -1,
+            retention: BTreeMap::new(),
+        }
+    }
+}
+
+impl JetStreamSettings {
+    /// The retention of stream `name` (`ORDERS`): its own if set, else the defaults.
+    pub fn retention_of(&self, name: &str) -> Retention {
+        let own = self.retention.get(&name.to_ascii_lowercase());
+        Retention {
+            max_age_days: own.and_then(|r| r.max_age_days).or(Some(self.max_age_days)),
+            max_bytes: own.and_then(|r| r.max_bytes).or(Some(self.max_bytes)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+pub struct Retention {
+    pub max_age_days: Option<u64>,
+    pub max_bytes: Option<i64>,
 }
 
 /// Where a service that only verifies tokens finds the identity provider's public keys.
@@ -195,7 +293,65 @@ fn environment(env_prefix: &str, list_keys: &[&str]) -> config::Environment {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
+
+    #[test]
+    fn nats_settings_read_a_cluster_credentials_and_retention_and_never_print_secrets() {
+        let variables = [
+            (
+                "PROBE__NATS__URL".to_owned(),
+                "nats://127.0.0.1:4222, nats://127.0.0.1:4223".to_owned(),
+            ),
+            ("PROBE__NATS__AUTH__USER".to_owned(), "delivery".to_owned()),
+            (
+                "PROBE__NATS__AUTH__PASSWORD".to_owned(),
+                "s3cr3t-pass".to_owned(),
+            ),
+            (
+                "PROBE__NATS__JETSTREAM__REPLICAS".to_owned(),
+                "3".to_owned(),
+            ),
+            (
+                "PROBE__NATS__JETSTREAM__RETENTION__ORDERS__MAX_AGE_DAYS".to_owned(),
+                "30".to_owned(),
+            ),
+        ];
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct Service {
+            nats: NatsSettings,
+        }
+        let service: Service = config::Config::builder()
+            .add_source(environment("PROBE", &[]).source(Some(variables.into())))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .unwrap();
+        let nats = service.nats;
+        assert_eq!(
+            nats.servers(),
+            ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"]
+        );
+        assert_eq!(nats.auth.user.as_deref(), Some("delivery"));
+        assert_eq!(
+            nats.auth
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned()),
+            Some("s3cr3t-pass".to_owned())
+        );
+        assert!(
+            !format!("{nats:?}").contains("s3cr3t-pass"),
+            "a secret never prints"
+        );
+        assert_eq!(nats.jetstream.replicas, 3);
+        assert_eq!(nats.jetstream.retention_of("ORDERS").max_age_days, Some(30));
+        assert_eq!(
+            nats.jetstream.retention_of("DELIVERIES").max_age_days,
+            Some(90)
+        );
+    }
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(default)]

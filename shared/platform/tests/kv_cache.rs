@@ -42,6 +42,7 @@ async fn the_cache_holds_the_bucket_and_follows_every_change_even_across_a_resta
     let settings = NatsSettings {
         url: server.url().to_owned(),
         namespace: server.namespace().to_owned(),
+        ..Default::default()
     };
     let nats = Nats::connect(&settings, "kv-cache-test").await.unwrap();
     let bucket = nats.ensure_bucket(&CATALOG).await.unwrap();

@@ -54,6 +54,7 @@ async fn harness() -> Harness {
     let settings = NatsSettings {
         url: test_nats.url().to_owned(),
         namespace: test_nats.namespace().to_owned(),
+        ..Default::default()
     };
     let nats = Nats::connect(&settings, "outbox-test").await.unwrap();
     nats.ensure_stream(&ORDERS).await.unwrap();

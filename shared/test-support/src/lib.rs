@@ -15,7 +15,7 @@ pub mod reference;
 pub mod webhook_receiver;
 
 pub use database::TestDatabase;
-pub use nats::TestNats;
+pub use nats::{TestNats, nats_server_binary};
 
 /// A port nobody listens on right now.
 pub fn free_port() -> anyhow::Result<u16> {

@@ -58,6 +58,7 @@ impl TestNats {
         platform::settings::NatsSettings {
             url: self.url.clone(),
             namespace: self.namespace.clone(),
+            ..Default::default()
         }
     }
 
@@ -133,7 +134,7 @@ impl Drop for PrivateServer {
 }
 
 /// `NATS_SERVER_BIN`, else `nats-server` on the PATH, else Debian's `/usr/sbin/nats-server`.
-fn nats_server_binary() -> PathBuf {
+pub fn nats_server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("NATS_SERVER_BIN") {
         return PathBuf::from(path);
     }

@@ -35,6 +35,7 @@ pub async fn publish(nats_url: &str, namespace: &str) -> anyhow::Result<()> {
         &NatsSettings {
             url: nats_url.to_owned(),
             namespace: namespace.to_owned(),
+            ..Default::default()
         },
         "test-reference",
     )

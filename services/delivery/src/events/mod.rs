@@ -5,7 +5,7 @@ pub mod couriers;
 pub mod deliveries;
 pub mod dispatched_orders;
 
-use contracts::streams::DELIVERIES;
+use contracts::streams::{COURIERS, DELIVERIES};
 use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
@@ -27,7 +27,8 @@ pub fn prepare_nats(
         move || {
             let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
             async move {
-                nats.ensure_stream(&DELIVERIES).await?;
+                nats.reconcile_stream(&DELIVERIES).await?;
+                nats.reconcile_bucket(&COURIERS).await?;
                 let couriers = couriers::republish(&db, &nats).await?;
                 signal.notify();
                 Ok(format!(

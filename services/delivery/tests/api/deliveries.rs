@@ -284,6 +284,7 @@ async fn the_fleet_is_seed_000s_couriers_and_is_published_to_the_couriers_bucket
         &NatsSettings {
             url: app.nats.url().to_owned(),
             namespace: app.nats.namespace().to_owned(),
+            ..Default::default()
         },
         "test",
     )

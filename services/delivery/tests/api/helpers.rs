@@ -64,14 +64,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
     let (address, stop) = start(settings.clone()).await;
-    let app = TestApp {
+    TestApp {
         api: ServiceClient::new(address),
         nats,
         settings,
         stop,
         db,
-    };
-    app
+    }
 }
 
 /// Starts an instance with `settings`; returns its address and stop token once it is ready.

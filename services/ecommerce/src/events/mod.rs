@@ -4,7 +4,7 @@ pub mod catalog;
 pub mod order_followup;
 pub mod orders;
 
-use contracts::streams::ORDERS;
+use contracts::streams::{CATALOG, ORDERS};
 use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
@@ -23,7 +23,8 @@ pub fn prepare_nats(
     on.prepare("ORDERS stream and catalog bucket", &cancel, move || {
         let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
         async move {
-            nats.ensure_stream(&ORDERS).await?;
+            nats.reconcile_stream(&ORDERS).await?;
+            nats.reconcile_bucket(&CATALOG).await?;
             let products = catalog::republish(&db, &nats).await?;
             signal.notify();
             Ok(format!("{products} products queued for the catalog bucket"))

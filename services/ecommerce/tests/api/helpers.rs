@@ -183,6 +183,7 @@ impl TestApp {
         let settings = NatsSettings {
             url: self.nats.url().to_owned(),
             namespace: self.nats.namespace().to_owned(),
+            ..Default::default()
         };
         Nats::connect(&settings, "test").await.expect("nats")
     }
@@ -252,6 +253,7 @@ impl TestApp {
         let settings = NatsSettings {
             url: self.nats.url().to_owned(),
             namespace: self.nats.namespace().to_owned(),
+            ..Default::default()
         };
         let nats = Nats::connect(&settings, "test").await.expect("nats");
         let namespace = Namespace::new(self.nats.namespace()).expect("namespace");

@@ -17,7 +17,7 @@ pub fn prepare_nats(
     on.prepare("COURIER_REPORTS stream", &cancel, move || {
         let nats = nats.clone();
         async move {
-            nats.ensure_stream(&COURIER_REPORTS).await?;
+            nats.reconcile_stream(&COURIER_REPORTS).await?;
             Ok("stream ready".to_owned())
         }
     })

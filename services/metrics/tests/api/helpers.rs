@@ -63,13 +63,12 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
     let db = TestDatabase::create().expect("test database");
     let settings = test_settings(&nats, &db);
     let (address, stop) = start(settings).await;
-    let app = TestApp {
+    TestApp {
         api: ServiceClient::new(address),
         nats,
         stop,
         _db: db,
-    };
-    app
+    }
 }
 
 pub async fn start(settings: Settings) -> (String, CancellationToken) {
