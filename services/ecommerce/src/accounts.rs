@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use anyhow::bail;
+use diesel::Connection;
+use diesel::result::DatabaseErrorKind;
 use platform::auth::{Role, hash_password, verify_password};
 use platform::db::{Db, DbError};
 use platform::settings::Mode;
@@ -97,9 +99,9 @@ pub async fn prepare(db: &Db, settings: &Settings) -> anyhow::Result<()> {
                 courier_id: None,
                 shipping_address: None,
             };
-            db.write(move |conn| users::insert(conn, &new).map_err(DbError::from))
-                .await?;
-            tracing::info!("created the bootstrap administrator");
+            if insert_unless_present(db, new).await? {
+                tracing::info!("created the bootstrap administrator");
+            }
         }
     }
     Ok(())
@@ -172,10 +174,26 @@ async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
                 hash
             }
         };
-        db.write(move |conn| users::insert(conn, &new).map_err(DbError::from))
-            .await?;
+        insert_unless_present(db, new).await?;
     }
     Ok(())
+}
+
+/// Inserts `new` unless a user with its email exists: replicas starting at the same second
+/// both find the account missing, and the second insert meets the first's row. `false` when
+/// it was there.
+async fn insert_unless_present(db: &Db, new: NewUser) -> Result<bool, DbError> {
+    // In a savepoint: on PostgreSQL a failed statement would otherwise end the transaction.
+    db.write(
+        move |conn| match conn.transaction(|conn| users::insert(conn, &new)) {
+            Ok(_) => Ok(true),
+            Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Ok(false)
+            }
+            Err(error) => Err(DbError::from(error)),
+        },
+    )
+    .await
 }
 
 async fn refuse_live_demo_passwords(db: &Db) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@ mod orders;
 
 mod portfolios;
 mod products;
+mod replicas;
 mod sellers;
 mod startup_rules;
 mod validation;

@@ -1,6 +1,7 @@
 //! Embedded migrations, run at start-up: the platform's own tables first (the outbox), then
-//! the service's. On PostgreSQL an advisory lock keeps replicas that start together from
-//! racing each other through the same migrations.
+//! the service's. Replicas that start together never race through the same migrations: on
+//! PostgreSQL an advisory lock serialises them, on SQLite an exclusive lock on a
+//! `.migrate-lock` file beside the database.
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -25,9 +26,19 @@ pub struct Migrations {
 
 impl Db {
     pub async fn migrate(&self, service: Migrations) -> anyhow::Result<()> {
+        let lock_file = self
+            .sqlite_file
+            .as_ref()
+            .map(|file| file.with_extension("migrate-lock"));
         self.run(move |conn| -> anyhow::Result<()> {
             match conn {
                 DbConnection::Sqlite(c) => {
+                    let lock_file = lock_file.context("a SQLite database has a file")?;
+                    let lock = std::fs::File::create(&lock_file)
+                        .with_context(|| format!("creating {}", lock_file.display()))?;
+                    // Held until dropped at the end of this block; the OS frees it if we die.
+                    lock.lock()
+                        .with_context(|| format!("locking {}", lock_file.display()))?;
                     run_pending(c, PLATFORM_SQLITE)?;
                     run_pending(c, service.sqlite)?;
                 }

@@ -177,6 +177,8 @@ pub struct Db {
     /// SQLite has one writer at a time. Writers of this process take turns here, in order,
     /// instead of in SQLite's busy handler, which sleeps between tries (1, 2, 5, 10... ms).
     writer_turn: Option<Arc<Semaphore>>,
+    /// The SQLite file, beside which a `.migrate-lock` file serialises migrations.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -203,6 +205,7 @@ impl Db {
             pool,
             backend: url.backend(),
             writer_turn,
+            sqlite_file: (url.backend() == Backend::Sqlite).then(|| url.as_str().into()),
         })
     }
 
