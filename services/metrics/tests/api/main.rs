@@ -12,4 +12,5 @@ mod browser;
 mod helpers;
 mod live;
 mod platform_flow;
+mod security;
 mod stack;
