@@ -54,6 +54,9 @@ pub enum ApiError {
     Invalid(Vec<InvalidParam>),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The body is longer than the endpoint takes; `limit` is the most it takes, in bytes (413).
+    #[error("the request body is larger than the limit of {limit} bytes ({} KiB)", limit / 1024)]
+    PayloadTooLarge { limit: usize },
     #[error("authentication required: {0}")]
     Unauthorized(String),
     #[error("forbidden: {0}")]
@@ -117,6 +120,7 @@ impl ApiError {
             Self::Malformed { .. } => ("malformed-request", "Malformed request"),
             Self::Invalid(_) => ("invalid-input", "Invalid input"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -169,6 +173,7 @@ impl ResponseError for ApiError {
             Self::Malformed { .. } => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -236,6 +241,21 @@ mod tests {
         let problem = ApiError::Internal(anyhow::anyhow!("password=hunter2 leaked")).to_problem();
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_413_naming_the_limit() {
+        let problem = ApiError::PayloadTooLarge { limit: 262_144 }.to_problem();
+        assert_eq!(problem.status, 413);
+        assert_eq!(
+            problem.problem_type,
+            "urn:cargo-express:problem:payload-too-large"
+        );
+        assert!(
+            problem.detail.contains("262144 bytes (256 KiB)"),
+            "{}",
+            problem.detail
+        );
     }
 
     #[test]

@@ -1,22 +1,30 @@
-//! `Json<T>`: the request body extractor of every service.
+//! `Json<T>`: the request body extractor of every service, and [`RawBody`] for the rare route
+//! that must see the exact bytes (a signed webhook).
 //!
 //! Unlike actix's own, it answers bad bodies with problem details that name the field:
 //! syntax errors get 400 with the line and column, type errors and missing or unknown fields
 //! get 422 with the JSON path of the field (`lines[1].quantity`). A body that is not declared
-//! as JSON gets 415.
+//! as JSON gets 415. A body over [`MAX_BODY_BYTES`] gets 413 naming the limit, whether its
+//! length was declared (refused before it is read) or not (refused once that much has arrived).
+//! Both read the body themselves, so actix's `PayloadConfig` does not apply to them.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::{self, BodyStream};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, InvalidParam};
 
-/// Largest accepted body. Every request of the platform is far smaller.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest accepted body, on every route of every service. The largest requests of the platform
+/// are courier report batches: 500 reports of three lines each come to about 125 KiB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+type BodyFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
 pub struct Json<T>(pub T);
 
@@ -28,7 +36,7 @@ impl<T> Json<T> {
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = BodyFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
@@ -37,24 +45,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<mime::Mime>().ok())
             .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
-        let body = web::Bytes::from_request(req, payload);
+        let body = RawBody::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
                     "send the body as application/json".to_owned(),
                 ));
             }
-            let bytes = body.await.map_err(|e| ApiError::Malformed {
-                detail: e.to_string(),
-                params: vec![],
-            })?;
-            if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::Malformed {
-                    detail: format!("body larger than {MAX_BODY_BYTES} bytes"),
-                    params: vec![],
-                });
+            parse(&body.await?.0).map(Json)
+        })
+    }
+}
+
+/// The body as it came, up to [`MAX_BODY_BYTES`], whatever its media type.
+pub struct RawBody(pub Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = BodyFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let payload = payload.take();
+        Box::pin(async move {
+            let too_large = ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            };
+            if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+                return Err(too_large);
             }
-            parse(&bytes).map(Json)
+            match body::to_bytes_limited(BodyStream::new(payload), MAX_BODY_BYTES).await {
+                Ok(Ok(bytes)) => Ok(RawBody(bytes)),
+                Ok(Err(error)) => Err(ApiError::Malformed {
+                    detail: format!("the body could not be read: {error}"),
+                    params: vec![],
+                }),
+                Err(body::BodyLimitExceeded { .. }) => Err(too_large),
+            }
         })
     }
 }

@@ -2,10 +2,16 @@
 //! routes (`/healthz`, `/readyz`, `/metrics`), the service's routes, the OpenAPI document at
 //! `/openapi.json` with Swagger UI at `/docs/`, and problem answers for unknown routes. It runs
 //! as the `http` task of the service's supervisor and stops gracefully with it.
+//!
+//! Every answer, errors and unknown routes included, says `X-Content-Type-Options: nosniff`:
+//! a browser then takes each body for the media type it is sent as, and never runs a JSON or
+//! text answer as a script or a page. Headers that depend on what a page does (a dashboard's
+//! Content-Security-Policy) are the service's to add.
 
 use std::net::TcpListener;
 
-use actix_web::middleware::from_fn;
+use actix_web::http::header::X_CONTENT_TYPE_OPTIONS;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa::openapi::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -46,7 +52,9 @@ where
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .wrap(from_fn(observe_request))
-            .wrap(RequestTracing::default());
+            .wrap(RequestTracing::default())
+            // Outermost, so that it marks whatever the layers inside answer.
+            .wrap(DefaultHeaders::new().add((X_CONTENT_TYPE_OPTIONS, "nosniff")));
         let app = match &db {
             Some(db) => app.app_data(db.clone()),
             None => app,

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use contracts::deliveries::WebhookMessage;
 use platform::ApiError;
 use platform::consumer::first_time;
+use platform::json::RawBody;
 use platform::webhook_signature::{
     DEFAULT_TOLERANCE_SECONDS, ID_HEADER, SIGNATURE_HEADER, SignedHeaders, TIMESTAMP_HEADER,
     WebhookSecret, verify,
@@ -32,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn receive_delivery_status(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let stored = state
         .read(|conn| Ok(delivery_subscription::stored(conn)?))

@@ -241,6 +241,36 @@ async fn unsigned_forged_or_replayed_messages_are_refused() {
 }
 
 #[tokio::test]
+async fn a_message_over_the_body_limit_is_refused_with_413_and_changes_nothing() {
+    let app = spawn_app().await;
+    let order_id = dispatched_order(&app).await;
+    let sender = Sender::registered(&app).await;
+    // A valid, signed message, padded with whitespace past the limit: only its size is wrong.
+    let mut body = message(&order_id, DeliveryStatus::Delivered, 0);
+    body.resize(platform::json::MAX_BODY_BYTES + 1, b' ');
+    let refused = sender
+        .send(
+            &app,
+            "msg_big",
+            Utc::now().timestamp(),
+            &body,
+            &sender.secret,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let problem = problem(refused).await;
+    assert_eq!(
+        problem["type"],
+        "urn:cargo-express:problem:payload-too-large"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("262144 bytes"),
+        "{problem}"
+    );
+    assert_eq!(order(&app, &order_id).await["status"], "dispatched");
+}
+
+#[tokio::test]
 async fn a_status_for_an_order_ecommerce_does_not_have_is_acknowledged_and_ignored() {
     let app = spawn_app().await;
     let sender = Sender::registered(&app).await;

@@ -32,6 +32,7 @@ function startSession(saved) {
   const left = saved.expiresAt - Date.now();
   if (left <= 0) return expired();
   expiryTimer = setTimeout(expired, left);
+  $("time-zone").textContent = zoneLabel(new Date());
   $("who").textContent = saved.email;
   $("login-view").hidden = true;
   $("account").hidden = false;
@@ -121,7 +122,25 @@ const duration = (seconds) => {
   return (seconds / 3600).toFixed(1) + " h";
 };
 const millis = (ms) => (ms == null ? "–" : ms < 1000 ? ms.toFixed(0) + " ms" : (ms / 1000).toFixed(1) + " s");
-const hourLabel = (iso) => iso.slice(11, 13) + ":00";
+
+// Every time on the page is in the viewer's time zone (the browser's), which the header names.
+// The API counts per UTC hour; a bar is labelled with its hour's local start, so in a zone a
+// whole number of hours from UTC (Bogotá, UTC−05:00) the bars are the local hours, and in a
+// zone with a half-hour offset (India, UTC+05:30) each bar runs from half past to half past.
+const pad = (n) => String(n).padStart(2, "0");
+const clock = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+const day = (date) => date.toLocaleDateString("en-US", { weekday: "short", month: "short", day: "numeric" });
+
+function utcOffset(date) {
+  const minutes = -date.getTimezoneOffset();
+  const whole = Math.abs(minutes);
+  return `UTC${minutes < 0 ? "−" : "+"}${pad(Math.floor(whole / 60))}:${pad(whole % 60)}`;
+}
+
+function zoneLabel(now) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
+  return `Times in ${zone} (${utcOffset(now)})`;
+}
 
 // Every UTC hour the window touches, as the API spells them ("2026-11-23T13:00:00Z").
 function hoursOf(window) {
@@ -150,8 +169,8 @@ function render(summary) {
   const cents = new Map(hours.map((h) => [h, 0]));
   for (const h of revenue.hours) cents.set(h.hour, h.revenue_cents);
   const anything = revenue.total_reports > 0;
-  columns($("chart-deliveries"), anything ? [...deliveries].map(([hour, n]) => [hourLabel(hour), n]) : [], String);
-  columns($("chart-revenue"), anything ? [...cents].map(([hour, c]) => [hourLabel(hour), c]) : [], money);
+  columns($("chart-deliveries"), anything ? [...deliveries].map(([hour, n]) => [new Date(hour), n]) : [], String);
+  columns($("chart-revenue"), anything ? [...cents].map(([hour, c]) => [new Date(hour), c]) : [], money);
   bars($("chart-products"), summary.top_products_by_units.products.map((p) => [p.name, p.units]), (n) => n + " u");
   bars($("chart-orders"), summary.orders_by_status.statuses.map((s) => [s.status, s.orders]), String);
 
@@ -162,19 +181,22 @@ function render(summary) {
   table($("table-couriers"), [...couriers].map(([id, name]) => {
     const o = outcomeOf.get(id) || {};
     return [`${name} (${id})`, reported.get(id) || 0, o.delivered || 0, o.not_delivered || 0, percent(o.delivered_rate)];
-  }));
+  }), () => true);
   table($("table-products"), summary.top_products_by_revenue.products.map((p) => [p.name, p.sku, p.units, money(p.revenue_cents)]));
-  $("updated-at").textContent = new Date().toLocaleTimeString();
+  const now = new Date();
+  $("time-zone").textContent = zoneLabel(now);
+  $("updated-at").textContent = `${clock(now)}:${pad(now.getSeconds())}`;
 }
 
-function table(el, rows) {
+// Rows of cells; after the first column, `numeric(cell)` cells are aligned as numbers.
+function table(el, rows, numeric = (cell) => typeof cell === "number") {
   const body = el.tBodies[0];
   body.replaceChildren(...rows.map((cells) => {
     const tr = document.createElement("tr");
     cells.forEach((cell, i) => {
       const td = document.createElement("td");
       td.textContent = cell;
-      if (i > 0 && typeof cell === "number") td.className = "num";
+      if (i > 0 && numeric(cell)) td.className = "num";
       tr.append(td);
     });
     return tr;
@@ -196,7 +218,7 @@ function empty(el) {
   el.replaceChildren(p);
 }
 
-// Vertical bars over time: [[label, value]].
+// Vertical bars over time, one per hour: [[start (a Date), value]].
 function columns(el, points, format) {
   if (!points.length) return empty(el);
   const width = 480, height = 200, bottom = 22, top = 16;
@@ -204,11 +226,13 @@ function columns(el, points, format) {
   const margin = 18; // room for the first and last hour labels
   const step = (width - 2 * margin) / points.length;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  points.forEach(([label, value], i) => {
+  points.forEach(([start, value], i) => {
     const h = ((height - bottom - top) * value) / max;
     const x = margin + i * step + step * 0.15;
+    const label = clock(start);
+    const end = clock(new Date(start.getTime() + 3600e3));
     const bar = svg("rect", { x, y: height - bottom - h, width: step * 0.7, height: h, fill: "#0b6bcb", rx: 2 });
-    bar.append(svg("title", {}, `${label}: ${format(value)}`));
+    bar.append(svg("title", {}, `${day(start)} ${label}–${end}: ${format(value)}`));
     chart.append(bar);
     if (points.length <= 24 || i % Math.ceil(points.length / 12) === 0)
       chart.append(svg("text", { x: x + step * 0.35, y: height - 6, "font-size": 10, "text-anchor": "middle", fill: "#5f6b7a" }, label));

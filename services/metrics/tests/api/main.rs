@@ -13,4 +13,5 @@ mod helpers;
 mod live;
 mod platform_flow;
 mod readiness;
+mod security;
 mod stack;
