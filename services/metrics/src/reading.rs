@@ -13,7 +13,8 @@ pub const TOP_PRODUCTS: usize = 10;
 
 /// Every metric over `window`.
 pub async fn summary(db: &Db, window: Window) -> Result<Summary, ApiError> {
-    db.run(move |conn| -> Result<Summary, ApiError> {
+    // Six queries that must agree: one snapshot.
+    db.read_consistent(move |conn| -> Result<Summary, ApiError> {
         let names = queries::names(conn)?;
         let couriers = queries::courier_hours(conn, &window)?;
         let products = queries::product_hours(conn, &window)?;

@@ -35,7 +35,10 @@ async fn answer<T: Send + 'static>(
     require_viewer(caller)?;
     let window = query.window()?;
     Ok(web::Json(
-        state.db.run(move |conn| read(conn, window)).await?,
+        state
+            .db
+            .read_consistent(move |conn| read(conn, window))
+            .await?,
     ))
 }
 

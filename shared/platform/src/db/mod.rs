@@ -250,6 +250,26 @@ impl Db {
         self.run(move |conn| write_transaction(conn, f)).await
     }
 
+    /// Runs the read-only `f` in one transaction, so that its several queries see the database
+    /// at one moment (a summary must not count a batch that commits between two of them):
+    /// PostgreSQL's `REPEATABLE READ READ ONLY`, SQLite's deferred transaction (one WAL
+    /// snapshot from its first read).
+    pub async fn read_consistent<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<DieselError> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let begin = match conn {
+                DbConnection::Postgres(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                DbConnection::Sqlite(_) => "BEGIN DEFERRED",
+            };
+            in_transaction(conn, begin, f)
+        })
+        .await
+    }
+
     /// Whether a connection can be had and answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
@@ -267,26 +287,35 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DieselError>,
 {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
-    };
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match conn {
+        DbConnection::Postgres(_) => conn.transaction(f),
+        DbConnection::Sqlite(_) => in_transaction(conn, "BEGIN IMMEDIATE", f),
+    }
+}
+
+/// Runs `f` in a transaction opened with `begin`: committed when `f` succeeds, rolled back
+/// when it fails.
+fn in_transaction<T, E, F>(conn: &mut DbConnection, begin: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    per_backend!(conn, c => AnsiTransactionManager::begin_transaction_sql(c, begin))?;
     let result = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        unreachable!("the variant of a connection never changes");
-    };
     match result {
         Ok(value) => {
-            if let Err(commit_error) = AnsiTransactionManager::commit_transaction(sqlite) {
+            if let Err(commit_error) =
+                per_backend!(conn, c => AnsiTransactionManager::commit_transaction(c))
+            {
                 // A failed COMMIT may leave the transaction open; close it before the
                 // connection goes back to the pool.
-                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                let _ = per_backend!(conn, c => AnsiTransactionManager::rollback_transaction(c));
                 return Err(commit_error.into());
             }
             Ok(value)
         }
         Err(error) => {
-            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            per_backend!(conn, c => AnsiTransactionManager::rollback_transaction(c))?;
             Err(error)
         }
     }
