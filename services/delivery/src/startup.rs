@@ -130,7 +130,7 @@ impl Application {
         if tasks.webhook_sender {
             supervisor.spawn(
                 "webhook-gate",
-                gate.clone().listen(nats.clone(), supervisor.token()),
+                gate.clone().listen(&nats, supervisor.token()),
             );
             let dispatcher =
                 Dispatcher::new(db.clone(), url_guard, &settings.webhooks, wakeup, gate)?;

@@ -16,6 +16,21 @@ pub struct Settings {
     /// Tokens come from the identity provider (ecommerce); this service only verifies them.
     pub auth: JwksSettings,
     pub dashboard: DashboardSettings,
+    pub tasks: TaskSettings,
+}
+
+/// Which background tasks this replica runs; all by default. A replica with `consumers` off
+/// only serves the API and the dashboard.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TaskSettings {
+    pub consumers: bool,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self { consumers: true }
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +49,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: JwksSettings::default(),
             dashboard: DashboardSettings::default(),
+            tasks: TaskSettings::default(),
         }
     }
 }

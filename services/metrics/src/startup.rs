@@ -66,7 +66,13 @@ impl Application {
             routes,
             &mut supervisor,
         )?;
-        consumers::spawn(&db, &nats, &changes, &mut supervisor);
+        supervisor.spawn(
+            "rollup-notices",
+            changes.follow_other_replicas(&nats, supervisor.token()),
+        );
+        if settings.tasks.consumers {
+            consumers::spawn(&db, &nats, &changes, &mut supervisor);
+        }
         tracing::info!(port, mode = ?settings.mode, "metrics ready");
         Ok(Service::new(port, supervisor))
     }

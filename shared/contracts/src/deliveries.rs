@@ -66,11 +66,6 @@ pub struct DeliveryStatusChanged {
     pub changed_at: DateTime<Utc>,
 }
 
-/// Core NATS notice (see `Namespace::notice_subject`) that a webhook subscription was deleted,
-/// disabled or changed; its payload is the subscription id. Every delivery replica stops
-/// sending what it had claimed for that subscription.
-pub const WEBHOOK_SUBSCRIPTION_CHANGED: &str = "webhooks.subscriptions.changed";
-
 /// The `type` of every webhook message the delivery service sends.
 pub const WEBHOOK_STATUS_CHANGED: &str = "delivery.status_changed";
 

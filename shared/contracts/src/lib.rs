@@ -9,7 +9,7 @@ pub mod cloudevent;
 pub mod courier_reports;
 pub mod couriers;
 pub mod deliveries;
-
+pub mod notices;
 pub mod orders;
 pub mod streams;
 

@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(ns.bucket_name(&CATALOG), "t42_catalog");
         assert_eq!(ns.kv_subject(&CATALOG, "pk1"), "$KV.t42_catalog.pk1");
         assert_eq!(
-            ns.notice_subject(crate::deliveries::WEBHOOK_SUBSCRIPTION_CHANGED),
+            ns.notice_subject(crate::notices::WEBHOOK_SUBSCRIPTION_CHANGED),
             "t42.webhooks.subscriptions.changed"
         );
     }

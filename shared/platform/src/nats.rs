@@ -128,6 +128,70 @@ impl Nats {
         }
     }
 
+    /// Sends a core NATS notice (`contracts::notices`) to this service's other replicas and
+    /// waits until the server has it. A notice is not stored: a replica not connected misses it.
+    pub async fn announce(
+        &self,
+        notice: &str,
+        payload: impl Into<bytes::Bytes>,
+    ) -> anyhow::Result<()> {
+        let subject = self.namespace.notice_subject(notice);
+        self.client
+            .publish(subject.clone(), payload.into())
+            .await
+            .with_context(|| format!("announcing on {subject}"))?;
+        self.client
+            .flush()
+            .await
+            .with_context(|| format!("announcing on {subject}"))
+    }
+
+    /// Calls `on_notice` with the payload of every `notice` announced, until `cancel` fires.
+    /// The service is not ready until the server has its interest; the step counts from the
+    /// call on, so call it before spawning.
+    pub fn follow_notices<F>(
+        &self,
+        notice: &str,
+        cancel: tokio_util::sync::CancellationToken,
+        on_notice: F,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F>
+    where
+        F: Fn(&[u8]),
+    {
+        let listening = self.readiness.register(format!("notices {notice}"));
+        let (nats, subject) = (self.clone(), self.namespace.notice_subject(notice));
+        async move {
+            loop {
+                if !nats.connected(&cancel).await {
+                    return Ok(());
+                }
+                let mut notices = match nats.client.subscribe(subject.clone()).await {
+                    Ok(notices) => notices,
+                    Err(error) => {
+                        tracing::warn!(%error, %subject, "could not follow notices; retrying");
+                        tokio::select! {
+                            _ = cancel.cancelled() => return Ok(()),
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        }
+                    }
+                };
+                // The server has the interest once a flush returns.
+                if nats.client.flush().await.is_ok() {
+                    listening.done();
+                }
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Ok(()),
+                        notice = futures_util::StreamExt::next(&mut notices) => match notice {
+                            Some(notice) => on_notice(&notice.payload),
+                            None => break,
+                        },
+                    }
+                }
+            }
+        }
+    }
+
     /// `spec`'s stream, created with the configured settings if it does not exist yet; an
     /// existing one is taken as it is (its owner reconciles it, see [`Nats::reconcile_stream`]).
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {

@@ -14,8 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use contracts::deliveries::WEBHOOK_SUBSCRIPTION_CHANGED;
-use futures_util::StreamExt;
+use contracts::notices::WEBHOOK_SUBSCRIPTION_CHANGED;
 use platform::nats::Nats;
 use tokio_util::sync::CancellationToken;
 
@@ -70,67 +69,28 @@ impl SubscriptionGate {
     /// committed and before answering.
     pub async fn announce(&self, nats: &Nats, subscription: &str) {
         self.close(subscription);
-        let subject = nats
-            .namespace()
-            .notice_subject(WEBHOOK_SUBSCRIPTION_CHANGED);
-        let client = nats.client();
-        let sent = match client
-            .publish(subject, subscription.to_owned().into())
-            .await
-        {
-            Ok(()) => client.flush().await.map_err(anyhow::Error::from),
-            Err(error) => Err(error.into()),
-        };
-        if let Err(error) = sent {
+        let announced = nats
+            .announce(WEBHOOK_SUBSCRIPTION_CHANGED, subscription.to_owned())
+            .await;
+        if let Err(error) = announced {
             // Other replicas then stop when their claims' leases run out.
-            tracing::warn!(%error, subscription, "could not announce a webhook subscription change");
+            tracing::warn!(error = %format!("{error:#}"), subscription, "could not announce a webhook subscription change");
         }
     }
 
-    /// Closes the subscriptions other replicas announce, until `cancel` fires. The service is
-    /// not ready until it listens; call it before spawning.
+    /// Closes the subscriptions other replicas announce, until `cancel` fires. Call it before
+    /// spawning (see `Nats::follow_notices`).
     pub fn listen(
         self,
-        nats: Nats,
+        nats: &Nats,
         cancel: CancellationToken,
-    ) -> impl Future<Output = anyhow::Result<()>> {
-        let listening = nats.readiness().register("webhook subscription changes");
-        async move {
-            let subject = nats
-                .namespace()
-                .notice_subject(WEBHOOK_SUBSCRIPTION_CHANGED);
-            loop {
-                if !nats.connected(&cancel).await {
-                    return Ok(());
-                }
-                let mut notices = match nats.client().subscribe(subject.clone()).await {
-                    Ok(notices) => notices,
-                    Err(error) => {
-                        tracing::warn!(%error, "could not listen for webhook subscription changes; retrying");
-                        tokio::select! {
-                            _ = cancel.cancelled() => return Ok(()),
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        }
-                    }
-                };
-                // The server has the interest once a flush returns.
-                if nats.client().flush().await.is_ok() {
-                    listening.done();
-                }
-                loop {
-                    tokio::select! {
-                        _ = cancel.cancelled() => return Ok(()),
-                        notice = notices.next() => match notice {
-                            Some(notice) => match std::str::from_utf8(&notice.payload) {
-                                Ok(subscription) => self.close(subscription),
-                                Err(_) => tracing::warn!("ignoring a subscription change notice that is not text"),
-                            },
-                            None => break,
-                        },
-                    }
-                }
+    ) -> impl Future<Output = anyhow::Result<()>> + use<> {
+        nats.follow_notices(WEBHOOK_SUBSCRIPTION_CHANGED, cancel, move |payload| {
+            match std::str::from_utf8(payload) {
+                Ok(subscription) => self.close(subscription),
+                Err(_) => tracing::warn!("ignoring a subscription change notice that is not text"),
             }
-        }
+        })
     }
 }
 

@@ -104,8 +104,9 @@ impl<T: DeserializeOwned + Send + 'static> Rollup<T> {
             max_batch: 500,
         };
         let (db, changes, name, apply) = (db.clone(), changes.clone(), self.consumer, self.apply);
+        let announcer = nats.clone();
         let handler = move |events: Vec<CloudEvent<T>>| {
-            let (db, changes) = (db.clone(), changes.clone());
+            let (db, changes, nats) = (db.clone(), changes.clone(), announcer.clone());
             async move {
                 db.write(move |conn| -> Result<(), DbError> {
                     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
@@ -120,7 +121,7 @@ impl<T: DeserializeOwned + Send + 'static> Rollup<T> {
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-                changes.notify();
+                changes.applied(&nats).await;
                 Ok(())
             }
         };

@@ -87,3 +87,36 @@ async fn the_stream_says_when_the_session_expires() {
         .unwrap();
     assert!(end.is_none(), "the stream ends after `expired`");
 }
+
+#[tokio::test]
+async fn a_viewer_of_one_replica_sees_the_events_another_replica_consumed() {
+    platform::telemetry::init_for_test();
+    let nats = test_support::TestNats::start().await.unwrap();
+    let db = test_support::TestDatabase::create().unwrap();
+    let (_consuming, consuming_stop) = start(test_settings(&nats, &db)).await;
+    let mut serving_only = test_settings(&nats, &db);
+    serving_only.tasks.consumers = false;
+    let (address, serving_stop) = start(serving_only).await;
+    let replica = test_support::http::ServiceClient::new(address);
+    let response = replica
+        .get("/v1/metrics/stream?hours=1", &token(Role::OperationsViewer))
+        .await;
+    let mut body = response.bytes_stream();
+    let mut buffer = String::new();
+    let first = next_event(&mut body, &mut buffer, "summary").await;
+    assert_eq!(first["revenue_per_hour"]["total_reports"], 0);
+
+    Publisher::connect(&nats)
+        .await
+        .report(&report(105, Utc::now(), 20, &[("pk0004", 1, 1200)]))
+        .await;
+
+    loop {
+        let summary = next_event(&mut body, &mut buffer, "summary").await;
+        if summary["revenue_per_hour"]["total_reports"] == 1 {
+            break;
+        }
+    }
+    consuming_stop.cancel();
+    serving_stop.cancel();
+}
