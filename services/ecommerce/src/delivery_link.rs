@@ -2,7 +2,9 @@
 //! there (seed 004 story 9), as a service client with a token it issues to itself, and keeps
 //! the signing secret to verify what arrives. Idempotent: a registration that still exists and
 //! points at the same URL is kept (and re-enabled if the delivery service disabled it);
-//! otherwise a new one replaces it. Retries until the delivery service answers.
+//! otherwise a new one replaces it. Retries until the delivery service answers. Replicas that
+//! start together may both register; the first to store its registration wins and the others
+//! delete theirs, so ecommerce keeps exactly one subscription (and one signing secret).
 
 use std::time::Duration;
 
@@ -91,13 +93,17 @@ impl Link {
             .db
             .run(|conn| Ok::<_, DbError>(delivery_subscription::stored(conn)?))
             .await?;
-        if let Some(stored) = stored {
-            if stored.receiver_url == self.settings.receiver_url && self.keep(&stored).await? {
-                return Ok(stored.subscription_id);
+        let replacing = match stored {
+            Some(stored) => {
+                if stored.receiver_url == self.settings.receiver_url && self.keep(&stored).await? {
+                    return Ok(stored.subscription_id);
+                }
+                self.remove(&stored.subscription_id).await?;
+                Some(stored.subscription_id)
             }
-            self.remove(&stored).await?;
-        }
-        self.register().await
+            None => None,
+        };
+        self.register(replacing).await
     }
 
     /// Whether the stored subscription still exists (re-enabling it if it was disabled).
@@ -130,12 +136,10 @@ impl Link {
         Ok(true)
     }
 
-    /// Deletes a subscription that points at an old receiver URL.
-    async fn remove(&self, stored: &StoredSubscription) -> anyhow::Result<()> {
-        let path = self.url(&format!(
-            "/webhooks/subscriptions/{}",
-            stored.subscription_id
-        ));
+    /// Deletes a subscription: one that points at an old receiver URL, or one that lost the
+    /// race to another replica's.
+    async fn remove(&self, subscription_id: &str) -> anyhow::Result<()> {
+        let path = self.url(&format!("/webhooks/subscriptions/{subscription_id}"));
         let response = self
             .client
             .delete(&path)
@@ -151,7 +155,9 @@ impl Link {
         Ok(())
     }
 
-    async fn register(&self) -> anyhow::Result<String> {
+    /// Registers a new subscription and stores it, unless another replica stored one since
+    /// this one found `replacing` stored: then the new one is deleted and the loop keeps theirs.
+    async fn register(&self, replacing: Option<String>) -> anyhow::Result<String> {
         let response = self
             .client
             .post(self.url("/webhooks/subscriptions"))
@@ -172,17 +178,29 @@ impl Link {
             .secret
             .context("the delivery service sent no secret")?;
         let (id, url) = (created.id.clone(), self.settings.receiver_url.clone());
-        self.db
-            .write(move |conn| -> Result<(), DbError> {
-                Ok(delivery_subscription::save(
-                    conn,
-                    &id,
-                    &secret,
-                    &url,
-                    now(),
-                )?)
+        let stored = self
+            .db
+            .write(move |conn| -> Result<bool, DbError> {
+                let current = delivery_subscription::stored(conn)?.map(|s| s.subscription_id);
+                if current != replacing {
+                    return Ok(false);
+                }
+                delivery_subscription::save(conn, &id, &secret, &url, now())?;
+                Ok(true)
             })
-            .await?;
-        Ok(created.id)
+            .await;
+        match stored {
+            Ok(true) => Ok(created.id),
+            // Another replica stored its registration first (on PostgreSQL a concurrent save
+            // ends in a key violation): this one's must not stay behind, signing with a
+            // secret nobody keeps.
+            lost => {
+                self.remove(&created.id).await?;
+                match lost {
+                    Err(error) => Err(error.into()),
+                    _ => bail!("another replica registered first; keeping its subscription"),
+                }
+            }
+        }
     }
 }

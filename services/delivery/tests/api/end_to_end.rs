@@ -13,7 +13,11 @@ use test_support::http::ServiceClient;
 use test_support::webhook_receiver::WebhookReceiver;
 use test_support::{TestDatabase, TestNats, free_port};
 
-use crate::helpers::{eventually, test_settings};
+use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role};
+use platform::db::{DatabaseUrl, Db, DbError};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{eventually, start, test_settings};
 
 async fn token(shop: &ServiceClient, email: &str, password: &str) -> String {
     let response = shop.login(email, password).await;
@@ -195,5 +199,67 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     assert_eq!(after["items"], before["items"]);
 
     again_stop.cancel();
+    carrier_stop.cancel();
+}
+
+#[tokio::test]
+async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_secret() {
+    platform::telemetry::init_for_test();
+    let nats = TestNats::start().await.unwrap();
+    let (ecommerce_db, delivery_db) = (
+        TestDatabase::create().unwrap(),
+        TestDatabase::create().unwrap(),
+    );
+    let (carrier_address, carrier_stop) = start(test_settings(&nats, &delivery_db)).await;
+    // ecommerce's database, migrated by an instance that registers nothing itself.
+    let mut shop = EcommerceSettings {
+        http: test_support::http_settings(0),
+        database: ecommerce_db.settings(),
+        nats: nats.settings(),
+        ..EcommerceSettings::default()
+    };
+    shop.delivery.url = String::new();
+    let shop = ecommerce::startup::Application::build(shop).await.unwrap();
+    let db = Db::connect(&DatabaseUrl::parse(ecommerce_db.url()).unwrap(), 4).unwrap();
+    let link = ecommerce::config::DeliverySettings {
+        url: carrier_address.clone(),
+        receiver_url: "http://127.0.0.1:9/webhooks/deliveries".to_owned(),
+    };
+    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
+    let cancel = CancellationToken::new();
+
+    // Two replicas' start-up registrations at the same moment.
+    let register = || {
+        ecommerce::delivery_link::register_receiver(
+            db.clone(),
+            issuer.clone(),
+            link.clone(),
+            cancel.clone(),
+        )
+    };
+    let (first, second) = tokio::join!(register(), register());
+    first.unwrap();
+    second.unwrap();
+
+    let carrier = ServiceClient::new(carrier_address);
+    let all = ok(carrier
+        .get(
+            "/webhooks/subscriptions",
+            &crate::helpers::token(Role::MarketplaceAdmin),
+        )
+        .await)
+    .await;
+    assert_eq!(all["total"], 1, "one subscription: {all:#}");
+    let stored = db
+        .run(|conn| ecommerce::db::delivery_subscription::stored(conn).map_err(DbError::from))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        all["items"][0]["id"].as_str(),
+        Some(stored.subscription_id.as_str()),
+        "the one ecommerce keeps the secret of"
+    );
+    drop(shop);
     carrier_stop.cancel();
 }
