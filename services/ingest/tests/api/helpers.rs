@@ -47,6 +47,12 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
 /// Spawns the service on `nats` as its buckets are; returns once it is ready, which includes
 /// its copies of the catalog and the fleet having caught up.
 pub async fn start(nats: TestNats) -> TestApp {
+    let (api, stop) = start_replica(&nats).await;
+    TestApp { api, nats, stop }
+}
+
+/// One more instance on `nats`, once ready; with its stop token.
+pub async fn start_replica(nats: &TestNats) -> (ServiceClient, CancellationToken) {
     platform::telemetry::init_for_test();
     let settings = Settings {
         http: test_support::http_settings(0),
@@ -57,16 +63,11 @@ pub async fn start(nats: TestNats) -> TestApp {
     let app = Application::build_with_verifier(settings, verifier)
         .await
         .expect("the service builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let api = ServiceClient::new(format!("http://127.0.0.1:{}", app.port()));
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
-    let app = TestApp {
-        api: ServiceClient::new(address),
-        nats,
-        stop,
-    };
-    app.wait_until_ready().await;
-    app
+    api.wait_until_ready().await;
+    (api, stop)
 }
 
 impl TestApp {

@@ -151,3 +151,39 @@ async fn with_an_empty_catalog_reports_are_judged_not_left_waiting() {
     );
     assert!(app.stored_reports().await.is_empty());
 }
+
+#[tokio::test]
+async fn two_replicas_store_each_report_once_whichever_gets_it() {
+    let app = spawn_app().await;
+    let (replica, replica_stop) = start_replica(&app.nats).await;
+    let token = courier_token(102);
+    let pedidos: Vec<String> = (0..6).map(|_| new_report_id()).collect();
+    for (i, pedido) in pedidos.iter().enumerate() {
+        let body = seed_report(pedido, 102, &["pk0002"]);
+        let first = if i % 2 == 0 { &app.api } else { &replica };
+        let second = if i % 2 == 0 { &replica } else { &app.api };
+        assert_eq!(
+            first
+                .post("/registrar_pedido_entregado", &token, &body)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        // The device retries through the other replica (a lost answer): stored once.
+        let again: Value = second
+            .post("/registrar_pedido_entregado", &token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["duplicate"], true, "{again}");
+    }
+    let stored: Vec<String> = app
+        .stored_reports()
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(stored, pedidos);
+    replica_stop.cancel();
+}
