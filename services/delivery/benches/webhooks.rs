@@ -85,6 +85,7 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
                 locked_until: None,
                 created_at: now,
                 finished_at: None,
+                traceparent: None,
             })
             .collect();
         webhooks::insert_messages(conn, &rows)?;

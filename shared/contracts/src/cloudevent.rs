@@ -21,6 +21,10 @@ pub struct CloudEvent<T> {
     /// The id of the thing the event is about (an order id, a tracking number).
     pub subject: String,
     pub datacontenttype: String,
+    /// The W3C trace this event belongs to (CloudEvents distributed tracing extension), so a
+    /// consumer continues the trace of the request that caused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub data: T,
 }
 
@@ -39,6 +43,7 @@ impl<T> CloudEvent<T> {
             time: Utc::now(),
             subject: subject.into(),
             datacontenttype: "application/json".to_owned(),
+            traceparent: None,
             data,
         }
     }
@@ -47,6 +52,14 @@ impl<T> CloudEvent<T> {
     /// outside (a courier report's id), so a resent one dedupes like a republished one.
     pub fn with_id(self, id: Uuid) -> Self {
         Self { id, ..self }
+    }
+
+    /// The same event in the trace `traceparent` (a W3C `traceparent` value), if any.
+    pub fn in_trace(self, traceparent: Option<String>) -> Self {
+        Self {
+            traceparent,
+            ..self
+        }
     }
 }
 

@@ -19,10 +19,12 @@ use diesel::prelude::*;
 use futures_util::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::db::{DbConnection, DbError};
 use crate::nats::Nats;
 use crate::readiness::PendingStep;
+use crate::trace::{self, TraceContext};
 
 diesel::table! {
     processed_events (consumer, event_id) {
@@ -161,6 +163,16 @@ where
         for message in batch {
             match serde_json::from_slice::<CloudEvent<T>>(&message.payload) {
                 Ok(event) => {
+                    // The trace travels in the event and in the NATS header; either will do.
+                    let header = message
+                        .headers
+                        .as_ref()
+                        .and_then(|headers| headers.get(trace::TRACEPARENT))
+                        .map(|value| value.as_str().to_owned());
+                    let event = match event.traceparent {
+                        Some(_) => event,
+                        None => event.in_trace(header),
+                    };
                     events.push(event);
                     parsed.push(message);
                 }
@@ -177,7 +189,22 @@ where
             continue;
         }
         let count = events.len();
-        let outcome = match handler(events).await {
+        // The batch runs in its first event's trace; its span names every trace it holds, so
+        // each trace id finds the batch's log lines.
+        let traces: Vec<TraceContext> = events
+            .iter()
+            .filter_map(|e| e.traceparent.as_deref().and_then(TraceContext::parse))
+            .collect();
+        let trace = traces
+            .first()
+            .map_or_else(TraceContext::new_root, TraceContext::child);
+        let span = tracing::info_span!(
+            "events",
+            consumer = %spec.name,
+            trace_id = %trace.trace_id(),
+            traces = %traces.iter().map(TraceContext::trace_id).collect::<Vec<_>>().join(","),
+        );
+        let outcome = match trace::scope(trace, handler(events)).instrument(span).await {
             Ok(()) => AckKind::Ack,
             Err(error) => {
                 tracing::warn!(consumer = %spec.name, events = count, error = %format!("{error:#}"), "event handling failed; will be redelivered");

@@ -11,14 +11,43 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
-use tracing_actix_web::RequestId;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::{ApiError, InvalidParam};
 use crate::nats::Nats;
+use crate::trace::{self, TraceContext};
 
-pub use tracing_actix_web::TracingLogger as RequestTracing;
+/// The request logging middleware: tracing-actix-web's root span, with the W3C trace id.
+pub type RequestTracing = TracingLogger<TracedRootSpan>;
+
+/// Builds each request's root span as tracing-actix-web does, recording in its `trace_id`
+/// field the caller's trace (`traceparent`) or a new one; the trace is also left in the
+/// request's extensions for [`observe_request`] to make it current.
+pub struct TracedRootSpan;
+
+impl RootSpanBuilder for TracedRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let traceparent = request
+            .headers()
+            .get(trace::TRACEPARENT)
+            .and_then(|value| value.to_str().ok());
+        let trace = TraceContext::continue_or_start(traceparent);
+        let span = tracing_actix_web::root_span!(request);
+        span.record("trace_id", trace.trace_id());
+        request.extensions_mut().insert(trace);
+        span
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
 
 /// The Prometheus recorder of this process, installed on first use.
 pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
@@ -37,8 +66,8 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .map_err(anyhow::Error::msg)
 }
 
-/// Middleware: counts and times every request by route pattern, and echoes the request id
-/// (the one in every log line of the request) as `x-request-id`.
+/// Middleware: counts and times every request by route pattern, runs it in its trace, and
+/// echoes the request id (the one in every log line of the request) as `x-request-id`.
 pub async fn observe_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -46,7 +75,12 @@ pub async fn observe_request(
     let started = Instant::now();
     let method = req.method().to_string();
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
-    let mut response = next.call(req).await?;
+    let trace = req
+        .extensions()
+        .get::<TraceContext>()
+        .cloned()
+        .unwrap_or_else(TraceContext::new_root);
+    let mut response = trace::scope(trace, next.call(req)).await?;
     let route = response
         .request()
         .match_pattern()

@@ -20,6 +20,7 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod text;
+pub mod trace;
 pub mod wakeup;
 pub mod webhook_signature;
 

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::{Db, DbConnection, DbError};
 use crate::nats::Nats;
+use crate::trace;
 
 diesel::table! {
     outbox (id) {
@@ -48,16 +49,26 @@ pub struct OutboxMessage {
 }
 
 impl OutboxMessage {
-    /// A CloudEvent on a stream subject; the event id becomes the `Nats-Msg-Id`.
+    /// A CloudEvent on a stream subject; the event id becomes the `Nats-Msg-Id`. An event
+    /// written while a trace is current carries it on (attribute and NATS header).
     pub fn event<T: Serialize>(
         subject: String,
-        event: &CloudEvent<T>,
+        event: CloudEvent<T>,
     ) -> Result<Self, serde_json::Error> {
+        let event = match event.traceparent {
+            Some(_) => event,
+            None => event.in_trace(trace::to_hand_on()),
+        };
+        let headers = event
+            .traceparent
+            .iter()
+            .map(|traceparent| (trace::TRACEPARENT.to_owned(), traceparent.clone()))
+            .collect();
         Ok(Self {
             message_id: event.id.to_string(),
             subject,
-            payload: serde_json::to_vec(event)?,
-            headers: BTreeMap::new(),
+            payload: serde_json::to_vec(&event)?,
+            headers,
         })
     }
 

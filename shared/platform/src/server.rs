@@ -52,7 +52,7 @@ where
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .wrap(from_fn(observe_request))
-            .wrap(RequestTracing::default())
+            .wrap(RequestTracing::new())
             // Outermost, so that it marks whatever the layers inside answer.
             .wrap(DefaultHeaders::new().add((X_CONTENT_TYPE_OPTIONS, "nosniff")));
         let app = match &db {

@@ -82,7 +82,7 @@ async fn write_note(h: &Harness, id: &str, fail: bool) -> Result<(), ApiError> {
         );
         outbox::enqueue(
             conn,
-            &[OutboxMessage::event(subject.clone(), &event).unwrap()],
+            &[OutboxMessage::event(subject.clone(), event.clone()).unwrap()],
         )?;
         if fail {
             Err(ApiError::conflict("changed my mind"))
@@ -215,7 +215,7 @@ async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_on
         .collect();
     let messages: Vec<OutboxMessage> = events
         .iter()
-        .map(|e| OutboxMessage::event(subject.clone(), e).unwrap())
+        .map(|e| OutboxMessage::event(subject.clone(), e.clone()).unwrap())
         .collect();
     h.db.write(move |conn| {
         outbox::enqueue_many(conn, &messages).map_err(platform::db::DbError::from)

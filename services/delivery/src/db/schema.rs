@@ -77,6 +77,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        traceparent -> Nullable<Text>,
     }
 }
 

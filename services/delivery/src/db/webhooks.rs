@@ -139,6 +139,8 @@ pub struct MessageRow {
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// The trace of the event the message announces.
+    pub traceparent: Option<String>,
 }
 
 /// States of a message.
@@ -152,7 +154,7 @@ pub fn insert_messages(conn: &mut DbConnection, rows: &[MessageRow]) -> QueryRes
     let mut added = 0;
     match conn {
         DbConnection::Postgres(pg) => {
-            // Twelve binds per row stays under PostgreSQL's 65,535.
+            // Thirteen binds per row stays under PostgreSQL's 65,535.
             for chunk in rows.chunks(4_000) {
                 added += diesel::insert_into(webhook_messages::table)
                     .values(chunk)

@@ -12,6 +12,7 @@ use platform::consumer::{self, DurableConsumer};
 use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
+use platform::trace::{self, TraceContext};
 use tokio_util::sync::CancellationToken;
 
 use crate::delivery_flow::{self, Reported};
@@ -33,12 +34,13 @@ pub fn run(
     let handler = move |events: Vec<CloudEvent<CourierReport>>| {
         let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
         async move {
-            let closing: Vec<(String, String, i64)> = events
+            let closing: Vec<(Option<TraceContext>, String, String, i64)> = events
                 .into_iter()
                 .filter_map(|e| {
+                    let trace = e.traceparent.as_deref().and_then(TraceContext::parse);
                     let report = e.data;
                     let number = report.tracking_number?;
-                    Some((report.report_id, number, report.courier_id))
+                    Some((trace, report.report_id, number, report.courier_id))
                 })
                 .collect();
             if closing.is_empty() {
@@ -47,9 +49,11 @@ pub fn run(
             let outcomes = db
                 .write(move |conn| -> Result<_, ApiError> {
                     let mut outcomes = Vec::with_capacity(closing.len());
-                    for (report_id, number, courier_id) in closing {
-                        let outcome =
-                            delivery_flow::deliver_reported(conn, &namespace, &number, courier_id)?;
+                    for (trace, report_id, number, courier_id) in closing {
+                        // The delivery's event continues the report's trace.
+                        let outcome = trace::with(trace, || {
+                            delivery_flow::deliver_reported(conn, &namespace, &number, courier_id)
+                        })?;
                         outcomes.push((report_id, number, outcome));
                     }
                     Ok(outcomes)

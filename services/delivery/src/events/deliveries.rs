@@ -46,7 +46,7 @@ pub fn status_changed(
         delivery.delivery_id.to_owned(),
         data,
     );
-    OutboxMessage::event(subject(namespace, status), &event)
+    OutboxMessage::event(subject(namespace, status), event)
 }
 
 /// `deliveries.status.<STATUS>`.

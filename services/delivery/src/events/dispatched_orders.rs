@@ -12,6 +12,7 @@ use platform::consumer::{self, DurableConsumer};
 use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
+use platform::trace::{self, TraceContext};
 use tokio_util::sync::CancellationToken;
 
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
@@ -39,15 +40,23 @@ pub fn run(
     let handler = move |events: Vec<CloudEvent<OrderStatusChanged>>| {
         let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
         async move {
-            let orders: Vec<NewDelivery> = events.iter().map(|e| delivery_for(&e.data)).collect();
+            let orders: Vec<(Option<TraceContext>, NewDelivery)> = events
+                .iter()
+                .map(|e| {
+                    let trace = e.traceparent.as_deref().and_then(TraceContext::parse);
+                    (trace, delivery_for(&e.data))
+                })
+                .collect();
             let created = db
                 .write(move |conn| -> Result<usize, ApiError> {
                     let tick = clock.current();
                     let mut created = 0;
-                    for order in &orders {
-                        if let Created::New(_) =
-                            delivery_flow::create(conn, &namespace, order, CREATED_BY, tick)?
-                        {
+                    for (trace, order) in orders {
+                        // The delivery's first event continues the dispatch's trace.
+                        let new = trace::with(trace, || {
+                            delivery_flow::create(conn, &namespace, &order, CREATED_BY, tick)
+                        })?;
+                        if let Created::New(_) = new {
                             created += 1;
                         }
                     }

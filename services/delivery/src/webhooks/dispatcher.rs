@@ -16,6 +16,7 @@ use chrono::Utc;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use platform::db::{Db, DbError, now};
+use platform::trace::{self, TraceContext};
 use platform::webhook_signature::{
     ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSecret, signature_header,
 };
@@ -259,13 +260,18 @@ impl Dispatcher {
         let message = &claimed.message;
         let timestamp = Utc::now().timestamp();
         let signature = signature_header(&secrets, &message.id, timestamp, message.body.as_bytes());
-        let response = self
+        let mut request = self
             .client
             .post(&claimed.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(ID_HEADER, &message.id)
             .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(SIGNATURE_HEADER, signature)
+            .header(SIGNATURE_HEADER, signature);
+        // The subscriber can continue the trace of the request that changed the status.
+        if let Some(trace) = message.traceparent.as_deref().and_then(TraceContext::parse) {
+            request = request.header(trace::TRACEPARENT, trace.child().to_string());
+        }
+        let response = request
             .body(message.body.clone())
             .send()
             .await

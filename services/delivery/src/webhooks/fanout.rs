@@ -77,6 +77,7 @@ fn messages_for(
                 locked_until: None,
                 created_at,
                 finished_at: None,
+                traceparent: event.traceparent.clone(),
             });
         }
     }

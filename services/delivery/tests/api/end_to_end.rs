@@ -96,11 +96,21 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     let purchase = ok(shop.post("/orders", &buyer, &lines).await).await;
     let order_id = purchase["orders"][0]["id"].as_str().unwrap().to_owned();
     let order_path = format!("/orders/{order_id}");
+    // The seller's tool sends its own trace with the dispatch.
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     for status in ["confirmed", "dispatched"] {
         let change = json!({"status": status});
         ok(shop
-            .post(&format!("{order_path}/status"), &seller, &change)
-            .await)
+            .request(
+                reqwest::Method::POST,
+                &format!("{order_path}/status"),
+                Some(&seller),
+            )
+            .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+            .json(&change)
+            .send()
+            .await
+            .unwrap())
         .await;
     }
 
@@ -164,6 +174,18 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
             tracking_number.as_str()
         );
     }
+    // The dispatch's trace went through ecommerce's outbox, NATS, delivery's consumer, its
+    // outbox and the webhook: the first status's request continues it.
+    let first = received
+        .iter()
+        .find(|m| m.json()["data"]["status"] == "READY_FOR_PICK_UP")
+        .unwrap();
+    let traceparent = first.header("traceparent").unwrap_or_default();
+    assert_eq!(
+        traceparent.split('-').nth(1),
+        Some(trace_id),
+        "{traceparent}"
+    );
     let mut heard: Vec<String> = received
         .iter()
         .map(|m| m.json()["data"]["status"].as_str().unwrap().to_owned())

@@ -51,6 +51,6 @@ pub fn status_changed(
         changed_at: Utc::now(),
     };
     let event = CloudEvent::new(SOURCE, ORDER_STATUS_CHANGED, row.id.clone(), data);
-    OutboxMessage::event(namespace.subject(&ORDERS, status.as_str()), &event)
+    OutboxMessage::event(namespace.subject(&ORDERS, status.as_str()), event)
         .map_err(|e| ApiError::Internal(e.into()))
 }

@@ -8,6 +8,7 @@ use contracts::streams::COURIER_REPORTS;
 use futures_util::future::try_join_all;
 use platform::ApiError;
 use platform::nats::Nats;
+use platform::trace;
 
 use crate::domain::report::Accepted;
 
@@ -28,12 +29,16 @@ pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, A
     let mut acks = Vec::with_capacity(reports.len());
     for Accepted { id, report } in reports {
         let subject_id = report.report_id.clone();
-        let event =
-            CloudEvent::new(SOURCE, COURIER_REPORT_RECEIVED, subject_id, report).with_id(id);
+        let event = CloudEvent::new(SOURCE, COURIER_REPORT_RECEIVED, subject_id, report)
+            .with_id(id)
+            .in_trace(trace::to_hand_on());
         let payload = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
-        let message = PublishMessage::build()
+        let mut message = PublishMessage::build()
             .payload(payload.into())
             .message_id(id.to_string());
+        if let Some(traceparent) = &event.traceparent {
+            message = message.header(trace::TRACEPARENT, traceparent.as_str());
+        }
         let ack = nats
             .jetstream()
             .send_publish(subject.clone(), message)

@@ -213,7 +213,8 @@ impl Db {
         self.backend
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs `f` with a pooled connection on the blocking thread pool, in the caller's span and
+    /// trace (its log lines and the events it writes keep the request's trace id).
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -221,11 +222,13 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let (span, trace) = (tracing::Span::current(), crate::trace::current());
         tokio::task::spawn_blocking(move || {
+            let _in_span = span.enter();
             let mut conn = pool
                 .get()
                 .map_err(|e| DbError::Unavailable(e.to_string()))?;
-            f(&mut conn)
+            crate::trace::with(trace, || f(&mut conn))
         })
         .await
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))

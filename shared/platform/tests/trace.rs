@@ -1,0 +1,101 @@
+//! One request is traceable by its W3C trace id: every log line it writes carries it, a caller's
+//! `traceparent` is continued, and events written meanwhile take the trace along.
+
+// Panicking is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, test, web};
+use contracts::CloudEvent;
+use platform::http::{RequestTracing, observe_request};
+use platform::outbox::OutboxMessage;
+use platform::trace::TRACEPARENT;
+use serde_json::Value;
+use tracing_subscriber::EnvFilter;
+
+/// Log lines written to memory.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn parsed(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+/// A handler that logs and writes an event, as a service's handlers do; answers the event's
+/// `traceparent`.
+async fn handler() -> HttpResponse {
+    tracing::info!("handling the request");
+    let event = CloudEvent::new("/test", "co.cargoexpress.test.v1", "s-1", 1);
+    let message = OutboxMessage::event("orders.created".to_owned(), event).unwrap();
+    tracing::warn!("about to answer");
+    HttpResponse::Ok().body(
+        message
+            .headers
+            .get(TRACEPARENT)
+            .cloned()
+            .unwrap_or_default(),
+    )
+}
+
+#[actix_web::test]
+async fn every_log_line_and_every_event_of_a_request_carries_its_trace_id() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber =
+        platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(observe_request))
+            .wrap(RequestTracing::new())
+            .route("/work", web::post().to(handler)),
+    )
+    .await;
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let request = test::TestRequest::post()
+        .uri("/work")
+        .insert_header((TRACEPARENT, format!("00-{trace_id}-00f067aa0ba902b7-01")))
+        .to_request();
+    let handed_on =
+        String::from_utf8(test::call_and_read_body(&app, request).await.to_vec()).unwrap();
+
+    assert_eq!(
+        handed_on.split('-').nth(1),
+        Some(trace_id),
+        "the event continues the trace"
+    );
+    let logged = lines.parsed();
+    assert!(logged.len() >= 3, "{logged:#?}");
+    for line in &logged {
+        assert_eq!(line["span"]["trace_id"], trace_id, "{line}");
+    }
+
+    // Without a traceparent the request starts a trace of its own.
+    let started = test::TestRequest::post().uri("/work").to_request();
+    let handed_on =
+        String::from_utf8(test::call_and_read_body(&app, started).await.to_vec()).unwrap();
+    let new_trace = handed_on.split('-').nth(1).unwrap().to_owned();
+    assert_eq!(new_trace.len(), 32);
+    assert_ne!(new_trace, trace_id);
+}
