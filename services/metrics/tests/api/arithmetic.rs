@@ -278,3 +278,24 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
     }
     stop.cancel();
 }
+
+#[tokio::test]
+async fn two_replicas_consuming_together_count_each_event_once() {
+    let app = spawn_app().await;
+    // A second replica on the same NATS and database: both take from the same durable
+    // consumers and add to the same rollups.
+    let (_address, replica_stop) = start(test_settings(&app.nats, app.database())).await;
+    let publisher = app.publisher().await;
+    for i in 0..40 {
+        publisher
+            .report(&report(101 + i % 10, minutes(i), 10, &[("pk0001", 1, 100)]))
+            .await;
+    }
+    let summary = app
+        .summary_when("every report", |s| {
+            s["revenue_per_hour"]["total_reports"] == 40
+        })
+        .await;
+    assert_eq!(summary["revenue_per_hour"]["total_revenue_cents"], 4000);
+    replica_stop.cancel();
+}

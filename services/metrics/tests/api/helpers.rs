@@ -26,7 +26,7 @@ pub struct TestApp {
     pub nats: TestNats,
     stop: CancellationToken,
     // Dropped last: the database outlives the service using it.
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 impl Drop for TestApp {
@@ -67,7 +67,7 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
         api: ServiceClient::new(address),
         nats,
         stop,
-        _db: db,
+        db,
     }
 }
 
@@ -85,6 +85,11 @@ pub async fn start(settings: Settings) -> (String, CancellationToken) {
 }
 
 impl TestApp {
+    /// The instance's database, for a second replica on it.
+    pub fn database(&self) -> &TestDatabase {
+        &self.db
+    }
+
     pub fn stop(&self) {
         self.stop.cancel();
     }
