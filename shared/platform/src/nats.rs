@@ -18,6 +18,11 @@ use crate::settings::{JetStreamSettings, NatsSettings};
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long publishing a batch may take in all, acknowledgements included: a guard above the
+/// client's own timeouts, which were seen to leave a publish caught by a server restart
+/// waiting for good.
+pub const PUBLISH_DEADLINE: Duration = Duration::from_secs(12);
+
 /// A NATS client with its JetStream context, the namespace all names are prefixed with, and
 /// the start-up steps on NATS (streams, consumers, KV copies) the service still waits for.
 #[derive(Clone)]
@@ -275,6 +280,8 @@ impl Nats {
             storage: stream::StorageType::File,
             num_replicas: self.jetstream_settings.replicas.max(1),
             duplicate_window: Duration::from_secs(self.jetstream_settings.duplicate_window_seconds),
+            // Reference data is small and kept whole: no size cap (the server's -1).
+            max_bytes: -1,
             ..Default::default()
         }
     }
@@ -293,18 +300,32 @@ impl Nats {
             duplicate_window: wanted.duplicate_window,
             ..current.clone()
         };
-        let changes = [
-            ("replicas", current.num_replicas != updated.num_replicas),
-            ("max_age", current.max_age != updated.max_age),
-            ("max_bytes", current.max_bytes != updated.max_bytes),
+        let changes: Vec<String> = [
+            (
+                "replicas",
+                current.num_replicas.to_string(),
+                updated.num_replicas.to_string(),
+            ),
+            (
+                "max_age",
+                format!("{:?}", current.max_age),
+                format!("{:?}", updated.max_age),
+            ),
+            (
+                "max_bytes",
+                current.max_bytes.to_string(),
+                updated.max_bytes.to_string(),
+            ),
             (
                 "duplicate_window",
-                current.duplicate_window != updated.duplicate_window,
+                format!("{:?}", current.duplicate_window),
+                format!("{:?}", updated.duplicate_window),
             ),
         ]
         .into_iter()
-        .filter_map(|(field, changed)| changed.then_some(field))
-        .collect::<Vec<_>>();
+        .filter(|(_, from, to)| from != to)
+        .map(|(field, from, to)| format!("{field} {from} -> {to}"))
+        .collect();
         if changes.is_empty() {
             return Ok(stream);
         }

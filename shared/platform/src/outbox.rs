@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{Db, DbConnection, DbError};
-use crate::nats::Nats;
+use crate::nats::{Nats, PUBLISH_DEADLINE};
 use crate::trace;
 
 diesel::table! {
@@ -360,7 +360,16 @@ impl OutboxRelay {
             return Ok(0);
         }
         let taken: Vec<i64> = rows.iter().map(|row| row.id).collect();
-        let (published, failure) = self.publish(rows).await;
+        let (published, failure) =
+            match tokio::time::timeout(PUBLISH_DEADLINE, self.publish(rows)).await {
+                Ok(outcome) => outcome,
+                // Nothing counts as published: the rows go out again (same ids, so JetStream
+                // drops what did arrive).
+                Err(_) => (
+                    Vec::new(),
+                    Some((taken[0], "JetStream did not acknowledge in time".to_owned())),
+                ),
+            };
         if !published.is_empty() {
             let published = published.clone();
             self.db

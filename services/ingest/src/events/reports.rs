@@ -7,7 +7,7 @@ use contracts::courier_reports::{COURIER_REPORT_RECEIVED, REPORTS};
 use contracts::streams::COURIER_REPORTS;
 use futures_util::future::try_join_all;
 use platform::ApiError;
-use platform::nats::Nats;
+use platform::nats::{Nats, PUBLISH_DEADLINE};
 use platform::trace;
 
 use crate::domain::report::Accepted;
@@ -46,8 +46,9 @@ pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, A
             .map_err(|e| unavailable(e.to_string()))?;
         acks.push(ack.into_future());
     }
-    let acks = try_join_all(acks)
+    let acks = tokio::time::timeout(PUBLISH_DEADLINE, try_join_all(acks))
         .await
+        .map_err(|_| unavailable("JetStream did not acknowledge in time".to_owned()))?
         .map_err(|e| unavailable(e.to_string()))?;
     Ok(acks.into_iter().map(|ack| ack.duplicate).collect())
 }
