@@ -59,7 +59,7 @@ PROGRAMS = (*SERVICES, SIMULATOR)
 UNPREFIXED_READ = {"RUST_LOG"}
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 # The kustomizations whose output is applied to a cluster (base is part of both overlays).
-APPLIED = ("overlays/demo", "overlays/production", "postgres", "nats")
+APPLIED = ("overlays/demo", "overlays/production", "postgres", "nats", "cluster")
 
 
 class Report:
@@ -850,7 +850,7 @@ def run_checkov(report: Report, checkov: Path, rendered: dict[str, list[dict]], 
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     for title, arguments in runs.items():
         result = subprocess.run(
-            [str(checkov), "--skip-download", "--quiet", "-o", "json", *arguments],
+            [str(checkov), "--skip-download", "-o", "json", *arguments],
             capture_output=True,
             text=True,
             check=False,
@@ -863,14 +863,13 @@ def run_checkov(report: Report, checkov: Path, rendered: dict[str, list[dict]], 
             continue
         reports = output if isinstance(output, list) else [output]
         for part in reports:
-            if "summary" not in part:
-                continue
-            summary, results = part["summary"], part.get("results", {})
+            # With nothing to report, checkov prints the bare summary.
+            summary, results = part.get("summary", part), part.get("results", {})
             for key in totals:
                 totals[key] += summary.get(key, 0)
             report.check(
                 summary.get("failed", 0) == 0 and summary.get("parsing_errors", 0) == 0,
-                f"{title} [{part.get('check_type')}]: passed {summary.get('passed', 0)}, "
+                f"{title} [{part.get('check_type', 'nothing found')}]: passed {summary.get('passed', 0)}, "
                 f"failed {summary.get('failed', 0)}, skipped {summary.get('skipped', 0)}",
                 "; ".join(
                     f"{f['check_id']} {f['check_name']} ({f['resource']}, {f['file_path']})"
