@@ -202,11 +202,13 @@ fn name_unknown_keys(
                 key: key.clone(),
             });
         }
-        unknown.extend(from_environment.into_iter().map(|variable| {
-            UnknownKey::Environment {
-                variable: variable.clone(),
-            }
-        }));
+        unknown.extend(
+            from_environment
+                .into_iter()
+                .map(|variable| UnknownKey::Environment {
+                    variable: variable.clone(),
+                }),
+        );
     }
     unknown
 }
@@ -563,7 +565,10 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(loaded.settings.nats.jetstream.replicas, 3, "known keys still load");
+        assert_eq!(
+            loaded.settings.nats.jetstream.replicas, 3,
+            "known keys still load"
+        );
         assert_eq!(loaded.settings.nats.servers().len(), 2);
         assert_eq!(
             loaded.settings.admin.as_ref().map(|a| a.email.as_str()),
@@ -592,7 +597,10 @@ mod tests {
             Some(variables(&[
                 ("PROBE__NATS__JETSTREAM__REPLICAS", "3"),
                 ("PROBE__NATS__AUTH__PASSWORD", "s3cr3t"),
-                ("PROBE__NATS__JETSTREAM__RETENTION__ORDERS__MAX_AGE_DAYS", "30"),
+                (
+                    "PROBE__NATS__JETSTREAM__RETENTION__ORDERS__MAX_AGE_DAYS",
+                    "30",
+                ),
                 ("PROBE__ADMIN__EMAIL", "root@example.com"),
             ])),
             &[],
@@ -612,7 +620,10 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert!(format!("{error:#}").contains("reading probe settings"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("reading probe settings"),
+            "{error:#}"
+        );
     }
 
     #[test]
@@ -623,7 +634,10 @@ mod tests {
             parse(&["--check-settings"]).unwrap(),
             Command::CheckSettings
         );
-        assert!(parse(&["--check-setting"]).is_err(), "a typo never starts the service");
+        assert!(
+            parse(&["--check-setting"]).is_err(),
+            "a typo never starts the service"
+        );
         assert!(parse(&["--check-settings", "extra"]).is_err());
     }
 

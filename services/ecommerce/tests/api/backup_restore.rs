@@ -78,7 +78,11 @@ async fn a_backup_restored_into_a_fresh_database_serves_everything_it_held() {
     let written = run(Command::new(script("backup"))
         .args(["--out", &backups.path().display().to_string(), "ecommerce"])
         .env("ECOMMERCE__DATABASE__URL", app.database_url()));
-    let file = written.lines().last().expect("the backup names its file").to_owned();
+    let file = written
+        .lines()
+        .last()
+        .expect("the backup names its file")
+        .to_owned();
     assert!(
         file.contains("ecommerce-") && Path::new(&format!("{file}.sha256")).exists(),
         "{file}: service and time in the name, a checksum beside it"
