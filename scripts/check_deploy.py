@@ -229,6 +229,10 @@ def check_settings(report: Report, workloads: list[Workload], bin_dir: Path) -> 
             for name in workload.env:
                 if workload.program == SIMULATOR:
                     report.fail(f"{workload}: {name}: the courier simulator reads no variable")
+                elif name == f"{workload.program.upper()}_CONFIG":
+                    report.fail(
+                        f"{workload}: {name}: a settings file is not checked here; set the settings as variables"
+                    )
                 elif not name.startswith(prefix) and name not in UNPREFIXED_READ:
                     report.fail(
                         f"{workload}: {name} is read by nothing ({workload.program} reads {prefix}*)"
