@@ -1,11 +1,19 @@
+use std::process::ExitCode;
+
 use delivery::config::Settings;
 use delivery::startup::Application;
+use platform::settings::{Command, Loaded};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let settings: Settings =
-        platform::settings::load_with_lists("delivery", &["webhooks.allowed_hosts"])?;
-    platform::telemetry::init(&settings.log)?;
-    let app = Application::build(settings).await?;
-    app.run_until_stopped().await
+async fn main() -> anyhow::Result<ExitCode> {
+    let command = Command::from_args()?;
+    let loaded: Loaded<Settings> =
+        platform::settings::load("delivery", &["webhooks.allowed_hosts"])?;
+    if command == Command::CheckSettings {
+        return Ok(loaded.check_report("delivery"));
+    }
+    platform::telemetry::init(&loaded.settings.log)?;
+    let app = Application::build(loaded.warn_unknown()).await?;
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,18 @@
+use std::process::ExitCode;
+
 use ecommerce::config::Settings;
 use ecommerce::startup::Application;
+use platform::settings::{Command, Loaded};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let settings: Settings = platform::settings::load("ecommerce")?;
-    platform::telemetry::init(&settings.log)?;
-    let app = Application::build(settings).await?;
-    app.run_until_stopped().await
+async fn main() -> anyhow::Result<ExitCode> {
+    let command = Command::from_args()?;
+    let loaded: Loaded<Settings> = platform::settings::load("ecommerce", &[])?;
+    if command == Command::CheckSettings {
+        return Ok(loaded.check_report("ecommerce"));
+    }
+    platform::telemetry::init(&loaded.settings.log)?;
+    let app = Application::build(loaded.warn_unknown()).await?;
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
 }

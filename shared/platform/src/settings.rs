@@ -4,11 +4,18 @@
 //! `ECOMMERCE_CONFIG`) and then `ECOMMERCE__SECTION__KEY` variables, e.g.
 //! `ECOMMERCE__HTTP__PORT=8081`. Each service parses the raw layers into its own struct and
 //! validates them before anything starts; there are no global settings, so tests set any field.
+//!
+//! A key that no setting reads (`ECOMMERCE__NATS__JETSTREAM__REPLCAS`, a renamed setting) would
+//! otherwise be dropped in silence, so loading also names every such key: a service warns about
+//! them at start-up, and `<service> --check-settings` fails on them (deployments are checked
+//! that way before they ship).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use contracts::streams::Namespace;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,32 +23,194 @@ use serde::de::DeserializeOwned;
 
 use crate::db::DatabaseUrl;
 
-/// Reads the settings of `service` from its file and environment layers.
-pub fn load<T: DeserializeOwned>(service: &str) -> anyhow::Result<T> {
-    load_with_lists(service, &[])
+/// The argument that makes a service load its settings, report keys no setting reads, and exit.
+pub const CHECK_SETTINGS_ARG: &str = "--check-settings";
+
+/// What a service binary was asked to do by its command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// No argument: run the service.
+    Run,
+    /// `--check-settings`: load the settings, report, exit non-zero on any unknown key.
+    CheckSettings,
 }
 
-/// As [`load`], reading the settings named in `list_keys` (e.g. `webhooks.allowed_hosts`) from
-/// comma-separated environment variables: `DELIVERY__WEBHOOKS__ALLOWED_HOSTS=ecommerce,partner`.
-pub fn load_with_lists<T: DeserializeOwned>(
-    service: &str,
-    list_keys: &[&str],
-) -> anyhow::Result<T> {
+impl Command {
+    /// Reads the process's arguments; anything but nothing or `--check-settings` is refused, so
+    /// a mistyped flag never starts the service by accident.
+    pub fn from_args() -> anyhow::Result<Self> {
+        Self::parse(std::env::args().skip(1))
+    }
+
+    fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Self> {
+        let command = match args.next() {
+            None => Self::Run,
+            Some(arg) if arg == CHECK_SETTINGS_ARG => Self::CheckSettings,
+            Some(arg) => bail!(
+                "unknown argument {arg:?}: run with no argument, or {CHECK_SETTINGS_ARG} to check the settings and exit"
+            ),
+        };
+        if let Some(extra) = args.next() {
+            bail!("unexpected argument {extra:?} after {CHECK_SETTINGS_ARG}");
+        }
+        Ok(command)
+    }
+}
+
+/// Settings as loaded, with every given key that no setting reads.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub settings: T,
+    pub unknown: Vec<UnknownKey>,
+}
+
+/// A key given in the environment or the settings file that no setting reads: a typo, or a
+/// setting that was renamed or removed. Named as the operator wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnknownKey {
+    /// `ECOMMERCE__NATS__JETSTREAM__REPLCAS`
+    Environment { variable: String },
+    /// `nats.jetstream.replcas` in `config/ecommerce.toml`
+    File { file: PathBuf, key: String },
+}
+
+impl fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Environment { variable } => write!(f, "environment variable {variable}"),
+            Self::File { file, key } => write!(f, "key {key} in {}", file.display()),
+        }
+    }
+}
+
+impl<T> Loaded<T> {
+    /// For `--check-settings`: prints each unknown key (stderr) or that all keys are known
+    /// (stdout); the exit code fails when there is any unknown key.
+    pub fn check_report(&self, service: &str) -> ExitCode {
+        if self.unknown.is_empty() {
+            println!("{service}: settings loaded; every key given is a setting");
+            return ExitCode::SUCCESS;
+        }
+        for key in &self.unknown {
+            eprintln!("{service}: unknown setting: {key} (no setting reads it)");
+        }
+        ExitCode::FAILURE
+    }
+
+    /// For a normal start: a warning per unknown key (after telemetry is initialised, so the
+    /// warnings reach the logs), then the settings.
+    pub fn warn_unknown(self) -> T {
+        for key in &self.unknown {
+            tracing::warn!(setting = %key, "unknown setting ignored: no setting reads it (a typo?)");
+        }
+        self.settings
+    }
+}
+
+/// Reads the settings of `service` from its file and environment layers, naming the keys no
+/// setting reads. The settings named in `list_keys` (e.g. `webhooks.allowed_hosts`) are read
+/// from comma-separated environment variables:
+/// `DELIVERY__WEBHOOKS__ALLOWED_HOSTS=ecommerce,partner`.
+pub fn load<T: DeserializeOwned>(service: &str, list_keys: &[&str]) -> anyhow::Result<Loaded<T>> {
     let env_prefix = service.to_ascii_uppercase();
     let file = std::env::var(format!("{env_prefix}_CONFIG"))
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(format!("config/{service}.toml")));
-    config::Config::builder()
-        .add_source(config::File::from(file.clone()).required(false))
-        .add_source(environment(&env_prefix, list_keys))
+    load_from(service, &file, None, list_keys)
+}
+
+/// [`load`] from `file` and, when given, these `variables` instead of the process environment.
+fn load_from<T: DeserializeOwned>(
+    service: &str,
+    file: &Path,
+    variables: Option<config::Map<String, String>>,
+    list_keys: &[&str],
+) -> anyhow::Result<Loaded<T>> {
+    let env_prefix = service.to_ascii_uppercase();
+    let variable_names: Vec<String> = match &variables {
+        Some(variables) => variables.keys().cloned().collect(),
+        None => std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect(),
+    };
+    let mut ignored = Vec::new();
+    let settings = config::Config::builder()
+        .add_source(config::File::from(file.to_owned()).required(false))
+        .add_source(environment(&env_prefix, list_keys).source(variables))
         .build()
-        .and_then(config::Config::try_deserialize)
+        .and_then(|config| {
+            serde_ignored::deserialize(config, |path| ignored.push(dotted_key(&path)))
+        })
         .with_context(|| {
             format!(
                 "reading {service} settings ({} and {env_prefix}__* variables)",
                 file.display()
             )
-        })
+        })?;
+    let unknown = name_unknown_keys(&env_prefix, &variable_names, file, &ignored);
+    Ok(Loaded { settings, unknown })
+}
+
+/// `nats.jetstream.replcas` for an ignored key's path; optional values add no segment.
+fn dotted_key(path: &serde_ignored::Path<'_>) -> String {
+    fn segments(path: &serde_ignored::Path<'_>, out: &mut Vec<String>) {
+        match path {
+            serde_ignored::Path::Root => {}
+            serde_ignored::Path::Seq { parent, index } => {
+                segments(parent, out);
+                out.push(index.to_string());
+            }
+            serde_ignored::Path::Map { parent, key } => {
+                segments(parent, out);
+                out.push(key.clone());
+            }
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => segments(parent, out),
+        }
+    }
+    let mut out = Vec::new();
+    segments(path, &mut out);
+    out.join(".")
+}
+
+/// Names each ignored key as given: the environment variables that set it or anything under
+/// it (a whole unknown section is one ignored key), else the file's key.
+fn name_unknown_keys(
+    env_prefix: &str,
+    variable_names: &[String],
+    file: &Path,
+    ignored: &[String],
+) -> Vec<UnknownKey> {
+    let prefix = format!("{env_prefix}__").to_lowercase();
+    let mut unknown = Vec::new();
+    for key in ignored {
+        let mut from_environment: Vec<&String> = variable_names
+            .iter()
+            .filter(|name| {
+                let lower = name.to_lowercase();
+                lower.strip_prefix(&prefix).is_some_and(|rest| {
+                    let dotted = rest.replace("__", ".");
+                    dotted == *key || dotted.starts_with(&format!("{key}."))
+                })
+            })
+            .collect();
+        from_environment.sort();
+        if from_environment.is_empty() {
+            unknown.push(UnknownKey::File {
+                file: file.to_owned(),
+                key: key.clone(),
+            });
+        }
+        unknown.extend(
+            from_environment
+                .into_iter()
+                .map(|variable| UnknownKey::Environment {
+                    variable: variable.clone(),
+                }),
+        );
+    }
+    unknown
 }
 
 /// Where the HTTP server listens. Port 0 asks the OS for a free port (tests do).
@@ -351,6 +520,125 @@ mod tests {
             nats.jetstream.retention_of("DELIVERIES").max_age_days,
             Some(90)
         );
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Checked {
+        nats: NatsSettings,
+        admin: Option<Admin>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Admin {
+        email: String,
+    }
+
+    fn variables(pairs: &[(&str, &str)]) -> config::Map<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn keys_no_setting_reads_are_named_as_written_in_the_environment_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("probe.toml");
+        std::fs::write(
+            &file,
+            "[nats.jetstream]\nreplicas = 3\nreplcas = 5\n\n[admin]\nemail = \"a@b.co\"\nemial = \"x\"\n",
+        )
+        .unwrap();
+        let loaded: Loaded<Checked> = load_from(
+            "probe",
+            &file,
+            Some(variables(&[
+                ("PROBE__NATS__URL", "nats://n1:4222,nats://n2:4222"),
+                ("PROBE__NATS__JETSTREAM__MAX_AGE_DAYZ", "30"),
+                // A whole section no setting reads: each of its variables is named.
+                ("PROBE__TRACING__LEVEL", "debug"),
+                ("PROBE__TRACING__FORMAT", "json"),
+                // Another service's variable is not this one's business.
+                ("OTHER__NATS__REPLICAS", "3"),
+            ])),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.settings.nats.jetstream.replicas, 3,
+            "known keys still load"
+        );
+        assert_eq!(loaded.settings.nats.servers().len(), 2);
+        assert_eq!(
+            loaded.settings.admin.as_ref().map(|a| a.email.as_str()),
+            Some("a@b.co")
+        );
+        let mut named: Vec<String> = loaded.unknown.iter().map(ToString::to_string).collect();
+        named.sort();
+        let file_name = file.display();
+        let mut expected = vec![
+            "environment variable PROBE__NATS__JETSTREAM__MAX_AGE_DAYZ".to_owned(),
+            "environment variable PROBE__TRACING__FORMAT".to_owned(),
+            "environment variable PROBE__TRACING__LEVEL".to_owned(),
+            format!("key admin.emial in {file_name}"),
+            format!("key nats.jetstream.replcas in {file_name}"),
+        ];
+        expected.sort();
+        assert_eq!(named, expected);
+        assert_eq!(loaded.check_report("probe"), ExitCode::FAILURE);
+    }
+
+    #[test]
+    fn settings_with_only_known_keys_pass_the_check() {
+        let loaded: Loaded<Checked> = load_from(
+            "probe",
+            Path::new("/nonexistent/probe.toml"),
+            Some(variables(&[
+                ("PROBE__NATS__JETSTREAM__REPLICAS", "3"),
+                ("PROBE__NATS__AUTH__PASSWORD", "s3cr3t"),
+                (
+                    "PROBE__NATS__JETSTREAM__RETENTION__ORDERS__MAX_AGE_DAYS",
+                    "30",
+                ),
+                ("PROBE__ADMIN__EMAIL", "root@example.com"),
+            ])),
+            &[],
+        )
+        .unwrap();
+        assert!(loaded.unknown.is_empty(), "{:?}", loaded.unknown);
+        assert_eq!(loaded.check_report("probe"), ExitCode::SUCCESS);
+        assert_eq!(loaded.warn_unknown().nats.jetstream.replicas, 3);
+    }
+
+    #[test]
+    fn a_badly_typed_value_fails_the_load_naming_the_service() {
+        let error = load_from::<Checked>(
+            "probe",
+            Path::new("/nonexistent/probe.toml"),
+            Some(variables(&[("PROBE__NATS__JETSTREAM__REPLICAS", "three")])),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("reading probe settings"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_nothing_or_check_settings() {
+        let parse = |args: &[&str]| Command::parse(args.iter().map(|a| (*a).to_owned()));
+        assert_eq!(parse(&[]).unwrap(), Command::Run);
+        assert_eq!(
+            parse(&["--check-settings"]).unwrap(),
+            Command::CheckSettings
+        );
+        assert!(
+            parse(&["--check-setting"]).is_err(),
+            "a typo never starts the service"
+        );
+        assert!(parse(&["--check-settings", "extra"]).is_err());
     }
 
     #[derive(Debug, Default, Deserialize)]

@@ -51,9 +51,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the service after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase::create().expect("test database");
+    spawn(db, adjust).await
+}
+
+/// Spawns the service on `db` (e.g. one a backup was restored into), with a NATS of its own.
+pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
+    spawn(db, |_| {}).await
+}
+
+async fn spawn(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     platform::telemetry::init_for_test();
     let nats = TestNats::start().await.expect("nats-server starts");
-    let db = TestDatabase::create().expect("test database");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
     let app = Application::build(settings)
@@ -172,13 +181,18 @@ impl TestApp {
             .expect("the product exists")
     }
 
-    /// A NATS client in this test's namespace.
+    /// The URL of this instance's database.
+    pub fn database_url(&self) -> &str {
+        self.db.url()
+    }
+
     /// A connection pool of this instance's database, for tests that set up state directly.
     pub fn database(&self) -> platform::db::Db {
         let url = platform::db::DatabaseUrl::parse(self.db.url()).expect("database url");
         platform::db::Db::connect(&url, 2).expect("database")
     }
 
+    /// A NATS client in this test's namespace.
     pub async fn nats_client(&self) -> Nats {
         let settings = NatsSettings {
             url: self.nats.url().to_owned(),

@@ -7,6 +7,7 @@
 
 mod auth;
 mod authorization;
+mod backup_restore;
 mod catalog_kv;
 mod delivery_webhooks;
 mod helpers;

@@ -3,7 +3,8 @@
 //! repeat), in the generator's own format, as that courier.
 //!
 //! `courier-simulator [--ingest URL] [--identity URL] [--interval-ms N] [--password P]`; the
-//! couriers log in as `courier<id>@cargoexpress.test` (the demo accounts).
+//! couriers log in as `courier<id>@cargoexpress.test` (the demo accounts). With
+//! `--check-settings` it only checks its options and prints them (deployments are checked so).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,6 +32,8 @@ struct Options {
     identity: String,
     interval: Duration,
     password: String,
+    /// `--check-settings`: check the options, print them and exit.
+    check_only: bool,
 }
 
 impl Options {
@@ -40,9 +43,14 @@ impl Options {
             identity: "http://127.0.0.1:8081".to_owned(),
             interval: Duration::from_secs(5),
             password: "courier-demo-2026".to_owned(),
+            check_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
+            if flag == platform::settings::CHECK_SETTINGS_ARG {
+                options.check_only = true;
+                continue;
+            }
             let value = args
                 .next()
                 .with_context(|| format!("{flag} needs a value"))?;
@@ -54,6 +62,12 @@ impl Options {
                 other => bail!("unknown option {other}"),
             }
         }
+        for (flag, url) in [
+            ("--ingest", &options.ingest),
+            ("--identity", &options.identity),
+        ] {
+            reqwest::Url::parse(url).with_context(|| format!("{flag} {url:?} is not a URL"))?;
+        }
         Ok(options)
     }
 }
@@ -61,6 +75,13 @@ impl Options {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::from_args()?;
+    if options.check_only {
+        println!(
+            "courier-simulator: options valid: ingest {}, identity {}, every {:?}",
+            options.ingest, options.identity, options.interval
+        );
+        return Ok(());
+    }
     let client = platform::http_client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
