@@ -10,9 +10,11 @@ mod authorization;
 mod catalog_kv;
 mod delivery_webhooks;
 mod helpers;
+mod login_throttle;
 mod operations;
 mod order_events;
 mod orders;
+mod passwords;
 
 mod portfolios;
 mod products;
