@@ -22,11 +22,14 @@ struct IpRange {
 }
 
 impl TrustedProxies {
-    /// Each entry an address (`10.1.2.3`, `::1`) or a CIDR range (`10.0.0.0/8`, `fd00::/8`).
+    /// Each entry an address (`10.1.2.3`, `::1`) or a CIDR range (`10.0.0.0/8`, `fd00::/8`);
+    /// empty entries are skipped, so an empty variable trusts no proxy.
     pub fn parse(entries: &[String]) -> Result<Self, String> {
         entries
             .iter()
-            .map(|entry| IpRange::parse(entry.trim()))
+            .map(|entry| entry.trim())
+            .filter(|entry| !entry.is_empty())
+            .map(IpRange::parse)
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -172,6 +175,10 @@ mod tests {
         let proxies = trusted(&["0.0.0.0/0"]);
         assert!(proxies.contains("8.8.8.8".parse().unwrap()));
         assert!(!proxies.contains("::2".parse().unwrap()));
+        assert!(
+            !trusted(&[""]).contains("127.0.0.1".parse().unwrap()),
+            "empty: none"
+        );
         for bad in ["10.0.0.0/33", "localhost", "10.0.0.0/x", "::1/129"] {
             assert!(
                 TrustedProxies::parse(&[bad.to_owned()]).is_err(),
