@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
 use crate::db::users::{self, NewUser};
-use crate::domain::{Address, BoundedText};
+use crate::domain::{Address, BoundedText, Email};
 use crate::login_throttle::Attempt;
 use crate::state::AppState;
 
@@ -52,6 +52,11 @@ async fn login(
 ) -> Result<web::Json<LoginResponse>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let email = email.trim().to_lowercase();
+    let wrong = || ApiError::Unauthorized("email or password is wrong".to_owned());
+    // No account has a longer email; refusing it here keeps such keys out of the throttle.
+    if email.chars().count() > Email::MAX_CHARS {
+        return Err(wrong());
+    }
     let throttle = &state.login_throttle;
     let attempt = Attempt::new(&email, throttle.trusted_proxies().client_of(&request));
     let admitted = throttle.admit(&state.db, &attempt).await?;
@@ -62,9 +67,7 @@ async fn login(
     let valid = state.passwords.verify(password, hash).await;
     let Some(user) = user.filter(|_| valid) else {
         throttle.failed(&state.db, &attempt, admitted).await;
-        return Err(ApiError::Unauthorized(
-            "email or password is wrong".to_owned(),
-        ));
+        return Err(wrong());
     };
     throttle.succeeded(&state.db, &attempt).await;
     let profile = UserResponse::from_user(user)?;

@@ -248,10 +248,14 @@ mod tests {
     #[tokio::test]
     async fn an_idle_thread_gives_its_memory_back() {
         let passwords = pool(1, Duration::from_millis(100));
-        passwords.hash("a passphrase".to_owned()).await.unwrap();
-        let held = passwords.run(|memory| memory.is_held()).await.unwrap();
-        assert!(held, "kept while work keeps coming");
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Both queued at once: the check runs straight after the hash, with work waiting.
+        let (hashed, held) = tokio::join!(
+            passwords.hash("a passphrase".to_owned()),
+            passwords.run(|memory| memory.is_held())
+        );
+        hashed.unwrap();
+        assert!(held.unwrap(), "kept while work keeps coming");
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let held = passwords.run(|memory| memory.is_held()).await.unwrap();
         assert!(!held, "given back after a while without work");
     }
