@@ -93,14 +93,14 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
     let mut buyers = Vec::with_capacity(concurrency);
     for i in 0..concurrency {
         let email = format!("bench{i}@buyers.test");
-        let body = json!({"email": email, "password": "bench-password", "name": format!("Buyer {i}"), "shipping_address": "Calle 1 # 2-3, Bogotá"});
+        let body = json!({"email": email, "password": "bench-kettle-2026", "name": format!("Buyer {i}"), "shipping_address": "Calle 1 # 2-3, Bogotá"});
         client
             .post(format!("{base}/auth/register"))
             .json(&body)
             .send()
             .await
             .unwrap();
-        buyers.push(login(&client, &base, &email, "bench-password").await);
+        buyers.push(login(&client, &base, &email, "bench-kettle-2026").await);
     }
 
     for (scenario, hot) in [("uncontended", false), ("one product", true)] {

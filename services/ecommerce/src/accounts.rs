@@ -1,19 +1,21 @@
 //! Accounts created at start-up: the demo users of the quick start (demo mode only) and the
 //! bootstrap administrator of a production install; and the refusal to run production with a
-//! demo password still valid.
+//! demo password still valid. Their passwords meet the same policy as everyone's
+//! ([`NewPassword`]): the bootstrap password is checked here, the demo ones by a test.
 
 use std::collections::HashMap;
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use diesel::Connection;
 use diesel::result::DatabaseErrorKind;
-use platform::auth::{Role, hash_password, verify_password};
+use platform::auth::{Passwords, Role};
 use platform::db::{Db, DbError};
 use platform::settings::Mode;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::db::users::{self, NewUser};
+use crate::domain::NewPassword;
 
 /// The seller created by the first migration, owner of the 10 seed products.
 pub const DEFAULT_SELLER_ID: &str = "00000000-0000-7000-8000-000000000001";
@@ -79,22 +81,28 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
     },
 ];
 
+/// The bootstrap administrator's name.
+const BOOTSTRAP_ADMIN_NAME: &str = "Administrator";
+
 /// Creates or checks the start-up accounts for the run mode.
-pub async fn prepare(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+pub async fn prepare(db: &Db, settings: &Settings, passwords: &Passwords) -> anyhow::Result<()> {
     match settings.mode {
-        Mode::Demo => create_demo_accounts(db).await?,
-        Mode::Production => refuse_live_demo_passwords(db).await?,
+        Mode::Demo => create_demo_accounts(db, passwords).await?,
+        Mode::Production => refuse_live_demo_passwords(db, passwords).await?,
     }
     if let Some(admin) = &settings.bootstrap_admin {
         let email = admin.email.trim().to_lowercase();
         if find(db, &email).await?.is_none() {
+            let password = NewPassword::parse(
+                admin.password.expose_secret(),
+                &[&email, BOOTSTRAP_ADMIN_NAME],
+            )
+            .map_err(|why| anyhow!("bootstrap_admin.password {why}"))?;
             let new = NewUser {
                 email,
-                password_hash: hash_password(admin.password.expose_secret().to_owned())
-                    .await?
-                    .0,
+                password_hash: passwords.hash(password.expose().to_owned()).await?.0,
                 role: Role::MarketplaceAdmin,
-                name: "Administrator".to_owned(),
+                name: BOOTSTRAP_ADMIN_NAME.to_owned(),
                 seller_id: None,
                 courier_id: None,
                 shipping_address: None,
@@ -159,7 +167,7 @@ fn demo_users() -> impl Iterator<Item = (NewUser, &'static str)> {
     per_role.chain(fleet)
 }
 
-async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
+async fn create_demo_accounts(db: &Db, passwords: &Passwords) -> anyhow::Result<()> {
     // Demo passwords are public; hashing each one once keeps start-up quick.
     let mut hashes: HashMap<&str, String> = HashMap::new();
     for (mut new, password) in demo_users() {
@@ -169,7 +177,7 @@ async fn create_demo_accounts(db: &Db) -> anyhow::Result<()> {
         new.password_hash = match hashes.get(password) {
             Some(hash) => hash.clone(),
             None => {
-                let hash = hash_password(password.to_owned()).await?.0;
+                let hash = passwords.hash(password.to_owned()).await?.0;
                 hashes.insert(password, hash.clone());
                 hash
             }
@@ -196,10 +204,12 @@ async fn insert_unless_present(db: &Db, new: NewUser) -> Result<bool, DbError> {
     .await
 }
 
-async fn refuse_live_demo_passwords(db: &Db) -> anyhow::Result<()> {
+async fn refuse_live_demo_passwords(db: &Db, passwords: &Passwords) -> anyhow::Result<()> {
     for (demo, password) in demo_users() {
         if let Some(user) = find(db, &demo.email).await?
-            && verify_password(password.to_owned(), Some(user.password_hash)).await
+            && passwords
+                .verify(password.to_owned(), Some(user.password_hash))
+                .await
         {
             bail!(
                 "production refuses to start: the demo account {} still has its public demo password",
@@ -214,4 +224,17 @@ async fn find(db: &Db, email: &str) -> Result<Option<users::User>, DbError> {
     let email = email.to_owned();
     db.run(move |conn| users::find_by_email(conn, &email).map_err(DbError::from))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_password_meets_the_password_policy() {
+        for (user, password) in demo_users() {
+            let checked = NewPassword::parse(password, &[&user.email, &user.name]);
+            assert!(checked.is_ok(), "{}: {checked:?}", user.email);
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use platform::auth::DEMO_SIGNING_KEY_PEM;
+use platform::auth::{DEMO_SIGNING_KEY_PEM, HashingSettings};
 use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -24,6 +24,7 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub delivery: DeliverySettings,
     pub tasks: TaskSettings,
+    pub login_throttle: LoginThrottleSettings,
 }
 
 /// The delivery service, where ecommerce registers its webhook receiver.
@@ -79,6 +80,7 @@ impl Default for Settings {
             orders: OrderSettings::default(),
             delivery: DeliverySettings::default(),
             tasks: TaskSettings::default(),
+            login_throttle: LoginThrottleSettings::default(),
         }
     }
 }
@@ -91,6 +93,8 @@ pub struct AuthSettings {
     pub signing_key_file: Option<PathBuf>,
     pub issuer: String,
     pub token_ttl_seconds: i64,
+    /// Where passwords are hashed and checked: `threads` (0: one per core).
+    pub hashing: HashingSettings,
 }
 
 impl Default for AuthSettings {
@@ -99,6 +103,40 @@ impl Default for AuthSettings {
             signing_key_file: None,
             issuer: "cargo-express".to_owned(),
             token_ttl_seconds: 900,
+            hashing: HashingSettings::default(),
+        }
+    }
+}
+
+/// How failed log-ins slow down password guessing (see `login_throttle`): per account and per
+/// client address, a few failures are free, then each further one blocks the key twice as long
+/// as the one before, from `first_block_seconds` up to the key's cap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LoginThrottleSettings {
+    pub account_free_failures: u32,
+    /// Short, so that nobody can lock an account's owner out for long.
+    pub account_max_block_seconds: u64,
+    pub address_free_failures: u32,
+    pub address_max_block_seconds: u64,
+    pub first_block_seconds: u64,
+    /// Failures are forgotten after this long without a new one (and no block running).
+    pub forget_after_seconds: u64,
+    /// Peers whose `X-Forwarded-For` is believed: IP addresses or CIDR ranges
+    /// (`ECOMMERCE__LOGIN_THROTTLE__TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8`).
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for LoginThrottleSettings {
+    fn default() -> Self {
+        Self {
+            account_free_failures: 5,
+            account_max_block_seconds: 60,
+            address_free_failures: 20,
+            address_max_block_seconds: 15 * 60,
+            first_block_seconds: 1,
+            forget_after_seconds: 3600,
+            trusted_proxies: vec!["127.0.0.0/8".to_owned(), "::1".to_owned()],
         }
     }
 }

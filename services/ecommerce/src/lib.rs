@@ -3,11 +3,13 @@
 //! [`startup::Application`].
 
 pub mod accounts;
+pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod delivery_link;
 pub mod domain;
 pub mod events;
+pub mod login_throttle;
 pub mod order_flow;
 
 pub mod routes;

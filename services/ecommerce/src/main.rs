@@ -7,7 +7,8 @@ use platform::settings::{Command, Loaded};
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let command = Command::from_args()?;
-    let loaded: Loaded<Settings> = platform::settings::load("ecommerce", &[])?;
+    let loaded: Loaded<Settings> =
+        platform::settings::load("ecommerce", &["login_throttle.trusted_proxies"])?;
     if command == Command::CheckSettings {
         return Ok(loaded.check_report("ecommerce"));
     }

@@ -1,10 +1,11 @@
 //! Builds the service from its settings and runs its tasks side by side under one supervisor:
-//! the HTTP server, the outbox relay, the order consumers and the start-up NATS preparation.
+//! the HTTP server, the outbox relay, the order consumers, the sweepers and the start-up NATS
+//! preparation.
 
 use actix_web::web;
 use chrono::TimeDelta;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use platform::auth::JwtIssuer;
+use platform::auth::{JwtIssuer, Passwords};
 use platform::db::{Db, Migrations};
 use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
@@ -18,6 +19,7 @@ use crate::accounts;
 use crate::config::Settings;
 use crate::delivery_link;
 use crate::events;
+use crate::login_throttle::LoginThrottle;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 use crate::workers;
@@ -33,6 +35,8 @@ impl Application {
     /// Nothing runs until [`Service::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Service> {
         settings.check_production_rules()?;
+        let login_throttle = LoginThrottle::new(&settings.login_throttle)?;
+        let passwords = Passwords::new(&settings.auth.hashing)?;
         let issuer = JwtIssuer::from_pem(
             settings.signing_key_pem()?.expose_secret(),
             &settings.auth.issuer,
@@ -49,7 +53,7 @@ impl Application {
             postgres: POSTGRES_MIGRATIONS,
         })
         .await?;
-        accounts::prepare(&db, &settings).await?;
+        accounts::prepare(&db, &settings, &passwords).await?;
         let nats = Nats::connect(&settings.nats, "ecommerce").await?;
         let outbox = OutboxSignal::default();
 
@@ -61,6 +65,8 @@ impl Application {
             issuer,
             outbox: outbox.clone(),
             idempotency_ttl,
+            passwords,
+            login_throttle: login_throttle.clone(),
         });
         let shared = server::Shared {
             db: Some(db.clone()),
@@ -92,6 +98,14 @@ impl Application {
             workers::idempotency_sweeper::sweep_expired_keys(
                 db.clone(),
                 idempotency_ttl,
+                supervisor.token(),
+            ),
+        );
+        supervisor.spawn(
+            "login-throttle-sweeper",
+            workers::login_throttle_sweeper::sweep_forgotten_counts(
+                db.clone(),
+                login_throttle.forget_after(),
                 supervisor.token(),
             ),
         );

@@ -1,11 +1,14 @@
-//! What handlers share: the database, NATS, the token issuer and the outbox signal.
+//! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
+//! hashing threads and the log-in throttle.
 
 use contracts::streams::Namespace;
 use platform::ApiError;
-use platform::auth::JwtIssuer;
+use platform::auth::{JwtIssuer, Passwords};
 use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
 use platform::outbox::{self, OutboxSignal};
+
+use crate::login_throttle::LoginThrottle;
 
 pub struct AppState {
     pub db: Db,
@@ -14,6 +17,8 @@ pub struct AppState {
     pub outbox: OutboxSignal,
     /// How long a purchase's idempotency key is remembered.
     pub idempotency_ttl: chrono::TimeDelta,
+    pub passwords: Passwords,
+    pub login_throttle: LoginThrottle,
 }
 
 impl AppState {

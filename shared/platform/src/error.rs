@@ -73,6 +73,12 @@ pub enum ApiError {
         params: Vec<InvalidParam>,
         extensions: Map<String, Value>,
     },
+    /// Too many attempts: the caller may try again after `retry_after_seconds` (429).
+    #[error("too many requests: {detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_seconds: u64,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -126,6 +132,7 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -148,6 +155,7 @@ impl ApiError {
                 params,
                 extensions,
             } => (detail.clone(), params.clone(), extensions.clone()),
+            Self::TooManyRequests { detail, .. } => (detail.clone(), Vec::new(), Map::new()),
             // Never leak an internal cause to the client; it is logged instead.
             Self::Internal(_) => (
                 "the server failed to handle the request".to_owned(),
@@ -179,6 +187,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -201,6 +210,13 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
             }
             _ => {}
         }
@@ -256,6 +272,23 @@ mod tests {
             "{}",
             problem.detail
         );
+    }
+
+    #[test]
+    fn too_many_requests_says_when_to_try_again() {
+        let error = ApiError::TooManyRequests {
+            detail: "too many failed log-ins; try again in 8 s".into(),
+            retry_after_seconds: 8,
+        };
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "8");
+        let problem = error.to_problem();
+        assert_eq!(
+            problem.problem_type,
+            "urn:cargo-express:problem:too-many-requests"
+        );
+        assert!(problem.detail.contains("8 s"));
     }
 
     #[test]

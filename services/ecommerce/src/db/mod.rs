@@ -2,6 +2,7 @@
 //! reached from handlers through `Db::run`. They return `QueryResult`; handlers map errors.
 
 pub mod delivery_subscription;
+pub mod login_throttle;
 pub mod orders;
 pub mod portfolios;
 

@@ -136,6 +136,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        failures -> BigInt,
+        blocked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(seller_tags -> sellers (seller_id));
 diesel::joinable!(users -> sellers (seller_id));
 diesel::joinable!(products -> sellers (seller_id));

@@ -5,12 +5,15 @@ use std::fmt;
 pub struct Email(String);
 
 impl Email {
+    /// The longest address accepted (RFC 5321's path limit).
+    pub const MAX_CHARS: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
             return Err("must not be empty");
         }
-        if email.chars().count() > 254 {
+        if email.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 254 characters");
         }
         let Some((local, domain)) = email.split_once('@') else {

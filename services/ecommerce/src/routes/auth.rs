@@ -1,7 +1,8 @@
 //! Login, self-registration of marketplace users, the caller's own profile, and the JWKS.
+//! Log-ins pass the log-in throttle first (see [`crate::login_throttle`]).
 
-use actix_web::{HttpResponse, get, post, web};
-use platform::auth::{AccessToken, Authenticated, Role, TokenSubject, verify_password};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use platform::auth::{AccessToken, Authenticated, Role, TokenSubject};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::{ApiError, FieldResult};
@@ -10,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
 use crate::db::users::{self, NewUser};
-use crate::domain::{Address, BoundedText};
+use crate::domain::{Address, BoundedText, Email};
+use crate::login_throttle::Attempt;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,24 +36,40 @@ pub struct LoginResponse {
     pub user: UserResponse,
 }
 
-/// Exchanges an email and password for a short-lived access token.
+/// Exchanges an email and password for a short-lived access token. After repeated failures
+/// for the same email or from the same address, log-ins are refused for a while (429 with
+/// `Retry-After`, the right password included).
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
-        (status = 422, body = platform::error::Problem)))]
+        (status = 422, body = platform::error::Problem),
+        (status = 429, body = platform::error::Problem, description = "Too many failed log-ins for this email or from this address",
+            headers(("Retry-After" = u64, description = "Seconds until log-ins are checked again")))))]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: Json<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let email = email.trim().to_lowercase();
+    let wrong = || ApiError::Unauthorized("email or password is wrong".to_owned());
+    // No account has a longer email; refusing it here keeps such keys out of the throttle.
+    if email.chars().count() > Email::MAX_CHARS {
+        return Err(wrong());
+    }
+    let throttle = &state.login_throttle;
+    let attempt = Attempt::new(&email, throttle.trusted_proxies().client_of(&request));
+    let admitted = throttle.admit(&state.db, &attempt).await?;
     let user = state
         .read(move |conn| Ok(users::find_by_email(conn, &email)?))
         .await?;
-    let valid = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let user = user
-        .filter(|_| valid)
-        .ok_or_else(|| ApiError::Unauthorized("email or password is wrong".to_owned()))?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = state.passwords.verify(password, hash).await;
+    let Some(user) = user.filter(|_| valid) else {
+        throttle.failed(&state.db, &attempt, admitted).await;
+        return Err(wrong());
+    };
+    throttle.succeeded(&state.db, &attempt).await;
     let profile = UserResponse::from_user(user)?;
     let token = state.issuer.issue(TokenSubject {
         user_id: profile.id.clone(),
@@ -87,7 +105,7 @@ async fn register(
     let body = body.into_inner();
     let shipping_address = Address::parse(&body.shipping_address).field("shipping_address")?;
     let (email, password_hash, name) =
-        parse_identity(&body.email, &body.password, &body.name).await?;
+        parse_identity(&state.passwords, &body.email, &body.password, &body.name).await?;
     let new = NewUser {
         email: email.to_string(),
         password_hash,

@@ -120,7 +120,7 @@ async fn create_seller(
     let mut administrators = Vec::with_capacity(body.administrators.len());
     for (i, admin) in body.administrators.iter().enumerate() {
         let (email, password_hash, name) =
-            parse_identity(&admin.email, &admin.password, &admin.name)
+            parse_identity(&state.passwords, &admin.email, &admin.password, &admin.name)
                 .await
                 .map_err(|error| prefix_fields(error, &format!("administrators[{i}].")))?;
         administrators.push((email.to_string(), password_hash, name.into_inner()));

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use platform::auth::{Authenticated, Role, hash_password};
+use platform::auth::{Authenticated, Passwords, Role};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
@@ -72,16 +72,19 @@ pub struct CreateUserRequest {
     pub shipping_address: Option<String>,
 }
 
-/// Fields every new user has, parsed: email, password (hashed here) and name.
+/// Fields every new user has, parsed: email, password (checked against the email and name,
+/// then hashed here) and name. Every way of setting a password goes through here.
 pub async fn parse_identity(
+    passwords: &Passwords,
     email: &str,
     password: &str,
     name: &str,
 ) -> Result<(Email, String, Name), ApiError> {
     let email = Email::parse(email).field("email")?;
-    let password = NewPassword::parse(password).field("password")?;
     let name = Name::parse(name).field("name")?;
-    let hash = hash_password(password.expose().to_owned()).await?;
+    let password =
+        NewPassword::parse(password, &[email.as_str(), name.as_str()]).field("password")?;
+    let hash = passwords.hash(password.expose().to_owned()).await?;
     Ok((email, hash.0, name))
 }
 
@@ -131,7 +134,7 @@ async fn create_user(
     let shipping_address =
         optional_text::<Address>(body.shipping_address.as_deref(), "shipping_address")?;
     let (email, password_hash, name) =
-        parse_identity(&body.email, &body.password, &body.name).await?;
+        parse_identity(&state.passwords, &body.email, &body.password, &body.name).await?;
     let new = NewUser {
         email: email.to_string(),
         password_hash,

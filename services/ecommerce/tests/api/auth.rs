@@ -34,6 +34,10 @@ async fn a_wrong_password_or_unknown_email_gets_the_same_401() {
         wrong["detail"], unknown["detail"],
         "no hint about which emails exist"
     );
+    let overlong = format!("{}@cargoexpress.test", "a".repeat(10_000));
+    let overlong = app.login(&overlong, "whatever-it-is").await;
+    assert_eq!(overlong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem(overlong).await["detail"], wrong["detail"]);
 }
 
 #[tokio::test]

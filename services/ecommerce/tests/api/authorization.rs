@@ -30,7 +30,7 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
         (
             Method::POST,
             "/users".into(),
-            json!({"email": "new@u.test", "password": "password-1", "name": "N", "role": "operations_viewer"}),
+            json!({"email": "new@u.test", "password": "violet-harbor-71", "name": "N", "role": "operations_viewer"}),
             vec![MarketplaceAdmin],
         ),
         (
@@ -48,7 +48,7 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
         (
             Method::POST,
             "/sellers".into(),
-            json!({"name": "S", "description": "D", "administrators": [{"email": "s@s.test", "password": "password-1", "name": "S"}]}),
+            json!({"name": "S", "description": "D", "administrators": [{"email": "s@s.test", "password": "violet-harbor-71", "name": "S"}]}),
             vec![MarketplaceAdmin],
         ),
         (

@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 pub struct TestApp {
     pub api: ServiceClient,
     pub nats: TestNats,
+    /// The settings it runs with; a replica gets the same.
+    pub settings: Settings,
     stop: CancellationToken,
     // Dropped last: the database outlives the service using it.
     db: TestDatabase,
@@ -65,20 +67,46 @@ async fn spawn(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp 
     let nats = TestNats::start().await.expect("nats-server starts");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
+    let (api, stop) = start(settings.clone()).await;
+    TestApp {
+        api,
+        nats,
+        settings,
+        stop,
+        db,
+    }
+}
+
+/// Builds and runs the service; answers once it is ready.
+async fn start(settings: Settings) -> (ServiceClient, CancellationToken) {
     let app = Application::build(settings)
         .await
         .expect("the service builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let api = ServiceClient::new(format!("http://127.0.0.1:{}", app.port()));
     let stop = app.stop_token();
     tokio::spawn(app.run_until_stopped());
-    let app = TestApp {
-        api: ServiceClient::new(address),
-        nats,
-        stop,
-        db,
-    };
-    app.wait_until_ready().await;
-    app
+    api.wait_until_ready().await;
+    (api, stop)
+}
+
+/// A second instance of a test's service, on the same database and NATS namespace.
+pub struct Replica {
+    pub api: ServiceClient,
+    stop: CancellationToken,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl std::ops::Deref for Replica {
+    type Target = ServiceClient;
+
+    fn deref(&self) -> &ServiceClient {
+        &self.api
+    }
 }
 
 impl std::ops::Deref for TestApp {
@@ -90,6 +118,13 @@ impl std::ops::Deref for TestApp {
 }
 
 impl TestApp {
+    /// Another instance of this service on the same database, as a second replica or this one
+    /// restarted would be.
+    pub async fn spawn_replica(&self) -> Replica {
+        let (api, stop) = start(self.settings.clone()).await;
+        Replica { api, stop }
+    }
+
     /// A token of the demo account with `role`.
     pub async fn token(&self, role: Role) -> String {
         let demo = DEMO_ACCOUNTS

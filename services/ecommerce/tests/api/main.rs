@@ -11,9 +11,11 @@ mod backup_restore;
 mod catalog_kv;
 mod delivery_webhooks;
 mod helpers;
+mod login_throttle;
 mod operations;
 mod order_events;
 mod orders;
+mod passwords;
 
 mod portfolios;
 mod products;

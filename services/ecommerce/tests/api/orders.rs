@@ -133,10 +133,10 @@ async fn a_product_of_a_seller_without_a_warehouse_cannot_be_bought() {
     let admin = app.token(Role::MarketplaceAdmin).await;
     let created = app
         .post("/sellers", &admin, &json!({"name": "Homeless", "description": "No warehouse yet",
-            "administrators": [{"email": "h@homeless.test", "password": "homeless-123", "name": "H"}]}))
+            "administrators": [{"email": "h@homeless.test", "password": "amber-lantern-33", "name": "H"}]}))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let seller = app.token_of("h@homeless.test", "homeless-123").await;
+    let seller = app.token_of("h@homeless.test", "amber-lantern-33").await;
     app.create_product(&seller, "NOWH-1", 1.0, 10).await;
     let buyer = app.token(Role::MarketplaceUser).await;
 

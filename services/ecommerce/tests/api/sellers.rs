@@ -64,7 +64,7 @@ async fn a_seller_without_administrators_is_refused_and_nothing_is_created() {
             "/sellers",
             &admin,
             &json!({"name": "Dup", "description": "Reuses an email",
-                    "administrators": [{"email": "seller@cargoexpress.test", "password": "whatever-123", "name": "X"}]}),
+                    "administrators": [{"email": "seller@cargoexpress.test", "password": "mango-tractor-58", "name": "X"}]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
@@ -81,8 +81,8 @@ async fn nested_administrator_errors_name_their_position() {
             "/sellers",
             &admin,
             &json!({"name": "S", "description": "D", "administrators": [
-                {"email": "ok@s.test", "password": "good-password", "name": "A"},
-                {"email": "bad", "password": "good-password", "name": "B"}]}),
+                {"email": "ok@s.test", "password": "saffron-kettle-19", "name": "A"},
+                {"email": "bad", "password": "saffron-kettle-19", "name": "B"}]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,4 +1,5 @@
-//! Production settings refuse the public demo key and demo passwords.
+//! Production settings refuse the public demo key and demo passwords; every mode refuses a
+//! guessable bootstrap password and a bad log-in throttle setting.
 
 use ecommerce::accounts::DEMO_ACCOUNTS;
 use ecommerce::config::BootstrapAdmin;
@@ -21,7 +22,7 @@ async fn build_error(adjust: impl FnOnce(&mut ecommerce::config::Settings)) -> S
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
     match Application::build(settings).await {
-        Ok(_) => panic!("production start-up should have been refused"),
+        Ok(_) => panic!("start-up should have been refused"),
         Err(error) => format!("{error:#}"),
     }
 }
@@ -99,4 +100,28 @@ async fn production_with_its_own_key_creates_only_the_bootstrap_admin() {
         .await;
     let users: serde_json::Value = app.get("/users", &token).await.json().await.unwrap();
     assert_eq!(users["total"], 1);
+}
+
+#[tokio::test]
+async fn a_guessable_bootstrap_admin_password_stops_start_up() {
+    let error = build_error(|s| {
+        s.bootstrap_admin = Some(BootstrapAdmin {
+            email: "root@example.com".into(),
+            password: "rootroot2026".to_owned().into(),
+        });
+    })
+    .await;
+    assert!(
+        error.contains("bootstrap_admin.password is too easy to guess"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bad_log_in_throttle_settings_stop_start_up() {
+    let error =
+        build_error(|s| s.login_throttle.trusted_proxies = vec!["proxy.internal".into()]).await;
+    assert!(error.contains("login_throttle.trusted_proxies"), "{error}");
+    let error = build_error(|s| s.login_throttle.forget_after_seconds = 60).await;
+    assert!(error.contains("forget_after_seconds"), "{error}");
 }

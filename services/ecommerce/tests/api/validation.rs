@@ -142,7 +142,7 @@ async fn bad_pagination_and_filters_are_named() {
 async fn user_creation_enforces_what_each_role_needs() {
     let app = spawn_app().await;
     let admin = app.token(Role::MarketplaceAdmin).await;
-    let base = |role: &str| json!({"email": format!("{role}@new.test"), "password": "password-123", "name": "New", "role": role});
+    let base = |role: &str| json!({"email": format!("{role}@new.test"), "password": "violet-harbor-71", "name": "New", "role": role});
     let cases = [
         (base("seller_user"), "seller_id"),
         (base("courier"), "courier_id"),
@@ -186,7 +186,7 @@ async fn user_creation_enforces_what_each_role_needs() {
     courier["courier_id"] = json!(107);
     let created = app.post("/users", &admin, &courier).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let token = app.token_of("courier@new.test", "password-123").await;
+    let token = app.token_of("courier@new.test", "violet-harbor-71").await;
     let me: serde_json::Value = app.get("/auth/me", &token).await.json().await.unwrap();
     assert_eq!(me["courier_id"], 107);
 }

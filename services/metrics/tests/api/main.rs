@@ -9,6 +9,7 @@
 mod arithmetic;
 mod authorization;
 mod browser;
+mod dashboard_login;
 mod helpers;
 mod live;
 mod platform_flow;

@@ -27,6 +27,11 @@ impl Drop for Stack {
 
 impl Stack {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The stack, after `adjust_shop` has changed ecommerce's settings.
+    pub async fn start_with(adjust_shop: impl FnOnce(&mut ecommerce::config::Settings)) -> Self {
         platform::telemetry::init_for_test();
         let nats = TestNats::start().await.unwrap();
         let databases = [(); 3].map(|()| TestDatabase::create().unwrap());
@@ -44,6 +49,7 @@ impl Stack {
         };
         shop.delivery.url = url(ports[1]);
         shop.delivery.receiver_url = format!("{}/webhooks/deliveries", url(ports[0]));
+        adjust_shop(&mut shop);
         let shop = ecommerce::startup::Application::build(shop).await.unwrap();
         stops.push(shop.stop_token());
         tokio::spawn(shop.run_until_stopped());

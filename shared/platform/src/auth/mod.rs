@@ -1,11 +1,13 @@
-//! Identity as every service sees it: roles, the claims of a platform JWT, and the extractor
-//! that turns a bearer token into an [`Authenticated`] caller or a 401.
+//! Identity as every service sees it: roles, the claims of a platform JWT, the extractor
+//! that turns a bearer token into an [`Authenticated`] caller or a 401, and [`Passwords`], where
+//! the identity provider hashes and checks passwords.
 //!
 //! ecommerce is the only issuer: it signs with a private Ed25519 key and publishes the public
 //! half as a JWKS document; every other service verifies with that JWKS, so none of them can
 //! mint a token.
 
 mod extract;
+mod hashing;
 mod jwt;
 mod password;
 
@@ -13,11 +15,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use extract::Authenticated;
+pub use hashing::{HashingSettings, HashingStrategy, Passwords};
 pub use jsonwebtoken::jwk::JwkSet;
 pub use jwt::{
     AccessToken, DEMO_SIGNING_KEY_PEM, JwtIssuer, JwtVerifier, TokenError, TokenSubject,
 };
-pub use password::{PasswordHash, hash_password, verify_password};
+pub use password::PasswordHash;
 
 use crate::error::ApiError;
 

@@ -2,7 +2,10 @@
 //!
 //! Query functions are plain sync diesel functions taking `&mut DbConnection`; async code
 //! reaches them only through [`Db::run`], which checks a connection out of the pool inside
-//! `spawn_blocking`, so no query ever blocks the async runtime. The backend is chosen by the
+//! `spawn_blocking`, so no query ever blocks the async runtime. A query first waits, on the
+//! runtime, for one of as many turns as the pool has connections: a burst of requests would
+//! otherwise park one blocking thread each on the pool (up to 512, each leaving memory in an
+//! allocator arena of its own). The backend is chosen by the
 //! URL scheme. Errors: queries return `QueryResult`; the door adds pool trouble as
 //! [`DbError::Unavailable`]; handlers turn both into problems through `From<DbError> for ApiError`.
 
@@ -169,11 +172,16 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// How long a query waits for a pooled connection before the database counts as unavailable.
+const CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
 /// The pool, cheap to clone and share between handlers and workers.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager>,
     backend: Backend,
+    /// One permit per pooled connection, taken before a blocking thread is.
+    checkouts: Arc<Semaphore>,
     /// SQLite has one writer at a time. Writers of this process take turns here, in order,
     /// instead of in SQLite's busy handler, which sleeps between tries (1, 2, 5, 10... ms).
     writer_turn: Option<Arc<Semaphore>>,
@@ -198,12 +206,14 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(CONNECTION_WAIT)
             .build_unchecked(ConnectionManager { url: url.clone() });
         let writer_turn = (url.backend() == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        let checkouts = Arc::new(Semaphore::new(usize::try_from(pool_size.max(1))?));
         Ok(Self {
             pool,
             backend: url.backend(),
+            checkouts,
             writer_turn,
             sqlite_file: (url.backend() == Backend::Sqlite).then(|| url.as_str().into()),
         })
@@ -221,9 +231,19 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let waited = tokio::time::timeout(CONNECTION_WAIT, self.checkouts.clone().acquire_owned());
+        let turn = match waited.await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(closed)) => return Err(DbError::Unavailable(closed.to_string()).into()),
+            Err(_) => {
+                let why = "timed out waiting for a database connection".to_owned();
+                return Err(DbError::Unavailable(why).into());
+            }
+        };
         let pool = self.pool.clone();
         let (span, trace) = (tracing::Span::current(), crate::trace::current());
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let _in_span = span.enter();
             let mut conn = pool
                 .get()
