@@ -181,19 +181,20 @@ impl Link {
         let stored = self
             .db
             .write(move |conn| -> Result<bool, DbError> {
-                let current = delivery_subscription::stored(conn)?.map(|s| s.subscription_id);
-                if current != replacing {
-                    return Ok(false);
-                }
-                delivery_subscription::save(conn, &id, &secret, &url, now())?;
-                Ok(true)
+                Ok(delivery_subscription::replace(
+                    conn,
+                    replacing.as_deref(),
+                    &id,
+                    &secret,
+                    &url,
+                    now(),
+                )?)
             })
             .await;
         match stored {
             Ok(true) => Ok(created.id),
-            // Another replica stored its registration first (on PostgreSQL a concurrent save
-            // ends in a key violation): this one's must not stay behind, signing with a
-            // secret nobody keeps.
+            // Another replica stored its registration first: this one's must not stay behind,
+            // signing with a secret nobody keeps.
             lost => {
                 self.remove(&created.id).await?;
                 match lost {

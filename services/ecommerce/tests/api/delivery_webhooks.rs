@@ -25,9 +25,10 @@ impl Sender {
         let secret = WebhookSecret::generate().unwrap();
         let stored = secret.expose();
         app.database()
-            .write(move |conn| -> Result<(), DbError> {
-                Ok(delivery_subscription::save(
+            .write(move |conn| -> Result<bool, DbError> {
+                Ok(delivery_subscription::replace(
                     conn,
+                    None,
                     "sub-1",
                     &stored,
                     "http://127.0.0.1/x",
