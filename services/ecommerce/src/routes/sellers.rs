@@ -1,5 +1,7 @@
 //! Sellers (seed 004 story 1-2; the "establishments" of seed 001). The administrator manages
 //! them; a seller user sees and edits only its own, and sets the warehouse address there.
+//! Support engineers read every seller and change a store's owner and tags (seed 003 §2), and
+//! nothing else of it.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
@@ -162,7 +164,7 @@ async fn list_sellers(
     auth: Authenticated,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerResponse>>, ApiError> {
-    auth.require_any(&[Role::MarketplaceAdmin])?;
+    auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
     let (items, total) = state
         .read(move |conn| Ok(sellers::list(conn, PageRequest { limit, offset })?))
@@ -180,7 +182,7 @@ async fn get_seller(
     id: web::Path<String>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
+    require_reader(&auth, &id)?;
     let seller = state
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))
@@ -212,8 +214,12 @@ async fn update_seller(
     body: Json<UpdateSellerRequest>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
     let body = body.into_inner();
+    if auth.has_role(Role::Support) {
+        support_may_change(&body)?;
+    } else {
+        require_admin_or_member(&auth, &id)?;
+    }
     let changes = SellerChanges {
         name: optional_text::<Name>(body.name.as_deref(), "name")?,
         description: optional_text::<Description>(body.description.as_deref(), "description")?,
@@ -282,7 +288,7 @@ async fn list_seller_users(
     id: web::Path<String>,
 ) -> Result<web::Json<Vec<UserResponse>>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
+    require_reader(&auth, &id)?;
     let members = state
         .read(move |conn| Ok(users::list_for_seller(conn, &id)?))
         .await?;
@@ -302,6 +308,44 @@ fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiErro
         Err(ApiError::forbidden(
             "only the administrator and the seller's own users may do this",
         ))
+    }
+}
+
+/// The administrator, support, or a user of this very seller.
+fn require_reader(auth: &Claims, seller_id: &str) -> Result<(), ApiError> {
+    if auth.has_role(Role::Support) {
+        Ok(())
+    } else {
+        require_admin_or_member(auth, seller_id)
+    }
+}
+
+/// Support changes a store's owner and tags (seed 003 §2), nothing else of it.
+fn support_may_change(body: &UpdateSellerRequest) -> Result<(), ApiError> {
+    let UpdateSellerRequest {
+        name,
+        description,
+        owner_name: _,
+        warehouse_address,
+        tags: _,
+    } = body;
+    let others = [
+        ("name", name.is_some()),
+        ("description", description.is_some()),
+        ("warehouse_address", warehouse_address.is_some()),
+    ];
+    let refused: Vec<&str> = others
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(field, _)| *field)
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "support changes a store's owner_name and tags only, not {}",
+            refused.join(", ")
+        )))
     }
 }
 
