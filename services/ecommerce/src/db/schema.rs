@@ -146,7 +146,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    seller_changes (id) {
+        id -> BigInt,
+        seller_id -> Text,
+        changed_by -> Text,
+        changed_by_email -> Nullable<Text>,
+        changed_by_role -> Nullable<Text>,
+        changes -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(seller_tags -> sellers (seller_id));
+diesel::joinable!(seller_changes -> sellers (seller_id));
 diesel::joinable!(users -> sellers (seller_id));
 diesel::joinable!(products -> sellers (seller_id));
 diesel::joinable!(portfolios -> sellers (seller_id));
@@ -158,6 +171,7 @@ diesel::joinable!(order_status_history -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     sellers,
     seller_tags,
+    seller_changes,
     users,
     products,
     portfolios,

@@ -7,6 +7,7 @@ mod money;
 pub mod order_status;
 mod password;
 mod quantity;
+pub mod seller_change;
 mod sku;
 mod text;
 

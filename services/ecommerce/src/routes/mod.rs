@@ -7,6 +7,7 @@ mod orders;
 mod portfolios;
 mod products;
 mod sellers;
+mod support;
 mod users;
 
 use actix_web::web;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(products::configure)
         .configure(portfolios::configure)
         .configure(orders::configure)
+        .configure(support::configure)
         .configure(delivery_webhooks::configure);
 }
 

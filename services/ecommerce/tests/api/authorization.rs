@@ -77,6 +77,18 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
         ),
         (
             Method::GET,
+            format!("/sellers/{DEFAULT_SELLER}/changes"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::GET,
+            "/support/reports/tags".into(),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::GET,
             "/products".into(),
             Value::Null,
             Role::ALL.to_vec(),

@@ -22,4 +22,5 @@ mod products;
 mod replicas;
 mod sellers;
 mod startup_rules;
+mod support_reports;
 mod validation;
