@@ -1,5 +1,6 @@
 //! HTTP handlers only: extract, authorize, parse into domain types, call the queries, answer.
 
+mod allies;
 mod auth;
 mod delivery_webhooks;
 mod openapi;
@@ -19,6 +20,7 @@ pub use openapi::ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)
+        .configure(allies::configure)
         .configure(users::configure)
         .configure(sellers::configure)
         .configure(products::configure)

@@ -82,6 +82,24 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
             vec![MarketplaceAdmin, Support],
         ),
         (
+            Method::POST,
+            format!("/allies/{DEFAULT_SELLER}/credentials"),
+            json!({"user": "matrix", "password": "matrix-secret"}),
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::GET,
+            format!("/allies/{DEFAULT_SELLER}/credentials"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support, ServiceClient],
+        ),
+        (
+            Method::GET,
+            format!("/allies/{DEFAULT_SELLER}/credentials/history"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
             Method::GET,
             "/support/reports/tags".into(),
             Value::Null,

@@ -5,9 +5,11 @@
 // Panicking is how a test reports failure, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ally_credentials;
 mod auth;
 mod authorization;
 mod backup_restore;
+mod binary;
 mod catalog_kv;
 mod delivery_webhooks;
 mod helpers;
