@@ -12,6 +12,7 @@ mod backup_restore;
 mod binary;
 mod catalog_kv;
 mod delivery_webhooks;
+mod failed_requests;
 mod helpers;
 mod login_throttle;
 mod operations;
