@@ -44,7 +44,11 @@ SELECT s.id, 'sql:sqlite3', NULL, 'sql',
        ),
        strftime('%Y-%m-%d %H:%M:%f', 'now')
 FROM sellers AS s
-JOIN change_request AS c ON c.store_id = s.id;
+JOIN change_request AS c ON c.store_id = s.id
+-- Only a change that changes something is recorded (as the API does).
+WHERE s.owner_name IS NOT c.new_owner
+   OR EXISTS (SELECT 1 FROM seller_tags WHERE seller_id = s.id AND tag = c.old_tag)
+   OR NOT EXISTS (SELECT 1 FROM seller_tags WHERE seller_id = s.id AND tag = c.new_tag);
 
 UPDATE sellers
 SET owner_name = (SELECT new_owner FROM change_request),

@@ -23,6 +23,7 @@ mod passwords;
 mod portfolios;
 mod products;
 mod replicas;
+mod runbook;
 mod sellers;
 mod startup_rules;
 mod support_reports;

@@ -34,7 +34,11 @@ fn is_postgres(app: &TestApp) -> bool {
 /// Runs `sql` with the database's own client, stopping at the first error, as the runbook does:
 /// `sqlite3 -bail <file>` or `psql <url> -v ON_ERROR_STOP=1 -qAt`.
 pub fn run_sql(app: &TestApp, sql: &str) -> Output {
-    let url = app.database_url();
+    run_sql_on(app.database_url(), sql)
+}
+
+/// [`run_sql`] on the database at `url`.
+pub fn run_sql_on(url: &str, sql: &str) -> Output {
     let mut command = match url.strip_prefix("sqlite://") {
         Some(file) => {
             let mut sqlite = Command::new("sqlite3");
@@ -212,6 +216,21 @@ async fn the_urgent_owner_and_tags_file_changes_the_seed_store_at_once_and_leave
             "owner_name": {"old": "Young-Fox", "new": "Old-Wolf"},
             "tags": {"old": ["courses", "finance"], "new": ["courses", "education"]},
         })
+    );
+
+    // Run again, it changes nothing and records nothing.
+    let again: Value =
+        serde_json::from_str(run_sql_file(&app, "store-owner-and-tags").trim()).unwrap();
+    assert_eq!(again, shown);
+    let changes: Value = app
+        .get(&format!("/sellers/{SEED_STORE}/changes"), &support)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        changes["total"], 1,
+        "a change that changed nothing is not recorded"
     );
 
     // For a store that does not exist the file fails whole and changes nothing.
