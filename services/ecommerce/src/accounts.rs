@@ -30,7 +30,7 @@ pub struct DemoAccount {
 }
 
 /// Listed in the README. Public, hence refused in production.
-pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
+pub const DEMO_ACCOUNTS: [DemoAccount; 7] = [
     DemoAccount {
         email: "admin@cargoexpress.test",
         password: "admin-demo-2026",
@@ -76,6 +76,14 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
         password: "service-demo-2026",
         role: Role::ServiceClient,
         name: "Delivery service",
+        courier_id: None,
+        shipping_address: None,
+    },
+    DemoAccount {
+        email: "support@cargoexpress.test",
+        password: "support-demo-2026",
+        role: Role::Support,
+        name: "Support Engineer",
         courier_id: None,
         shipping_address: None,
     },

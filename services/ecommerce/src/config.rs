@@ -2,13 +2,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, HashingSettings};
 use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::accounts::DEMO_ACCOUNTS;
+use crate::vault::{Key, Vault};
+
+/// Settings read from comma-separated environment variables.
+pub const LIST_SETTINGS: [&str; 3] = [
+    "login_throttle.trusted_proxies",
+    "credentials.previous_keys",
+    "credentials.previous_key_files",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -25,6 +33,22 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub tasks: TaskSettings,
     pub login_throttle: LoginThrottleSettings,
+    pub credentials: CredentialsSettings,
+}
+
+/// The keys that encrypt ally credentials at rest (see `vault`): each 32 random bytes in
+/// base64 (`openssl rand -base64 32`), given inline or in a file (a mounted Secret). Demo mode
+/// falls back to the public demo key; production requires a key of its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CredentialsSettings {
+    /// The current key, which encrypts every write.
+    pub key: Option<SecretString>,
+    pub key_file: Option<PathBuf>,
+    /// Older keys, which only decrypt, until `cx-support rotate-credentials-key` has
+    /// re-encrypted everything under the current key (comma-separated in the variable).
+    pub previous_keys: Vec<SecretString>,
+    pub previous_key_files: Vec<PathBuf>,
 }
 
 /// The delivery service, where ecommerce registers its webhook receiver.
@@ -81,6 +105,7 @@ impl Default for Settings {
             delivery: DeliverySettings::default(),
             tasks: TaskSettings::default(),
             login_throttle: LoginThrottleSettings::default(),
+            credentials: CredentialsSettings::default(),
         }
     }
 }
@@ -182,6 +207,56 @@ impl Settings {
             );
         }
         Ok(SecretString::from(pem))
+    }
+
+    /// The vault of the ally credentials: the current key and the older ones. Production
+    /// refuses to run without a key of its own; demo mode can always read the demo key.
+    pub fn credentials_vault(&self) -> anyhow::Result<Vault> {
+        let settings = &self.credentials;
+        let read_file = |path: &PathBuf, setting: &str| -> anyhow::Result<Key> {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {setting} {}", path.display()))?,
+            );
+            Key::from_base64(&text).map_err(|why| anyhow!("{setting} {}: {why}", path.display()))
+        };
+        let current = match (&settings.key, &settings.key_file) {
+            (Some(_), Some(_)) => {
+                bail!("give credentials.key or credentials.key_file, not both")
+            }
+            (Some(key), None) => Key::from_base64(key.expose_secret())
+                .map_err(|why| anyhow!("credentials.key {why}"))?,
+            (None, Some(path)) => read_file(path, "credentials.key_file")?,
+            (None, None) if self.mode == Mode::Demo => Key::demo(),
+            (None, None) => bail!(
+                "production needs a key for ally credentials: credentials.key_file                  (ECOMMERCE__CREDENTIALS__KEY_FILE) or credentials.key, 32 random bytes in base64                  (`openssl rand -base64 32`)"
+            ),
+        };
+        if self.mode == Mode::Production && current.is_demo() {
+            bail!(
+                "production refuses the public demo key for ally credentials: make one with                  `openssl rand -base64 32`"
+            );
+        }
+        let mut previous = Vec::new();
+        // An empty variable (ECOMMERCE__CREDENTIALS__PREVIOUS_KEYS=) holds no key.
+        let given = |key: &&SecretString| !key.expose_secret().trim().is_empty();
+        for (i, key) in settings.previous_keys.iter().filter(given).enumerate() {
+            previous.push(
+                Key::from_base64(key.expose_secret())
+                    .map_err(|why| anyhow!("credentials.previous_keys[{i}] {why}"))?,
+            );
+        }
+        for path in &settings.previous_key_files {
+            previous.push(read_file(path, "credentials.previous_key_files")?);
+        }
+        if self.mode == Mode::Demo {
+            previous.push(Key::demo());
+        } else if previous.iter().any(Key::is_demo) {
+            tracing::warn!(
+                "the public demo key is among the previous ally credentials keys: run                  `cx-support rotate-credentials-key`, then remove it"
+            );
+        }
+        Ok(Vault::new(current, previous))
     }
 
     /// Production rules that can be checked before touching the database.

@@ -8,7 +8,7 @@ use platform::settings::{Command, Loaded};
 async fn main() -> anyhow::Result<ExitCode> {
     let command = Command::from_args()?;
     let loaded: Loaded<Settings> =
-        platform::settings::load("ecommerce", &["login_throttle.trusted_proxies"])?;
+        platform::settings::load("ecommerce", &ecommerce::config::LIST_SETTINGS)?;
     if command == Command::CheckSettings {
         return Ok(loaded.check_report("ecommerce"));
     }

@@ -43,6 +43,7 @@ impl Application {
             settings.auth.token_ttl_seconds,
         )?;
         let verifier = web::Data::new(issuer.verifier()?);
+        let vault = settings.credentials_vault()?;
 
         let db = Db::connect(
             &settings.database.parsed_url()?,
@@ -67,6 +68,7 @@ impl Application {
             idempotency_ttl,
             passwords,
             login_throttle: login_throttle.clone(),
+            vault,
         });
         let shared = server::Shared {
             db: Some(db.clone()),

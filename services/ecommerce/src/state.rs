@@ -1,5 +1,5 @@
 //! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
-//! hashing threads and the log-in throttle.
+//! hashing threads, the log-in throttle and the vault of ally credentials.
 
 use contracts::streams::Namespace;
 use platform::ApiError;
@@ -9,6 +9,7 @@ use platform::nats::Nats;
 use platform::outbox::{self, OutboxSignal};
 
 use crate::login_throttle::LoginThrottle;
+use crate::vault::Vault;
 
 pub struct AppState {
     pub db: Db,
@@ -19,6 +20,8 @@ pub struct AppState {
     pub idempotency_ttl: chrono::TimeDelta,
     pub passwords: Passwords,
     pub login_throttle: LoginThrottle,
+    /// The keys of the ally credentials.
+    pub vault: Vault,
 }
 
 impl AppState {

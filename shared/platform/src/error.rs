@@ -4,6 +4,15 @@
 //! handlers speak `ApiError`. Client errors carry a detail and, for bad input, the fields at
 //! fault in `invalid-params`. Internal causes are logged with their chain and answered with an
 //! opaque 500: a client never sees why the server failed, only that it did.
+//!
+//! A contract written before this platform may fix its own status codes and members (seed
+//! 003's ally API answers 400 with a `message` where the platform would answer 404 or 422):
+//! [`ApiError::with_status`] and [`ApiError::with_member`] shape the answer while the problem
+//! keeps its `type`, `title` and `detail`, so a client written to either contract works.
+//!
+//! Every problem answer carries its `type` in the response's extensions
+//! ([`AnsweredProblem`]), where the request log reads it: failed requests are logged with the
+//! kind of problem they got.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -73,6 +82,10 @@ pub enum ApiError {
         params: Vec<InvalidParam>,
         extensions: Map<String, Value>,
     },
+    /// The caller's `If-Match` names a version that is no longer the current one: another
+    /// write came first (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Too many attempts: the caller may try again after `retry_after_seconds` (429).
     #[error("too many requests: {detail}")]
     TooManyRequests {
@@ -83,7 +96,18 @@ pub enum ApiError {
     Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// `inner` answered with the status and extra members a contract fixes (see the module).
+    #[error("{inner}")]
+    Shaped {
+        inner: Box<ApiError>,
+        status: Option<StatusCode>,
+        members: Map<String, Value>,
+    },
 }
+
+/// The `type` of the problem a response carries, left in its extensions for the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredProblem(pub String);
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -121,8 +145,53 @@ impl ApiError {
         Self::Forbidden(why.into())
     }
 
+    /// The same problem answered with `status` instead of its own (seed 003: 400 for an unknown
+    /// ally). The `type`, `title` and `detail` stay those of the problem.
+    pub fn with_status(self, status: StatusCode) -> Self {
+        match self {
+            Self::Shaped { inner, members, .. } => Self::Shaped {
+                inner,
+                status: Some(status),
+                members,
+            },
+            other => Self::Shaped {
+                inner: Box::new(other),
+                status: Some(status),
+                members: Map::new(),
+            },
+        }
+    }
+
+    /// The same problem with one more top-level member, e.g. seed 003's `message`. The members
+    /// of RFC 9457 and `invalid-params` cannot be replaced this way.
+    pub fn with_member(self, name: &str, value: impl Into<Value>) -> Self {
+        let (inner, status, mut members) = match self {
+            Self::Shaped {
+                inner,
+                status,
+                members,
+            } => (inner, status, members),
+            other => (Box::new(other), None, Map::new()),
+        };
+        members.insert(name.to_owned(), value.into());
+        Self::Shaped {
+            inner,
+            status,
+            members,
+        }
+    }
+
+    /// The error under any shaping: what happened, for logs and headers.
+    fn cause(&self) -> &ApiError {
+        match self {
+            Self::Shaped { inner, .. } => inner.cause(),
+            other => other,
+        }
+    }
+
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
+            Self::Shaped { inner, .. } => inner.kind(),
             Self::Malformed { .. } => ("malformed-request", "Malformed request"),
             Self::Invalid(_) => ("invalid-input", "Invalid input"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
@@ -132,6 +201,7 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
@@ -139,6 +209,24 @@ impl ApiError {
     }
 
     pub fn to_problem(&self) -> Problem {
+        if let Self::Shaped { inner, members, .. } = self {
+            let mut problem = inner.to_problem();
+            problem.status = self.status_code().as_u16();
+            const RESERVED: [&str; 6] = [
+                "type",
+                "title",
+                "status",
+                "detail",
+                "instance",
+                "invalid-params",
+            ];
+            for (name, value) in members {
+                if !RESERVED.contains(&name.as_str()) {
+                    problem.extensions.insert(name.clone(), value.clone());
+                }
+            }
+            return problem;
+        }
         let (slug, title) = self.kind();
         let (detail, invalid_params, extensions) = match self {
             Self::Malformed { detail, params } => (detail.clone(), params.clone(), Map::new()),
@@ -187,14 +275,16 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Shaped { inner, status, .. } => status.unwrap_or_else(|| inner.status_code()),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
+        match self.cause() {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => {
                 tracing::warn!(%cause, "request refused: dependency unavailable")
@@ -203,7 +293,7 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        match self {
+        match self.cause() {
             Self::Unauthorized(_) => {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -220,7 +310,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(self.to_problem())
+        let problem = self.to_problem();
+        let answered = AnsweredProblem(problem.problem_type.clone());
+        let mut response = response.json(problem);
+        response.extensions_mut().insert(answered);
+        response
     }
 }
 
@@ -289,6 +383,47 @@ mod tests {
             "urn:cargo-express:problem:too-many-requests"
         );
         assert!(problem.detail.contains("8 s"));
+    }
+
+    #[test]
+    fn a_shaped_problem_keeps_its_kind_with_the_contracts_status_and_members() {
+        let error = ApiError::not_found("ally 42")
+            .with_status(StatusCode::BAD_REQUEST)
+            .with_member(
+                "message",
+                "The ally was not found or the request is not correct",
+            )
+            .with_member("status", 999);
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.extensions().get::<AnsweredProblem>(),
+            Some(&AnsweredProblem(
+                "urn:cargo-express:problem:not-found".to_owned()
+            ))
+        );
+        let json = serde_json::to_value(error.to_problem()).unwrap();
+        assert_eq!(json["type"], "urn:cargo-express:problem:not-found");
+        assert_eq!(json["status"], 400, "a member never replaces the status");
+        assert_eq!(json["detail"], "ally 42 not found");
+        assert_eq!(
+            json["message"],
+            "The ally was not found or the request is not correct"
+        );
+    }
+
+    #[test]
+    fn a_shaped_internal_error_still_hides_its_cause_and_unavailable_keeps_retry_after() {
+        let error = ApiError::Internal(anyhow::anyhow!("key k1 missing"))
+            .with_member("message", "Server error");
+        let json = serde_json::to_value(error.to_problem()).unwrap();
+        assert_eq!(json["status"], 500);
+        assert!(!json["detail"].as_str().unwrap().contains("k1"));
+        let response = ApiError::Unavailable("pool".into())
+            .with_member("message", "Server error")
+            .error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
     }
 
     #[test]

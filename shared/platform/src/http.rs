@@ -1,5 +1,13 @@
 //! HTTP pieces every service mounts: health and readiness, Prometheus metrics, request ids in
 //! logs and responses, and problem-JSON answers for unknown routes and bad paths or queries.
+//!
+//! Each request is logged as one line when it ends (its root span closing), carrying what a
+//! support engineer needs to find failed requests and who they hit (seed 003 §4, read back by
+//! `cx-support failed-requests`, [`crate::forensics`]): method, route, status, latency, request
+//! and trace ids, the caller ([`fields::PRINCIPAL`]: a user id and role, or `anonymous`), the ally
+//! of an ally route (a `{allyId}` path parameter, as seed 003's API names it) and, on failures,
+//! the problem type answered. They are fields of the root span, filled in as they become known
+//! (the caller by the `Authenticated` extractor), so every line of the request carries them.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -12,11 +20,13 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tracing::Span;
+use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 use utoipa::ToSchema;
 
+use crate::auth::Principal;
 use crate::db::Db;
-use crate::error::{ApiError, InvalidParam};
+use crate::error::{AnsweredProblem, ApiError, InvalidParam};
 use crate::nats::Nats;
 use crate::trace::{self, TraceContext};
 
@@ -35,7 +45,15 @@ impl RootSpanBuilder for TracedRootSpan {
             .get(trace::TRACEPARENT)
             .and_then(|value| value.to_str().ok());
         let trace = TraceContext::continue_or_start(traceparent);
-        let span = tracing_actix_web::root_span!(request);
+        // The names are those of [`fields`]; the macro needs them written out.
+        let span = tracing_actix_web::root_span!(
+            request,
+            principal = Empty,
+            principal_role = Empty,
+            ally_id = Empty,
+            problem_type = Empty,
+            latency_ms = Empty
+        );
         span.record("trace_id", trace.trace_id());
         request.extensions_mut().insert(trace);
         span
@@ -47,6 +65,33 @@ impl RootSpanBuilder for TracedRootSpan {
     ) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// Names of the request log's fields, beside tracing-actix-web's own (`http.method`,
+/// `http.route`, `http.target`, `http.status_code`, `request_id`) and the `trace_id`.
+pub mod fields {
+    /// The caller's user id, or [`ANONYMOUS`] for a request without a valid token.
+    pub const PRINCIPAL: &str = "principal";
+    /// The caller's role (`support`, `marketplace_admin`...); absent for anonymous requests.
+    pub const PRINCIPAL_ROLE: &str = "principal_role";
+    /// The ally (seller) an ally route served: its `{allyId}` path parameter.
+    pub const ALLY_ID: &str = "ally_id";
+    /// The `type` of the problem answered, on failures.
+    pub const PROBLEM_TYPE: &str = "problem_type";
+    /// Time from the request's arrival to its answer, in milliseconds.
+    pub const LATENCY_MS: &str = "latency_ms";
+    /// The value of [`PRINCIPAL`] for a caller without a valid token.
+    pub const ANONYMOUS: &str = "anonymous";
+    /// The path parameter that names an ally in a route (`/allies/{allyId}/credentials`).
+    pub const ALLY_PATH_PARAMETER: &str = "allyId";
+}
+
+/// Records the verified caller in the current request's log fields (the `Authenticated`
+/// extractor calls this as soon as the token is verified).
+pub fn record_principal(principal: &Principal) {
+    let span = Span::current();
+    span.record(fields::PRINCIPAL, principal.user_id.as_str());
+    span.record(fields::PRINCIPAL_ROLE, principal.role.as_str());
 }
 
 /// The Prometheus recorder of this process, installed on first use.
@@ -66,13 +111,16 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .map_err(anyhow::Error::msg)
 }
 
-/// Middleware: counts and times every request by route pattern, runs it in its trace, and
-/// echoes the request id (the one in every log line of the request) as `x-request-id`.
+/// Middleware: counts and times every request by route pattern, runs it in its trace, fills in
+/// the request log's forensic fields, and echoes the request id (the one in every log line of
+/// the request) as `x-request-id`.
 pub async fn observe_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
+    // The request's root span: this middleware runs inside it (see `server::start`).
+    let span = Span::current();
     let method = req.method().to_string();
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
     let trace = req
@@ -87,15 +135,40 @@ pub async fn observe_request(
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
+    let elapsed = started.elapsed().as_secs_f64();
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+    record_forensics(&span, &response, elapsed);
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
+}
+
+/// Fills in the request log's fields that are known once the answer is: the caller (or
+/// `anonymous`), the ally of an ally route, the problem type and the latency.
+fn record_forensics<B>(span: &Span, response: &ServiceResponse<B>, elapsed_seconds: f64) {
+    let request = response.request();
+    match request.extensions().get::<Principal>() {
+        Some(principal) => {
+            span.record(fields::PRINCIPAL, principal.user_id.as_str());
+            span.record(fields::PRINCIPAL_ROLE, principal.role.as_str());
+        }
+        None => {
+            span.record(fields::PRINCIPAL, fields::ANONYMOUS);
+        }
+    }
+    if let Some(ally) = request.match_info().get(fields::ALLY_PATH_PARAMETER) {
+        span.record(fields::ALLY_ID, ally);
+    }
+    if let Some(AnsweredProblem(problem_type)) = response.response().extensions().get() {
+        span.record(fields::PROBLEM_TYPE, problem_type.as_str());
+    }
+    // Microseconds are enough and keep the line short.
+    let latency_ms = (elapsed_seconds * 1e6).round() / 1e3;
+    span.record(fields::LATENCY_MS, latency_ms);
 }
 
 /// Mounts `/healthz`, `/readyz` and `/metrics`, and answers bad paths and queries with problems.

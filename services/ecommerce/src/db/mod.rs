@@ -1,6 +1,7 @@
 //! Queries of the ecommerce database: plain sync diesel functions over `&mut DbConnection`,
 //! reached from handlers through `Db::run`. They return `QueryResult`; handlers map errors.
 
+pub mod ally_credentials;
 pub mod delivery_subscription;
 pub mod login_throttle;
 pub mod orders;

@@ -146,7 +146,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    seller_changes (id) {
+        id -> BigInt,
+        seller_id -> Text,
+        changed_by -> Text,
+        changed_by_email -> Nullable<Text>,
+        changed_by_role -> Nullable<Text>,
+        changes -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ally_credentials (ally_id, version) {
+        ally_id -> Text,
+        version -> BigInt,
+        action -> Text,
+        key_id -> Nullable<Text>,
+        nonce -> Nullable<Binary>,
+        ciphertext -> Nullable<Binary>,
+        changed_by -> Text,
+        changed_by_email -> Text,
+        changed_by_role -> Text,
+        changed_at -> Timestamp,
+        re_encrypted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(seller_tags -> sellers (seller_id));
+diesel::joinable!(ally_credentials -> sellers (ally_id));
+diesel::joinable!(seller_changes -> sellers (seller_id));
 diesel::joinable!(users -> sellers (seller_id));
 diesel::joinable!(products -> sellers (seller_id));
 diesel::joinable!(portfolios -> sellers (seller_id));
@@ -158,6 +188,8 @@ diesel::joinable!(order_status_history -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     sellers,
     seller_tags,
+    seller_changes,
+    ally_credentials,
     users,
     products,
     portfolios,

@@ -1,9 +1,13 @@
+//! Sellers, their tags, and the audit trail of their changes.
+
 use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
-use super::schema::{seller_tags, sellers};
+use super::schema::{seller_changes, seller_tags, sellers};
 use super::{PageRequest, new_id, now};
+use crate::domain::seller_change::{SellerFields, changed_fields};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sellers)]
@@ -22,6 +26,40 @@ pub struct SellerRow {
 pub struct Seller {
     pub row: SellerRow,
     pub tags: Vec<String>,
+}
+
+impl Seller {
+    /// The fields people change, as the audit trail compares them.
+    pub fn fields(&self) -> SellerFields {
+        SellerFields {
+            name: self.row.name.clone(),
+            description: self.row.description.clone(),
+            owner_name: self.row.owner_name.clone(),
+            warehouse_address: self.row.warehouse_address.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// Who changes a seller, as its audit trail names them.
+#[derive(Debug, Clone)]
+pub struct ChangedBy {
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// One change of a seller: who, when, and each changed field's old and new value.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = seller_changes)]
+pub struct SellerChange {
+    pub id: i64,
+    pub changed_by: String,
+    pub changed_by_email: Option<String>,
+    pub changed_by_role: Option<String>,
+    /// A JSON object: `{"owner_name": {"old": .., "new": ..}, ..}`.
+    pub changes: String,
+    pub changed_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone)]
@@ -97,23 +135,70 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> QueryResult<(Vec<Sell
     Ok((sellers, total))
 }
 
+/// Changes the seller and records in its audit trail what changed and who changed it (nothing
+/// is recorded when every value stayed the same). Call it in a write transaction.
 pub fn update(
     conn: &mut DbConnection,
     id: &str,
     changes: &SellerChanges,
     tags: Option<&[String]>,
+    changed_by: &ChangedBy,
 ) -> QueryResult<Seller> {
+    let before = find(conn, id)?;
     // One statement: the time of the change, plus whichever fields changed.
-    let updated = diesel::update(sellers::table.find(id))
-        .set((sellers::updated_at.eq(now()), changes))
+    let now = now();
+    diesel::update(sellers::table.find(id))
+        .set((sellers::updated_at.eq(now), changes))
         .execute(conn)?;
-    if updated == 0 {
-        return Err(diesel::result::Error::NotFound);
-    }
     if let Some(tags) = tags {
         replace_tags(conn, id, tags)?;
     }
-    find(conn, id)
+    let after = find(conn, id)?;
+    let changed = changed_fields(&before.fields(), &after.fields());
+    if !changed.is_empty() {
+        diesel::insert_into(seller_changes::table)
+            .values((
+                seller_changes::seller_id.eq(id),
+                seller_changes::changed_by.eq(&changed_by.user_id),
+                seller_changes::changed_by_email.eq(&changed_by.email),
+                seller_changes::changed_by_role.eq(&changed_by.role),
+                seller_changes::changes.eq(serde_json::Value::Object(changed).to_string()),
+                seller_changes::changed_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(after)
+}
+
+/// The seller's changes, newest first, with their count.
+pub fn changes_of(
+    conn: &mut DbConnection,
+    id: &str,
+    page: PageRequest,
+) -> QueryResult<(Vec<SellerChange>, i64)> {
+    let of_seller = seller_changes::seller_id.eq(id);
+    let total = seller_changes::table
+        .filter(of_seller)
+        .count()
+        .get_result(conn)?;
+    let items = seller_changes::table
+        .filter(of_seller)
+        .order(seller_changes::id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(SellerChange::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// Every tag in use with the number of sellers using it, most used first, then by name
+/// (seed 003 §1; `docs/support/sql/tags-report.*.sql` is the same report as SQL).
+pub fn tag_usage(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    seller_tags::table
+        .group_by(seller_tags::tag)
+        .select((seller_tags::tag, count_star()))
+        .order((count_star().desc(), seller_tags::tag))
+        .load(conn)
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {

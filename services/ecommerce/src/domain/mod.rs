@@ -2,14 +2,17 @@
 //! these types is valid by construction; every parse error names the rule that was broken,
 //! and handlers attach the field name (`FieldResult::field`).
 
+pub mod ally_credentials;
 mod email;
 mod money;
 pub mod order_status;
 mod password;
 mod quantity;
+pub mod seller_change;
 mod sku;
 mod text;
 
+pub use ally_credentials::AllyCredentials;
 pub use email::Email;
 pub use money::Price;
 pub use password::NewPassword;

@@ -1,5 +1,6 @@
 //! HTTP handlers only: extract, authorize, parse into domain types, call the queries, answer.
 
+mod allies;
 mod auth;
 mod delivery_webhooks;
 mod openapi;
@@ -7,6 +8,7 @@ mod orders;
 mod portfolios;
 mod products;
 mod sellers;
+mod support;
 mod users;
 
 use actix_web::web;
@@ -18,11 +20,13 @@ pub use openapi::ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)
+        .configure(allies::configure)
         .configure(users::configure)
         .configure(sellers::configure)
         .configure(products::configure)
         .configure(portfolios::configure)
         .configure(orders::configure)
+        .configure(support::configure)
         .configure(delivery_webhooks::configure);
 }
 

@@ -11,6 +11,9 @@ use utoipa::OpenApi;
         super::users::create_user, super::users::list_users, super::users::get_user,
         super::sellers::create_seller, super::sellers::list_sellers, super::sellers::get_seller,
         super::sellers::update_seller, super::sellers::delete_seller, super::sellers::list_seller_users,
+        super::sellers::list_seller_changes, super::support::tags_report,
+        super::allies::add_credentials, super::allies::check_credentials,
+        super::allies::revoke_credentials, super::allies::credentials_history,
         super::products::create_product, super::products::list_products, super::products::get_product,
         super::products::update_product, super::products::delete_product,
         super::portfolios::create_portfolio, super::portfolios::list_portfolios, super::portfolios::get_portfolio,
@@ -28,6 +31,8 @@ use utoipa::OpenApi;
         (name = "products", description = "Products (seed 001: productos)"),
         (name = "portfolios", description = "Portfolios (seed 001: portafolios)"),
         (name = "orders", description = "Purchases, the order lifecycle and order statistics"),
+        (name = "allies", description = "Allies' communication credentials, encrypted at rest (seed 003 §3); an ally is a seller"),
+        (name = "support", description = "Seed 003's support reports, for support engineers and the administrator"),
 
         (name = "operations", description = "Health, readiness and metrics"),
     )

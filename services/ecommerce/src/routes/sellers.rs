@@ -1,5 +1,7 @@
 //! Sellers (seed 004 story 1-2; the "establishments" of seed 001). The administrator manages
 //! them; a seller user sees and edits only its own, and sets the warehouse address there.
+//! Support engineers read every seller and change a store's owner and tags (seed 003 §2), and
+//! nothing else of it.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
@@ -14,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
 use super::{optional_text, utc};
-use crate::db::sellers::{self, NewSeller, Seller, SellerChanges};
+use crate::db::sellers::{self, ChangedBy, NewSeller, Seller, SellerChange, SellerChanges};
 use crate::db::users::{self, NewUser};
 use crate::db::{PageRequest, orders, products};
 use crate::domain::{Address, BoundedText, Description, Name, Tags};
@@ -27,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_seller)
         .service(update_seller)
         .service(delete_seller)
-        .service(list_seller_users);
+        .service(list_seller_users)
+        .service(list_seller_changes);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,7 +165,7 @@ async fn list_sellers(
     auth: Authenticated,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerResponse>>, ApiError> {
-    auth.require_any(&[Role::MarketplaceAdmin])?;
+    auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
     let (items, total) = state
         .read(move |conn| Ok(sellers::list(conn, PageRequest { limit, offset })?))
@@ -180,7 +183,7 @@ async fn get_seller(
     id: web::Path<String>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
+    require_reader(&auth, &id)?;
     let seller = state
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))
@@ -212,8 +215,12 @@ async fn update_seller(
     body: Json<UpdateSellerRequest>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
     let body = body.into_inner();
+    if auth.has_role(Role::Support) {
+        support_may_change(&body)?;
+    } else {
+        require_admin_or_member(&auth, &id)?;
+    }
     let changes = SellerChanges {
         name: optional_text::<Name>(body.name.as_deref(), "name")?,
         description: optional_text::<Description>(body.description.as_deref(), "description")?,
@@ -229,13 +236,91 @@ async fn update_seller(
         .map(Tags::parse)
         .transpose()
         .field("tags")?;
+    let changed_by = ChangedBy {
+        user_id: auth.sub.clone(),
+        email: auth.email.clone(),
+        role: auth.role.as_str().to_owned(),
+    };
     let seller = state
         .write(move |conn| {
-            sellers::update(conn, &id, &changes, tags.as_ref().map(Tags::as_slice))
+            let tags = tags.as_ref().map(Tags::as_slice);
+            sellers::update(conn, &id, &changes, tags, &changed_by)
                 .on_missing(|| ApiError::not_found(format!("seller {id}")))
         })
         .await?;
     Ok(web::Json(seller.into()))
+}
+
+/// Who made a change to a seller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedByResponse {
+    /// A user id, or `sql:<who>` for a change made with a support SQL file.
+    pub user_id: String,
+    pub email: Option<String>,
+    pub role: Option<String>,
+}
+
+/// One change of a seller: who, when, and each changed field's old and new value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SellerChangeResponse {
+    pub id: i64,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: ChangedByResponse,
+    /// Each changed field: `{"owner_name": {"old": "Ana", "new": "Old-Wolf"}}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+impl TryFrom<SellerChange> for SellerChangeResponse {
+    type Error = ApiError;
+
+    fn try_from(change: SellerChange) -> Result<Self, ApiError> {
+        let changes = serde_json::from_str(&change.changes).map_err(|error| {
+            anyhow::anyhow!("seller change {} holds no JSON object: {error}", change.id)
+        })?;
+        Ok(Self {
+            id: change.id,
+            changed_at: utc(change.changed_at),
+            changed_by: ChangedByResponse {
+                user_id: change.changed_by,
+                email: change.changed_by_email,
+                role: change.changed_by_role,
+            },
+            changes,
+        })
+    }
+}
+
+/// The seller's audit trail, newest first: every change made through `PATCH /sellers/{id}` or
+/// the support SQL files, with who made it and the old and new values.
+#[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id"), PageQuery),
+    responses((status = 200, body = Page<SellerChangeResponse>), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem)))]
+#[get("/sellers/{id}/changes")]
+async fn list_seller_changes(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<SellerChangeResponse>>, ApiError> {
+    auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
+    let (limit, offset) = page.into_inner().bounds()?;
+    let id = id.into_inner();
+    let (items, total) = state
+        .read(move |conn| {
+            sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))?;
+            Ok(sellers::changes_of(
+                conn,
+                &id,
+                PageRequest { limit, offset },
+            )?)
+        })
+        .await?;
+    let items = items
+        .into_iter()
+        .map(SellerChangeResponse::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
 /// Deletes the seller with its users, products and portfolios; its products leave the catalog.
@@ -282,7 +367,7 @@ async fn list_seller_users(
     id: web::Path<String>,
 ) -> Result<web::Json<Vec<UserResponse>>, ApiError> {
     let id = id.into_inner();
-    require_admin_or_member(&auth, &id)?;
+    require_reader(&auth, &id)?;
     let members = state
         .read(move |conn| Ok(users::list_for_seller(conn, &id)?))
         .await?;
@@ -302,6 +387,44 @@ fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiErro
         Err(ApiError::forbidden(
             "only the administrator and the seller's own users may do this",
         ))
+    }
+}
+
+/// The administrator, support, or a user of this very seller.
+fn require_reader(auth: &Claims, seller_id: &str) -> Result<(), ApiError> {
+    if auth.has_role(Role::Support) {
+        Ok(())
+    } else {
+        require_admin_or_member(auth, seller_id)
+    }
+}
+
+/// Support changes a store's owner and tags (seed 003 §2), nothing else of it.
+fn support_may_change(body: &UpdateSellerRequest) -> Result<(), ApiError> {
+    let UpdateSellerRequest {
+        name,
+        description,
+        owner_name: _,
+        warehouse_address,
+        tags: _,
+    } = body;
+    let others = [
+        ("name", name.is_some()),
+        ("description", description.is_some()),
+        ("warehouse_address", warehouse_address.is_some()),
+    ];
+    let refused: Vec<&str> = others
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(field, _)| *field)
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "support changes a store's owner_name and tags only, not {}",
+            refused.join(", ")
+        )))
     }
 }
 

@@ -43,7 +43,7 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
             Method::GET,
             "/sellers".into(),
             Value::Null,
-            vec![MarketplaceAdmin],
+            vec![MarketplaceAdmin, Support],
         ),
         (
             Method::POST,
@@ -55,19 +55,55 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
             Method::GET,
             format!("/sellers/{DEFAULT_SELLER}"),
             Value::Null,
-            vec![MarketplaceAdmin, SellerUser],
+            vec![MarketplaceAdmin, SellerUser, Support],
         ),
         (
             Method::PATCH,
             format!("/sellers/{DEFAULT_SELLER}"),
-            json!({"owner_name": "Someone"}),
+            json!({"owner_name": "Someone", "tags": ["accessories"]}),
+            vec![MarketplaceAdmin, SellerUser, Support],
+        ),
+        (
+            Method::PATCH,
+            format!("/sellers/{DEFAULT_SELLER}"),
+            json!({"warehouse_address": "Calle 1 # 2-3, Bogotá"}),
             vec![MarketplaceAdmin, SellerUser],
         ),
         (
             Method::GET,
             format!("/sellers/{DEFAULT_SELLER}/users"),
             Value::Null,
-            vec![MarketplaceAdmin, SellerUser],
+            vec![MarketplaceAdmin, SellerUser, Support],
+        ),
+        (
+            Method::GET,
+            format!("/sellers/{DEFAULT_SELLER}/changes"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::POST,
+            format!("/allies/{DEFAULT_SELLER}/credentials"),
+            json!({"user": "matrix", "password": "matrix-secret"}),
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::GET,
+            format!("/allies/{DEFAULT_SELLER}/credentials"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support, ServiceClient],
+        ),
+        (
+            Method::GET,
+            format!("/allies/{DEFAULT_SELLER}/credentials/history"),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
+        ),
+        (
+            Method::GET,
+            "/support/reports/tags".into(),
+            Value::Null,
+            vec![MarketplaceAdmin, Support],
         ),
         (
             Method::GET,
@@ -99,6 +135,18 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
             "/portfolios".into(),
             Value::Null,
             vec![MarketplaceAdmin, SellerUser],
+        ),
+        (
+            Method::POST,
+            "/orders".into(),
+            json!({"lines": [{"sku": "pk0001", "quantity": 1}]}),
+            vec![MarketplaceUser],
+        ),
+        (
+            Method::GET,
+            "/orders".into(),
+            Value::Null,
+            vec![MarketplaceAdmin, SellerUser, MarketplaceUser],
         ),
     ]
 }
@@ -227,6 +275,61 @@ async fn a_seller_user_can_never_read_or_change_another_sellers_data() {
         .await
         .unwrap();
     assert_eq!(rival_seller["name"], "Rival Shop");
+}
+
+#[tokio::test]
+async fn support_changes_a_stores_owner_and_tags_but_nothing_else_and_never_sees_a_password() {
+    let app = spawn_app().await;
+    let support = app.token(Role::Support).await;
+    let (id, _) = app.create_seller("Helped Store").await;
+    let path = format!("/sellers/{id}");
+    let changed = app
+        .patch(
+            &path,
+            &support,
+            &json!({"owner_name": "Old-Wolf", "tags": ["education"]}),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(
+        (&changed["owner_name"], &changed["tags"]),
+        (&json!("Old-Wolf"), &json!(["education"]))
+    );
+
+    let renamed = app
+        .patch(
+            &path,
+            &support,
+            &json!({"name": "Taken over", "owner_name": "X"}),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::FORBIDDEN);
+    let problem = crate::helpers::problem(renamed).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not name"),
+        "{problem}"
+    );
+    let unchanged: Value = app.get(&path, &support).await.json().await.unwrap();
+    assert_eq!(
+        (&unchanged["name"], &unchanged["owner_name"]),
+        (&json!("Helped Store"), &json!("Old-Wolf"))
+    );
+
+    // The store's users, for whom to call: no password hash in them.
+    let users = app.get(&format!("{path}/users"), &support).await;
+    assert_eq!(users.status(), StatusCode::OK);
+    let users = users.text().await.unwrap();
+    assert!(users.contains("helped-store@sellers.test"));
+    assert!(
+        !users.contains("password") && !users.contains("argon2"),
+        "{users}"
+    );
+    // Nor any user of the platform.
+    assert_eq!(
+        app.get("/users", &support).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

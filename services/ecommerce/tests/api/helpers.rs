@@ -121,7 +121,14 @@ impl TestApp {
     /// Another instance of this service on the same database, as a second replica or this one
     /// restarted would be.
     pub async fn spawn_replica(&self) -> Replica {
-        let (api, stop) = start(self.settings.clone()).await;
+        self.spawn_replica_with(|_| {}).await
+    }
+
+    /// Another instance on the same database, with settings changed by `adjust` (other keys).
+    pub async fn spawn_replica_with(&self, adjust: impl FnOnce(&mut Settings)) -> Replica {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let (api, stop) = start(settings).await;
         Replica { api, stop }
     }
 

@@ -5,11 +5,14 @@
 // Panicking is how a test reports failure, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ally_credentials;
 mod auth;
 mod authorization;
 mod backup_restore;
+mod binary;
 mod catalog_kv;
 mod delivery_webhooks;
+mod failed_requests;
 mod helpers;
 mod login_throttle;
 mod operations;
@@ -20,6 +23,8 @@ mod passwords;
 mod portfolios;
 mod products;
 mod replicas;
+mod runbook;
 mod sellers;
 mod startup_rules;
+mod support_reports;
 mod validation;

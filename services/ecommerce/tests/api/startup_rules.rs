@@ -1,4 +1,4 @@
-//! Production settings refuse the public demo key and demo passwords; every mode refuses a
+//! Production settings refuse the public demo keys and demo passwords; every mode refuses a
 //! guessable bootstrap password and a bad log-in throttle setting.
 
 use ecommerce::accounts::DEMO_ACCOUNTS;
@@ -8,6 +8,9 @@ use platform::settings::Mode;
 use test_support::{TestDatabase, TestNats};
 
 use crate::helpers::{spawn_app_with, test_settings};
+
+/// A key for ally credentials of its own (production refuses to start without one).
+pub const OWN_CREDENTIALS_KEY: &str = "b3duLWNyZWRlbnRpYWxzLWtleS1mb3ItdGVzdHMtMzI=";
 
 fn own_key_file() -> tempfile::NamedTempFile {
     let key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIDWX2K/aVJpwdFOOPHR8f7QNXg14/dMe5Jlj0UnKgo83\n-----END PRIVATE KEY-----\n";
@@ -25,6 +28,21 @@ async fn build_error(adjust: impl FnOnce(&mut ecommerce::config::Settings)) -> S
         Ok(_) => panic!("start-up should have been refused"),
         Err(error) => format!("{error:#}"),
     }
+}
+
+/// Why production mode, with a signing key of its own, refuses to start once `adjust` has
+/// changed its settings.
+pub async fn production_start_error(
+    adjust: impl FnOnce(&mut ecommerce::config::Settings) + Send + 'static,
+) -> String {
+    let key = own_key_file();
+    let path = key.path().to_owned();
+    build_error(move |s| {
+        s.mode = Mode::Production;
+        s.auth.signing_key_file = Some(path);
+        adjust(s);
+    })
+    .await
 }
 
 #[tokio::test]
@@ -69,6 +87,7 @@ async fn production_refuses_a_database_where_demo_accounts_keep_their_demo_passw
     let mut production = test_settings(&nats, &db);
     production.mode = Mode::Production;
     production.auth.signing_key_file = Some(key.path().to_owned());
+    production.credentials.key = Some(OWN_CREDENTIALS_KEY.into());
     let error = format!(
         "{:#}",
         Application::build(production).await.err().expect("refused")
@@ -83,6 +102,7 @@ async fn production_with_its_own_key_creates_only_the_bootstrap_admin() {
     let app = spawn_app_with(move |s| {
         s.mode = Mode::Production;
         s.auth.signing_key_file = Some(path);
+        s.credentials.key = Some(OWN_CREDENTIALS_KEY.into());
         s.bootstrap_admin = Some(BootstrapAdmin {
             email: "Root@Example.com".into(),
             password: "a-long-unique-secret".to_owned().into(),

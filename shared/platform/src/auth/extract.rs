@@ -1,14 +1,23 @@
 //! The `Authenticated` extractor: a handler that takes one is only reached with a valid token.
+//! The caller it verified is also left in the request ([`Principal`]) and recorded in the
+//! request's log fields, so the request's log line names who made it.
 
 use std::future::{Ready, ready};
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use super::{Claims, JwtVerifier, TokenError};
+use super::{Claims, JwtVerifier, Role, TokenError};
 use crate::error::ApiError;
+
+/// Who made a request, as its log line names it: the verified caller's user id and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+}
 
 /// The verified caller. Extracting it answers 401 when the bearer token is missing or bad.
 #[derive(Debug, Clone)]
@@ -27,7 +36,16 @@ impl FromRequest for Authenticated {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let verified = authenticate(req);
+        if let Ok(caller) = &verified {
+            let principal = Principal {
+                user_id: caller.sub.clone(),
+                role: caller.role,
+            };
+            crate::http::record_principal(&principal);
+            req.extensions_mut().insert(principal);
+        }
+        ready(verified)
     }
 }
 

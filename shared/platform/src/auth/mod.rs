@@ -14,7 +14,7 @@ mod password;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use extract::Authenticated;
+pub use extract::{Authenticated, Principal};
 pub use hashing::{HashingSettings, HashingStrategy, Passwords};
 pub use jsonwebtoken::jwk::JwkSet;
 pub use jwt::{
@@ -40,16 +40,21 @@ pub enum Role {
     OperationsViewer,
     /// Another system calling the platform's APIs.
     ServiceClient,
+    /// A support engineer: reads sellers, changes a store's owner and tags, manages ally
+    /// credentials and reads the support reports; never buys, never manages users, never sees
+    /// a password or a credential.
+    Support,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::MarketplaceAdmin,
         Role::SellerUser,
         Role::MarketplaceUser,
         Role::Courier,
         Role::OperationsViewer,
         Role::ServiceClient,
+        Role::Support,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +65,7 @@ impl Role {
             Role::Courier => "courier",
             Role::OperationsViewer => "operations_viewer",
             Role::ServiceClient => "service_client",
+            Role::Support => "support",
         }
     }
 

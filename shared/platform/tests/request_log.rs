@@ -1,0 +1,164 @@
+//! Each request's log line carries what forensics needs (seed 003 §4): the caller (user id and
+//! role, or anonymous), the ally of an ally route, method, route, status, latency, request id
+//! and, on failures, the problem type; and `platform::forensics` reads those lines back.
+
+// Panicking is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, test, web};
+use platform::ApiError;
+use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::forensics::{FailedRequests, Window};
+use platform::http::{RequestTracing, observe_request};
+use serde_json::Value;
+use tracing_subscriber::EnvFilter;
+
+/// Log lines written to memory.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The lines that end a request, as JSON.
+    fn request_ends(&self) -> Vec<Value> {
+        String::from_utf8(self.bytes())
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .filter(|line| line["message"] == "close" && line["span"]["name"] == "HTTP request")
+            .collect()
+    }
+}
+
+/// An ally route as seed 003's API has them: the ally is the `{allyId}` path parameter.
+async fn ally_credentials(
+    caller: Authenticated,
+    ally: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if ally.as_str() == "unknown" {
+        return Err(ApiError::not_found(format!("ally {ally}"))
+            .with_status(StatusCode::BAD_REQUEST)
+            .with_member(
+                "message",
+                "The ally was not found or the request is not correct",
+            ));
+    }
+    Ok(HttpResponse::Ok().body(caller.sub.clone()))
+}
+
+#[actix_web::test]
+async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber =
+        platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
+    let token = issuer
+        .issue(TokenSubject {
+            user_id: "user-7".to_owned(),
+            email: "support@cargoexpress.test".to_owned(),
+            role: Role::Support,
+            seller_id: None,
+            courier_id: None,
+        })
+        .unwrap()
+        .access_token;
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(observe_request))
+            .wrap(RequestTracing::new())
+            .app_data(web::Data::new(issuer.verifier().unwrap()))
+            .route(
+                "/allies/{allyId}/credentials",
+                web::post().to(ally_credentials),
+            ),
+    )
+    .await;
+
+    let call = |ally: &str, token: Option<&str>| {
+        let request = test::TestRequest::post().uri(&format!("/allies/{ally}/credentials"));
+        match token {
+            Some(token) => request
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .to_request(),
+            None => request.to_request(),
+        }
+    };
+    // A request's line is written when its answer has been sent, body and all.
+    let ok = test::call_service(&app, call("ally-1", Some(&token))).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    test::read_body(ok).await;
+    let refused = test::call_service(&app, call("unknown", Some(&token))).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    test::read_body(refused).await;
+    let anonymous = test::call_service(&app, call("ally-1", None)).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    test::read_body(anonymous).await;
+
+    let ends = lines.request_ends();
+    assert_eq!(ends.len(), 3, "one line per request: {ends:#?}");
+    let span = |i: usize| &ends[i]["span"];
+    assert_eq!(span(0)["principal"], "user-7");
+    assert_eq!(span(0)["principal_role"], "support");
+    assert_eq!(span(0)["ally_id"], "ally-1");
+    assert_eq!(span(0)["http.route"], "/allies/{allyId}/credentials");
+    assert_eq!(span(0)["http.method"], "POST");
+    assert_eq!(span(0)["http.status_code"], 200);
+    assert!(span(0)["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert!(
+        span(0)["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    assert!(
+        span(0).get("problem_type").is_none(),
+        "no problem on a success"
+    );
+    assert_eq!(span(1)["ally_id"], "unknown");
+    assert_eq!(span(1)["http.status_code"], 400);
+    assert_eq!(
+        span(1)["problem_type"],
+        "urn:cargo-express:problem:not-found"
+    );
+    assert_eq!(span(2)["principal"], "anonymous");
+    assert!(span(2).get("principal_role").is_none());
+    assert_eq!(
+        span(2)["problem_type"],
+        "urn:cargo-express:problem:unauthorized"
+    );
+
+    // What the support command reads back from the same lines.
+    let mut failed = FailedRequests::new(Window::default());
+    failed.read(&mut lines.bytes().as_slice()).unwrap();
+    let report = failed.report();
+    assert_eq!((report.requests, report.failed), (3, 2));
+    assert_eq!(report.client_errors, 2);
+    let callers: Vec<&str> = report.principals.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(callers, ["anonymous", "user-7"]);
+    let allies: Vec<(&str, u64)> = report
+        .allies
+        .iter()
+        .map(|t| (t.key.as_str(), t.failures))
+        .collect();
+    assert_eq!(allies, [("ally-1", 1), ("unknown", 1)]);
+}
