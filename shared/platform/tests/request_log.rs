@@ -5,9 +5,6 @@
 // Panicking is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};
@@ -16,37 +13,16 @@ use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, Token
 use platform::forensics::{FailedRequests, Window};
 use platform::http::{RequestTracing, observe_request};
 use serde_json::Value;
+use test_support::logs::CapturedLogs;
 use tracing_subscriber::EnvFilter;
 
-/// Log lines written to memory.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn bytes(&self) -> Vec<u8> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// The lines that end a request, as JSON.
-    fn request_ends(&self) -> Vec<Value> {
-        String::from_utf8(self.bytes())
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str::<Value>(line).unwrap())
-            .filter(|line| line["message"] == "close" && line["span"]["name"] == "HTTP request")
-            .collect()
-    }
+/// The lines that end a request, as JSON.
+fn request_ends(lines: &CapturedLogs) -> Vec<Value> {
+    lines
+        .json_lines()
+        .into_iter()
+        .filter(|line| line["message"] == "close" && line["span"]["name"] == "HTTP request")
+        .collect()
 }
 
 /// An ally route as seed 003's API has them: the ally is the `{allyId}` path parameter.
@@ -67,7 +43,7 @@ async fn ally_credentials(
 
 #[actix_web::test]
 async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() {
-    let lines = Lines::default();
+    let lines = CapturedLogs::default();
     let writer = lines.clone();
     let subscriber =
         platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
@@ -115,7 +91,7 @@ async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() 
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     test::read_body(anonymous).await;
 
-    let ends = lines.request_ends();
+    let ends = request_ends(&lines);
     assert_eq!(ends.len(), 3, "one line per request: {ends:#?}");
     let span = |i: usize| &ends[i]["span"];
     assert_eq!(span(0)["principal"], "user-7");

@@ -4,42 +4,14 @@
 // Panicking is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};
 use contracts::CloudEvent;
 use platform::http::{RequestTracing, observe_request};
 use platform::outbox::OutboxMessage;
 use platform::trace::TRACEPARENT;
-use serde_json::Value;
+use test_support::logs::CapturedLogs;
 use tracing_subscriber::EnvFilter;
-
-/// Log lines written to memory.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn parsed(&self) -> Vec<Value> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-}
 
 /// A handler that logs and writes an event, as a service's handlers do; answers the event's
 /// `traceparent`.
@@ -59,7 +31,7 @@ async fn handler() -> HttpResponse {
 
 #[actix_web::test]
 async fn every_log_line_and_every_event_of_a_request_carries_its_trace_id() {
-    let lines = Lines::default();
+    let lines = CapturedLogs::default();
     let writer = lines.clone();
     let subscriber =
         platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
@@ -85,7 +57,7 @@ async fn every_log_line_and_every_event_of_a_request_carries_its_trace_id() {
         Some(trace_id),
         "the event continues the trace"
     );
-    let logged = lines.parsed();
+    let logged = lines.json_lines();
     assert!(logged.len() >= 3, "{logged:#?}");
     for line in &logged {
         assert_eq!(line["span"]["trace_id"], trace_id, "{line}");

@@ -10,6 +10,7 @@
 pub mod bench;
 mod database;
 pub mod http;
+pub mod logs;
 mod nats;
 pub mod reference;
 pub mod webhook_receiver;

@@ -19,9 +19,6 @@ use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
 use crate::domain::owner;
 use crate::worker::TickClock;
 
-/// Who the history says created these deliveries: the marketplace, their owner.
-pub const CREATED_BY: &str = owner::MARKETPLACE;
-
 pub fn run(
     db: Db,
     nats: Nats,
@@ -54,7 +51,13 @@ pub fn run(
                     for (trace, order) in orders {
                         // The delivery's first event continues the dispatch's trace.
                         let new = trace::with(trace, || {
-                            delivery_flow::create(conn, &namespace, &order, CREATED_BY, tick)
+                            delivery_flow::create(
+                                conn,
+                                &namespace,
+                                &order,
+                                owner::MARKETPLACE,
+                                tick,
+                            )
                         })?;
                         if let Created::New(_) = new {
                             created += 1;

@@ -11,6 +11,7 @@
 //! its messages are stale when their subscription changed at a later epoch.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,45 +24,42 @@ const REMEMBERED: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Default)]
 pub struct SubscriptionGate {
-    state: Arc<Mutex<Changes>>,
-}
-
-#[derive(Default)]
-struct Changes {
-    epoch: u64,
+    /// The latest change's epoch, readable without the lock: every send asks the gate, and
+    /// almost always nothing changed since its claim.
+    epoch: Arc<AtomicU64>,
     /// The epoch of each subscription's latest change, and when it happened.
-    changed: HashMap<String, (u64, Instant)>,
+    changed: Arc<Mutex<HashMap<String, (u64, Instant)>>>,
 }
 
 impl SubscriptionGate {
     /// The epoch now: a claim that reads the database after this call sees every change
     /// closed before it.
     pub fn epoch(&self) -> u64 {
-        self.state.lock().map_or(0, |changes| changes.epoch)
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// Makes every message of `subscription` claimed so far stale.
     pub fn close(&self, subscription: &str) {
-        let Ok(mut changes) = self.state.lock() else {
+        let Ok(mut changed) = self.changed.lock() else {
             return;
         };
-        changes.epoch += 1;
-        let (epoch, now) = (changes.epoch, Instant::now());
-        changes
-            .changed
-            .retain(|_, (_, at)| now.duration_since(*at) < REMEMBERED);
-        changes
-            .changed
-            .insert(subscription.to_owned(), (epoch, now));
+        let now = Instant::now();
+        changed.retain(|_, (_, at)| now.duration_since(*at) < REMEMBERED);
+        // Recorded before the epoch is published, so a reader that sees the new epoch finds it.
+        let epoch = self.epoch.load(Ordering::Acquire) + 1;
+        changed.insert(subscription.to_owned(), (epoch, now));
+        self.epoch.store(epoch, Ordering::Release);
     }
 
     /// Whether a message of `subscription` claimed at `epoch` may still be sent.
     pub fn is_open(&self, subscription: &str, epoch: u64) -> bool {
-        self.state.lock().is_ok_and(|changes| {
-            changes
-                .changed
+        if self.epoch.load(Ordering::Acquire) <= epoch {
+            return true;
+        }
+        self.changed.lock().is_ok_and(|changed| {
+            changed
                 .get(subscription)
-                .is_none_or(|(changed, _)| *changed <= epoch)
+                .is_none_or(|(at_epoch, _)| *at_epoch <= epoch)
         })
     }
 
