@@ -42,6 +42,52 @@ impl OrderStatus {
     pub fn parse(value: &str) -> Option<OrderStatus> {
         OrderStatus::ALL.into_iter().find(|s| s.as_str() == value)
     }
+
+    /// Our name or seed 002's (`inprocess`), for requests; events and answers use ours only.
+    pub fn parse_with_seed_names(value: &str) -> Option<OrderStatus> {
+        OrderStatus::parse(value).or_else(|| {
+            SEED_002_STATUSES
+                .into_iter()
+                .find_map(|(name, status)| (name == value).then_some(status))
+        })
+    }
+
+    /// Seed 002's name of this status, if it has one (`dispatched` has none).
+    pub fn seed_002_name(self) -> Option<&'static str> {
+        SEED_002_STATUSES
+            .into_iter()
+            .find_map(|(name, status)| (status == self).then_some(name))
+    }
+}
+
+/// Seed 002's order statuses and the status each one is here. The seed gives every status its
+/// own queue and processor; here that is the status's `orders.<status>` subject and durable
+/// consumer, so the seed's names need no subjects of their own. `dispatched` (handed to the
+/// delivery service) is a step seed 002 does not have.
+pub const SEED_002_STATUSES: [(&str, OrderStatus); 4] = [
+    ("received", OrderStatus::Created),
+    ("inprocess", OrderStatus::Confirmed),
+    ("completed", OrderStatus::Delivered),
+    ("canceled", OrderStatus::Cancelled),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_seed_002_status_is_one_of_ours_and_no_two_share_one() {
+        for (name, status) in SEED_002_STATUSES {
+            assert_eq!(OrderStatus::parse_with_seed_names(name), Some(status));
+            assert_eq!(status.seed_002_name(), Some(name));
+        }
+        assert_eq!(OrderStatus::Dispatched.seed_002_name(), None);
+        assert_eq!(
+            OrderStatus::parse_with_seed_names("cancelled"),
+            Some(OrderStatus::Cancelled)
+        );
+        assert_eq!(OrderStatus::parse_with_seed_names("in process"), None);
+    }
 }
 
 /// One product line of an order, priced when it was bought.

@@ -96,6 +96,13 @@ pub enum ApiError {
     Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// `inner` answered with a detail of its own, when the fix is not in the fields alone
+    /// (ingest: a time read in the wrong zone says which setting or format puts it right).
+    #[error("{inner}: {detail}")]
+    Explained {
+        inner: Box<ApiError>,
+        detail: String,
+    },
     /// `inner` answered with the status and extra members a contract fixes (see the module).
     #[error("{inner}")]
     Shaped {
@@ -181,17 +188,25 @@ impl ApiError {
         }
     }
 
+    /// The same problem, its `detail` replaced by `detail`.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        Self::Explained {
+            inner: Box::new(self),
+            detail: detail.into(),
+        }
+    }
+
     /// The error under any shaping: what happened, for logs and headers.
     fn cause(&self) -> &ApiError {
         match self {
-            Self::Shaped { inner, .. } => inner.cause(),
+            Self::Shaped { inner, .. } | Self::Explained { inner, .. } => inner.cause(),
             other => other,
         }
     }
 
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
-            Self::Shaped { inner, .. } => inner.kind(),
+            Self::Shaped { inner, .. } | Self::Explained { inner, .. } => inner.kind(),
             Self::Malformed { .. } => ("malformed-request", "Malformed request"),
             Self::Invalid(_) => ("invalid-input", "Invalid input"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
@@ -209,6 +224,11 @@ impl ApiError {
     }
 
     pub fn to_problem(&self) -> Problem {
+        if let Self::Explained { inner, detail } = self {
+            let mut problem = inner.to_problem();
+            problem.detail = detail.clone();
+            return problem;
+        }
         if let Self::Shaped { inner, members, .. } = self {
             let mut problem = inner.to_problem();
             problem.status = self.status_code().as_u16();
@@ -280,6 +300,7 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Shaped { inner, status, .. } => status.unwrap_or_else(|| inner.status_code()),
+            Self::Explained { inner, .. } => inner.status_code(),
         }
     }
 
@@ -424,6 +445,16 @@ mod tests {
             .error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[test]
+    fn an_explained_problem_keeps_its_kind_status_and_fields_with_its_own_detail() {
+        let error = ApiError::invalid("timestamp", "is in the future").with_detail("send a zone");
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        let json = serde_json::to_value(error.to_problem()).unwrap();
+        assert_eq!(json["type"], "urn:cargo-express:problem:invalid-input");
+        assert_eq!(json["detail"], "send a zone");
+        assert_eq!(json["invalid-params"][0]["name"], "timestamp");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   `TEST_DATABASE_URL=postgres://user@host:port/maintenance_db`.
 
 pub mod bench;
+pub mod contract;
 mod database;
 pub mod http;
 pub mod logs;

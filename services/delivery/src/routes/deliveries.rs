@@ -13,7 +13,7 @@ use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{require_manager, utc};
+use super::{require_manager, seed_spelling, utc};
 use crate::db::couriers;
 use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, HistoryRow, Key};
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
@@ -33,16 +33,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct ProductDto {
     pub sku: String,
     pub name: String,
-    /// At least 1.
+    /// At least 1. Requests may send it as a string of digits (`"3"`, as seed 004's example
+    /// does); answers give a number.
+    #[serde(deserialize_with = "seed_spelling::whole_number")]
     pub qty: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderDto {
     /// The ecommerce order number. Seed 004's spelling `foreing_order_id` is accepted too.
     #[serde(alias = "foreing_order_id")]
     pub foreign_order_id: String,
+    pub products: Vec<ProductDto>,
+}
+
+/// The order as answered: our name and seed 004's spelling, holding the same value.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderResponse {
+    pub foreign_order_id: String,
+    /// Seed 004's spelling of `foreign_order_id` (the same value), for clients written from it.
+    #[schema(deprecated)]
+    pub foreing_order_id: String,
     pub products: Vec<ProductDto>,
 }
 
@@ -85,10 +97,13 @@ pub struct StatusChangeDto {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryResponse {
     pub id: String,
-    pub order: OrderDto,
+    pub order: OrderResponse,
     pub origin: OriginDto,
     pub destination: DestinationDto,
     pub tracking_number: String,
+    /// Seed 004's spelling of `tracking_number` (the same value), for clients written from it.
+    #[schema(deprecated)]
+    pub trackig_number: String,
     /// READY_FOR_PICK_UP, IN_ORIGIN, IN_ROUTE_OF_DELIVERY, NOT_DELIVERED or DELIVERED.
     pub status: String,
     pub courier: CourierDto,
@@ -112,7 +127,8 @@ impl From<Delivery> for DeliveryResponse {
         let row = delivery.row;
         Self {
             id: row.id,
-            order: OrderDto {
+            order: OrderResponse {
+                foreing_order_id: row.foreign_order_id.clone(),
                 foreign_order_id: row.foreign_order_id,
                 products: delivery
                     .products
@@ -131,6 +147,7 @@ impl From<Delivery> for DeliveryResponse {
                 name: row.destination_name,
                 address: row.destination_address,
             },
+            trackig_number: row.tracking_number.clone(),
             tracking_number: row.tracking_number,
             status: row.status,
             courier: CourierDto {

@@ -37,7 +37,13 @@ pub struct TrackingRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TrackingResponse {
     pub tracking_number: String,
+    /// Seed 004's spelling of `tracking_number` (the same value), for clients written from it.
+    #[schema(deprecated)]
+    pub trackig_number: String,
     pub foreign_order_id: String,
+    /// Seed 004's spelling of `foreign_order_id` (the same value).
+    #[schema(deprecated)]
+    pub foreing_order_id: String,
     pub status: String,
     /// Oldest first.
     pub tracking: Vec<StatusChangeDto>,
@@ -115,7 +121,9 @@ async fn tracking(
         .await?;
     let row = delivery.row;
     Ok(web::Json(TrackingResponse {
+        trackig_number: row.tracking_number.clone(),
         tracking_number: row.tracking_number,
+        foreing_order_id: row.foreign_order_id.clone(),
         foreign_order_id: row.foreign_order_id,
         status: row.status,
         tracking: delivery

@@ -11,6 +11,7 @@ mod deliveries;
 mod dispatched_orders;
 mod end_to_end;
 mod helpers;
+mod seed_004;
 mod tracking;
 mod webhooks;
 mod worker;

@@ -91,6 +91,8 @@ pub struct RegisterRequest {
     pub email: String,
     pub password: String,
     pub name: String,
+    /// Seed 004's spelling `shipping_addres` is accepted too.
+    #[serde(alias = "shipping_addres")]
     pub shipping_address: String,
 }
 

@@ -3,7 +3,7 @@
 //! an order sees its status and history.
 
 use actix_web::http::header::HeaderName;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderStatus;
 use platform::auth::{Authenticated, Claims, Role};
@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(purchase)
         .service(list_orders)
         .service(get_order)
-        .service(change_order_status);
+        .service(change_order_status)
+        .service(put_order_status);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -391,16 +392,18 @@ async fn get_order(
 #[serde(deny_unknown_fields)]
 pub struct StatusChangeRequest {
     /// `confirmed` or `dispatched` (the order's seller), `cancelled` (its buyer while created,
-    /// the admin until dispatched). `delivered` comes only from the delivery service.
-    #[schema(value_type = String)]
-    pub status: OrderStatus,
+    /// the admin until dispatched). `delivered` comes only from the delivery service. Seed
+    /// 002's names are accepted too: `received` (= created), `inprocess` (= confirmed),
+    /// `completed` (= delivered), `canceled` (= cancelled).
+    pub status: String,
 }
 
 /// Moves the order to a new status; 409 names the current status when the move is not allowed.
 #[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = StatusChangeRequest,
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
-        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
 #[post("/orders/{id}/status")]
 async fn change_order_status(
     state: web::Data<AppState>,
@@ -408,7 +411,39 @@ async fn change_order_status(
     id: web::Path<String>,
     body: Json<StatusChangeRequest>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    let (id, to) = (id.into_inner(), body.into_inner().status);
+    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+}
+
+/// Seed 002's `PUT /orders/{orderId}`: the same status change as `POST /orders/{id}/status`,
+/// with the same rules, for clients written from that seed.
+#[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = StatusChangeRequest,
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
+#[put("/orders/{id}")]
+async fn put_order_status(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Json<StatusChangeRequest>,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+}
+
+async fn apply_status_change(
+    state: &AppState,
+    auth: &Authenticated,
+    id: String,
+    body: StatusChangeRequest,
+) -> Result<web::Json<OrderResponse>, ApiError> {
+    let to = OrderStatus::parse_with_seed_names(body.status.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "status",
+            "must be confirmed, dispatched or cancelled (seed 002: inprocess, canceled); \
+             created/received and delivered/completed are not set by hand",
+        )
+    })?;
     let (claims, namespace) = (auth.0.clone(), state.namespace());
     let order = state
         .write(move |conn| {

@@ -177,3 +177,40 @@ async fn missing_malformed_and_forged_tokens_are_refused_with_401() {
     let response = app.get("/users", &forged.access_token).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+const SEED_004_STORY_4: &str = include_str!("fixtures/seed-004/story-4.txt");
+
+#[tokio::test]
+async fn registration_takes_seed_004s_spelling_of_the_shipping_address() {
+    assert!(SEED_004_STORY_4.contains("email and shipping_addres."));
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/auth/register", None)
+        .json(&json!({
+            "email": "seed-four@example.com",
+            "password": "plum-canoe-harbor-42",
+            "name": "Seed Four",
+            "shipping_addres": "Carrera 7 # 32-16, Bogotá",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(user["shipping_address"], "Carrera 7 # 32-16, Bogotá");
+
+    // Still an address: the seed's spelling goes through the same rule, named as ours.
+    let short = app
+        .request(Method::POST, "/auth/register", None)
+        .json(&json!({
+            "email": "seed-five@example.com",
+            "password": "plum-canoe-harbor-42",
+            "name": "Seed Five",
+            "shipping_addres": "x",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(blamed_fields(&problem(short).await), ["shipping_address"]);
+}

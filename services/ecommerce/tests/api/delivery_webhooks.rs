@@ -15,13 +15,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem, spawn_app};
 
-struct Sender {
+/// The delivery service's side of the webhook, for tests of other files too (seed 002's
+/// `completed` is reached only through it).
+pub(crate) struct Sender {
     secret: WebhookSecret,
 }
 
 impl Sender {
     /// Registers a subscription secret as the start-up registration would have stored it.
-    async fn registered(app: &TestApp) -> Self {
+    pub(crate) async fn registered(app: &TestApp) -> Self {
         let secret = WebhookSecret::generate().unwrap();
         let stored = secret.expose();
         app.database()
@@ -62,7 +64,7 @@ impl Sender {
             .unwrap()
     }
 
-    async fn status(
+    pub(crate) async fn status(
         &self,
         app: &TestApp,
         id: &str,

@@ -24,6 +24,7 @@ mod portfolios;
 mod products;
 mod replicas;
 mod runbook;
+mod seed_002;
 mod sellers;
 mod startup_rules;
 mod support_reports;

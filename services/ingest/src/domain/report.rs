@@ -96,6 +96,17 @@ pub struct Submission {
     /// RFC 3339 with an offset, or a naive local time (`2026-11-23 08:10:11.123456`).
     pub delivered_at: String,
     pub tracking_number: Option<String>,
+    /// Fields already found missing or of the wrong type while the body was read; they are
+    /// answered first, and the rules do not blame them a second time.
+    pub unreadable: Vec<InvalidParam>,
+}
+
+/// Why a report was refused: every field at fault and, when the fix is not in a field alone,
+/// how to put it right.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub faults: Vec<InvalidParam>,
+    pub advice: Option<String>,
 }
 
 /// A report that met every rule, ready to publish under `id`.
@@ -113,10 +124,15 @@ impl Submission {
         reference: &impl Reference,
         limits: &Limits,
         now: DateTime<Utc>,
-    ) -> Result<Accepted, Vec<InvalidParam>> {
+    ) -> Result<Accepted, Refusal> {
         let dialect = self.dialect;
-        let mut errors = Vec::new();
-        let mut fault = |name: String, reason: String| errors.push(InvalidParam { name, reason });
+        let mut errors = self.unreadable.clone();
+        let mut advice = None;
+        let mut fault = |name: String, reason: String| {
+            if !self.is_unreadable(&name) {
+                errors.push(InvalidParam { name, reason })
+            }
+        };
 
         let id = Uuid::parse_str(self.report_id.trim()).ok();
         if id.is_none() {
@@ -143,6 +159,9 @@ impl Submission {
                         limits.max_clock_skew.num_seconds()
                     ),
                 );
+                if !has_offset(&self.delivered_at) {
+                    advice = Some(zone_advice(dialect, at - now, limits.local_offset));
+                }
                 None
             }
             Some(at) if at < now - limits.max_age => {
@@ -183,8 +202,19 @@ impl Submission {
                     },
                 })
             }
-            _ => Err(errors),
+            _ => Err(Refusal {
+                faults: errors,
+                advice,
+            }),
         }
+    }
+
+    /// Whether `name` (or the object or list holding it) was found unreadable already.
+    fn is_unreadable(&self, name: &str) -> bool {
+        self.unreadable.iter().any(|f| {
+            name.strip_prefix(f.name.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
     }
 
     fn courier(
@@ -286,6 +316,26 @@ pub fn parse_time(raw: &str, local_offset: FixedOffset) -> Option<DateTime<Utc>>
         .map(|at| at.to_utc())
 }
 
+/// Whether `raw` says its own offset (RFC 3339); otherwise it is read at the local offset.
+fn has_offset(raw: &str) -> bool {
+    DateTime::parse_from_rfc3339(raw.trim()).is_ok()
+}
+
+/// Seed 000's generator writes `str(datetime.now())`, the machine's local time without a zone.
+/// Run on a machine whose clock is not Bogotá's (a UTC server), every report lands hours in the
+/// future; the answer says the two ways out, since neither is visible from the field alone.
+fn zone_advice(dialect: Dialect, ahead: TimeDelta, local_offset: FixedOffset) -> String {
+    let field = dialect.delivered_at();
+    let hours = (ahead.num_minutes() as f64 / 60.0 * 10.0).round() / 10.0;
+    format!(
+        "{field} has no time zone, so it was read as local time at UTC{local_offset} (setting \
+         INGEST__REPORTS__LOCAL_UTC_OFFSET), which puts it {hours} h ahead of the server's \
+         clock. Send the time with its UTC offset (2026-11-23T08:10:11-05:00; in Python \
+         datetime.datetime.now().astimezone().isoformat()), or have the operator set \
+         INGEST__REPORTS__LOCAL_UTC_OFFSET to the devices' offset (+00:00 for devices on UTC)."
+    )
+}
+
 fn is_tracking_number(number: &str) -> bool {
     (1..=64).contains(&number.len())
         && number
@@ -381,11 +431,12 @@ mod tests {
                 .collect(),
             delivered_at: "2026-11-23 08:10:11.123456".to_owned(),
             tracking_number: None,
+            unreadable: vec![],
         }
     }
 
-    fn fields(errors: Vec<InvalidParam>) -> Vec<String> {
-        errors.into_iter().map(|e| e.name).collect()
+    fn fields(refusal: Refusal) -> Vec<String> {
+        refusal.faults.into_iter().map(|e| e.name).collect()
     }
 
     #[test]
@@ -481,6 +532,53 @@ mod tests {
         assert_eq!(
             fields(old.accept(&reference(), &limits(), now()).unwrap_err()),
             ["timestamp"]
+        );
+    }
+
+    #[test]
+    fn a_zoneless_time_hours_ahead_is_answered_with_how_to_fix_it() {
+        // What the generator writes on a UTC machine at 13:10:11 UTC.
+        let mut utc_machine = seed_submission(&["pk0001"]);
+        utc_machine.delivered_at = "2026-11-23 13:10:11.000001".to_owned();
+        let refusal = utc_machine
+            .accept(&reference(), &limits(), now())
+            .unwrap_err();
+        assert_eq!(fields(refusal.clone()), ["timestamp"]);
+        let advice = refusal.advice.unwrap();
+        assert!(
+            advice.contains("INGEST__REPORTS__LOCAL_UTC_OFFSET"),
+            "{advice}"
+        );
+        assert!(
+            advice.contains("UTC-05:00") && advice.contains("5 h ahead"),
+            "{advice}"
+        );
+        // A time that says its zone is simply in the future: no zone advice.
+        let mut zoned = seed_submission(&["pk0001"]);
+        zoned.delivered_at = "2026-11-23T18:10:11Z".to_owned();
+        assert!(
+            zoned
+                .accept(&reference(), &limits(), now())
+                .unwrap_err()
+                .advice
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn unreadable_fields_are_blamed_once_and_the_rest_still_checked() {
+        let mut submission = seed_submission(&["", "pk9999"]);
+        submission.unreadable = vec![InvalidParam {
+            name: "productos[0]".to_owned(),
+            reason: "must be an object".to_owned(),
+        }];
+        submission.delivered_at = "ayer".to_owned();
+        let refusal = submission
+            .accept(&reference(), &limits(), now())
+            .unwrap_err();
+        assert_eq!(
+            fields(refusal),
+            ["productos[0]", "productos[1].IdProducto", "timestamp"]
         );
     }
 

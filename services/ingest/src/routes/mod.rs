@@ -2,6 +2,7 @@
 
 mod openapi;
 mod reports;
+mod seed_body;
 
 use actix_web::web;
 

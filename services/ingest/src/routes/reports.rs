@@ -10,6 +10,7 @@ use platform::json::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::seed_body;
 use crate::domain::report::{Dialect, Item, Submission};
 use crate::events::reports;
 use crate::state::AppState;
@@ -21,8 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Seed 000's report. Other fields are ignored, among them the device's `Nombre`, `producto`
-/// and `precio`: the fleet and the catalog are authoritative, not the device.
-#[derive(Debug, Deserialize, ToSchema)]
+/// and `precio`: the fleet and the catalog are authoritative, not the device. This describes
+/// the body in the OpenAPI document; the handler reads it field by field ([`seed_body`]) so that
+/// every field at fault is named at once.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
 pub struct SeedReport {
     /// A UUID the device chose; resending the same one never counts twice.
     pub pedido_id: String,
@@ -36,14 +40,16 @@ pub struct SeedReport {
     pub tracking_number: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
 pub struct SeedCourier {
     /// Must be the caller's own courier id.
     #[serde(rename = "IdRepartidor")]
     pub id: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
 pub struct SeedProduct {
     /// A catalog SKU, e.g. `pk0001`.
     #[serde(rename = "IdProducto")]
@@ -111,24 +117,9 @@ pub struct BatchReceipt {
 async fn register_delivered_order(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: Json<SeedReport>,
+    body: Json<serde_json::Value>,
 ) -> Result<web::Json<SeedReceipt>, ApiError> {
-    let body = body.into_inner();
-    let submission = Submission {
-        dialect: Dialect::Seed,
-        report_id: body.pedido_id,
-        courier_id: body.repartidor.id,
-        items: body
-            .productos
-            .into_iter()
-            .map(|p| Item {
-                sku: p.id,
-                quantity: 1,
-            })
-            .collect(),
-        delivered_at: body.timestamp,
-        tracking_number: body.tracking_number,
-    };
+    let submission = seed_body::read(&body.into_inner(), caller.courier_id.unwrap_or_default());
     let receipt = store(&state, &caller, vec![submission], false)
         .await?
         .remove(0);
@@ -205,6 +196,7 @@ fn v1_submission(caller: &Authenticated, report: ReportRequest) -> Submission {
             .collect(),
         delivered_at: report.delivered_at,
         tracking_number: report.tracking_number,
+        unreadable: vec![],
     }
 }
 
@@ -247,17 +239,28 @@ async fn store(
     let now = Utc::now();
     let mut accepted = Vec::with_capacity(submissions.len());
     let mut invalid = Vec::new();
+    let mut advice = None;
     for (index, submission) in submissions.iter().enumerate() {
         match submission.accept(&state.reference, &state.limits, now) {
             Ok(report) => accepted.push(report),
-            Err(errors) => invalid.extend(errors.into_iter().map(|e| InvalidParam {
-                name: format!("{}{}", prefix(index), e.name),
-                reason: e.reason,
-            })),
+            Err(refusal) => {
+                invalid.extend(refusal.faults.into_iter().map(|e| InvalidParam {
+                    name: format!("{}{}", prefix(index), e.name),
+                    reason: e.reason,
+                }));
+                advice = advice.or(refusal.advice);
+            }
         }
     }
     if !invalid.is_empty() {
-        return Err(ApiError::Invalid(invalid));
+        let error = ApiError::Invalid(invalid);
+        return Err(match advice {
+            Some(advice) => {
+                let detail = error.to_problem().detail;
+                error.with_detail(format!("{detail}. {advice}"))
+            }
+            None => error,
+        });
     }
     let receipts: Vec<Receipt> = accepted
         .iter()

@@ -9,4 +9,5 @@ mod authorization;
 mod durability;
 mod helpers;
 mod reports;
+mod seed_000;
 mod validation;
