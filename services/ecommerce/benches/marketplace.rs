@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::RunQueryDsl;
 use ecommerce::accounts::DEFAULT_SELLER_ID;
 use ecommerce::config::Settings;
 use ecommerce::db::products::{self, NewProduct};
 use ecommerce::db::sellers::{self, NewSeller};
 use ecommerce::startup::Application;
-use platform::db::{DatabaseUrl, Db, DbError};
+use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
 use platform::outbox;
 use platform::settings::{DatabaseSettings, HttpSettings};
 use serde_json::{Value, json};
@@ -285,6 +286,12 @@ async fn load(db: &TestDatabase, catalog: &Catalog) -> (&'static str, Vec<String
                         products::insert(conn, &seller.row.id, product)?;
                     }
                     ids.push(seller.row.id);
+                }
+                // Fresh statistics after each chunk: planned while the table was nearly empty,
+                // PostgreSQL's cached plan for reading a product back by id scans the whole
+                // table, which makes loading quadratic (autovacuum would fix it, minutes later).
+                if let DbConnection::Postgres(_) = conn {
+                    diesel::sql_query("ANALYZE products").execute(conn)?;
                 }
                 Ok(ids)
             })
