@@ -210,6 +210,16 @@ fn schema_example(document: &Value, schema: &Value) -> Option<Value> {
     schema_example(document, target)
 }
 
+/// The request example of the operation `name` (`POST /users`), for a test that makes a record
+/// the way the API page shows.
+pub fn example_of(document: &Value, name: &str) -> Option<Value> {
+    operations(document)
+        .into_iter()
+        .find(|operation| operation.name() == name)
+        .and_then(|operation| operation.example)
+        .map(|(_, example)| example)
+}
+
 /// Every operation of `document` with what it lacks, e.g. `POST /users: no summary`. Empty
 /// when every operation follows the convention (see the module's documentation).
 pub fn undocumented(document: &Value) -> Vec<String> {
