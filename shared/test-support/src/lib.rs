@@ -9,6 +9,7 @@
 
 pub mod api_docs;
 pub mod bench;
+pub mod browser;
 pub mod contract;
 mod database;
 pub mod http;
