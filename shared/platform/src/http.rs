@@ -214,14 +214,23 @@ pub struct Readiness {
     pub waiting_for: Vec<String>,
 }
 
-/// Alive: the process answers HTTP.
+/// Alive: the process answers HTTP
+///
+/// For a liveness probe: it checks nothing else.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// Ready: the database (if the service has one) answers, NATS is connected and every start-up
-/// step on NATS is done (streams created, consumers attached, reference data loaded).
+/// Ready: the service can take work
+///
+/// The database (if the service has one) answers, NATS is connected and every start-up step on
+/// NATS is done (streams created, consumers attached, reference data loaded); 503 names what
+/// is missing.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpResponse {
@@ -250,7 +259,11 @@ pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpRes
     }
 }
 
-/// Prometheus text exposition of this process's metrics.
+/// This process's metrics for Prometheus (text exposition format)
+///
+/// Request counts and latencies by route and status, and the service's own counters.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn prometheus_metrics() -> Result<HttpResponse, ApiError> {
     let handle = metrics_handle()?;

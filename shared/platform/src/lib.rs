@@ -11,6 +11,7 @@ pub mod http;
 pub mod http_client;
 pub mod json;
 pub mod kv_cache;
+pub mod landing;
 pub mod lifecycle;
 pub mod nats;
 pub mod openapi;

@@ -1,7 +1,9 @@
 //! The HTTP server every service runs: request tracing and metrics middleware, the platform's
 //! routes (`/healthz`, `/readyz`, `/metrics`), the service's routes, the OpenAPI document at
-//! `/openapi.json` with Swagger UI at `/docs/`, and problem answers for unknown routes. It runs
-//! as the `http` task of the service's supervisor and stops gracefully with it.
+//! `/openapi.json` with Swagger UI at `/docs/`, the service's index at `/` and redirects from
+//! slash-less folder addresses (`/docs` -> `/docs/`, [`crate::landing`]), and problem answers
+//! for unknown routes. It runs as the `http` task of the service's supervisor and stops
+//! gracefully with it.
 //!
 //! Every answer, errors and unknown routes included, says `X-Content-Type-Options: nosniff`:
 //! a browser then takes each body for the media type it is sent as, and never runs a JSON or
@@ -51,6 +53,7 @@ where
     let verifier = shared.verifier;
     let mut server = HttpServer::new(move || {
         let app = App::new()
+            .wrap(from_fn(crate::landing::redirect_to_folder))
             .wrap(from_fn(observe_request))
             .wrap(RequestTracing::new())
             // Outermost, so that it marks whatever the layers inside answer.
@@ -63,6 +66,7 @@ where
             .app_data(verifier.clone())
             .configure(crate::http::configure)
             .configure(routes.clone())
+            .configure(crate::landing::configure(&openapi))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .default_service(web::to(crate::http::not_found))
     })

@@ -7,7 +7,9 @@
 //!   PostgreSQL database created (and dropped afterwards) on the server named by
 //!   `TEST_DATABASE_URL=postgres://user@host:port/maintenance_db`.
 
+pub mod api_docs;
 pub mod bench;
+pub mod browser;
 pub mod contract;
 mod database;
 pub mod http;

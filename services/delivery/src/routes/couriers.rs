@@ -32,6 +32,9 @@ impl From<Courier> for CourierResponse {
     }
 }
 
+/// List the courier fleet (seed 000's couriers 101 to 110)
+///
+/// Who may call: any signed-in user.
 #[utoipa::path(tag = "couriers", security(("bearer" = [])),
     responses((status = 200, body = Vec<CourierResponse>), (status = 401, body = platform::error::Problem)))]
 #[get("/couriers")]
@@ -48,6 +51,9 @@ async fn list_couriers(
     ))
 }
 
+/// One courier by id
+///
+/// Who may call: any signed-in user.
 #[utoipa::path(tag = "couriers", security(("bearer" = [])), params(("id" = i64, Path, description = "Courier id (101-110 in the seed fleet)")),
     responses((status = 200, body = CourierResponse), (status = 404, body = platform::error::Problem)))]
 #[get("/couriers/{id}")]

@@ -74,6 +74,7 @@ pub struct DestinationDto {
 /// Seed 004's delivery creation contract.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"order": {"foreign_order_id": "0193a1b2-0000-7000-8000-00000000d0c5", "products": [{"sku": "pk0001", "name": "Moneda", "qty": 2}, {"sku": "pk0004", "name": "Pendrive", "qty": 1}]}, "origin": {"address": "Calle 80 # 10-20, Bogotá"}, "destination": {"name": "Bea Buyer", "address": "Carrera 7 # 32-16, Bogotá"}}))]
 pub struct CreateDeliveryRequest {
     pub order: OrderDto,
     pub origin: OriginDto,
@@ -218,8 +219,13 @@ fn parse_new_delivery(body: CreateDeliveryRequest) -> Result<NewDelivery, ApiErr
     })
 }
 
-/// Creates the delivery of an order: 201 with its tracking number, or 200 with the delivery
-/// the order already has (creating twice is safe).
+/// Create the delivery of an order (seed 004); creating twice is safe
+///
+/// 201 with its tracking number and the least-loaded courier, or 200 with the delivery the order
+/// already has. Seed 004's spellings (`foreing_order_id`, `qty`) are accepted. Marketplace orders
+/// get their delivery by themselves when the seller dispatches them.
+///
+/// Who may call: `service_client`, `marketplace_admin`.
 #[utoipa::path(tag = "deliveries", security(("bearer" = [])), request_body = CreateDeliveryRequest,
     responses((status = 201, body = DeliveryResponse), (status = 200, body = DeliveryResponse, description = "The order already had this delivery"),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -254,7 +260,10 @@ pub struct DeliveryQuery {
     pub courier_id: Option<i64>,
 }
 
-/// Deliveries, newest first.
+/// List deliveries, newest first, optionally by status, courier or order
+///
+/// Who may call: `service_client` (the deliveries it created), `marketplace_admin`,
+/// `operations_viewer`.
 #[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(DeliveryQuery, PageQuery),
     responses((status = 200, body = Page<DeliveryResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/deliveries")]
@@ -318,7 +327,10 @@ fn require_owner(auth: &Claims, delivery: &Delivery) -> Result<(), ApiError> {
     }
 }
 
-/// A delivery with its status history.
+/// One delivery with its status history
+///
+/// Who may call: `service_client` (the deliveries it created), `marketplace_admin`,
+/// `operations_viewer`.
 #[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(("id" = String, Path, description = "Delivery id")),
     responses((status = 200, body = DeliveryResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -337,6 +349,7 @@ async fn get_delivery(
 /// Absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"destination": {"address": "Carrera 15 # 93-47, Bogotá"}}))]
 pub struct UpdateDeliveryRequest {
     /// Reassigns the delivery to another active courier (until it is delivered).
     pub courier_id: Option<i64>,
@@ -353,8 +366,12 @@ pub struct UpdateDestination {
     pub address: Option<String>,
 }
 
-/// Edits a delivery. Addresses change only before pick-up, the courier until delivered; a
-/// refused change is a 409 naming the current status.
+/// Change a delivery's addresses or courier
+///
+/// Addresses change only before pick-up, the courier until delivered; a refused change is a 409
+/// naming the current status.
+///
+/// Who may call: `service_client` (the deliveries it created), `marketplace_admin`.
 #[utoipa::path(tag = "deliveries", security(("bearer" = [])), request_body = UpdateDeliveryRequest,
     params(("id" = String, Path, description = "Delivery id")),
     responses((status = 200, body = DeliveryResponse), (status = 403, body = platform::error::Problem),
@@ -425,8 +442,11 @@ async fn update_delivery(
     Ok(web::Json(delivery.into()))
 }
 
-/// Deletes a delivery that has not been picked up yet (a mistaken one); later its history is
-/// a record that stays, and the answer is 409.
+/// Delete a delivery that has not been picked up yet (a mistaken one)
+///
+/// Later its history is a record that stays, and the answer is 409.
+///
+/// Who may call: `service_client` (the deliveries it created), `marketplace_admin`.
 #[utoipa::path(tag = "deliveries", security(("bearer" = [])), params(("id" = String, Path, description = "Delivery id")),
     responses((status = 204), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]

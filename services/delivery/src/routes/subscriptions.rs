@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "http://127.0.0.1:9000/cargo-express/hook", "statuses": ["IN_ROUTE_OF_DELIVERY", "DELIVERED"], "description": "My shop's order updates"}))]
 pub struct CreateSubscriptionRequest {
     /// Where messages are POSTed: http or https, on a public address.
     pub url: String,
@@ -115,7 +116,13 @@ fn new_secret() -> Result<String, ApiError> {
         .expose())
 }
 
-/// Registers an endpoint. The answer shows the signing secret, once.
+/// Subscribe an endpoint to delivery status changes (signed webhooks)
+///
+/// The answer shows the signing secret, once: store it. The URL must reach a public address (demo
+/// mode also allows loopback, which the example uses: replace it with your endpoint). Leave
+/// `statuses` out to hear all five.
+///
+/// Who may call: `service_client` (for itself), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), request_body = CreateSubscriptionRequest,
     responses((status = 201, body = SubscriptionResponse), (status = 403, body = platform::error::Problem),
         (status = 422, body = platform::error::Problem)))]
@@ -167,6 +174,9 @@ async fn owned(state: &AppState, auth: &Claims, id: String) -> Result<Subscripti
     Ok(row)
 }
 
+/// List webhook subscriptions, newest first
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<SubscriptionResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/webhooks/subscriptions")]
@@ -198,6 +208,9 @@ async fn list_subscriptions(
     )))
 }
 
+/// One webhook subscription
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = SubscriptionResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -214,6 +227,7 @@ async fn get_subscription(
 /// Absent fields stay as they are. Enabling clears the reason it was disabled.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"statuses": ["READY_FOR_PICK_UP", "IN_ORIGIN", "IN_ROUTE_OF_DELIVERY", "NOT_DELIVERED", "DELIVERED"], "enabled": true}))]
 pub struct UpdateSubscriptionRequest {
     pub url: Option<String>,
     pub statuses: Option<Vec<String>>,
@@ -221,6 +235,9 @@ pub struct UpdateSubscriptionRequest {
     pub enabled: Option<bool>,
 }
 
+/// Change a subscription's URL, statuses, description or whether it is enabled
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)), request_body = UpdateSubscriptionRequest,
     responses((status = 200, body = SubscriptionResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -267,6 +284,9 @@ async fn update_subscription(
     Ok(web::Json(SubscriptionResponse::from_row(updated, false)))
 }
 
+/// Delete a webhook subscription
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
 #[delete("/webhooks/subscriptions/{id}")]
@@ -284,8 +304,12 @@ async fn delete_subscription(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Issues a new signing secret (shown once). The previous one keeps signing alongside it for
-/// the grace period, so receivers can switch without missing a message.
+/// Issue a new signing secret for a subscription (shown once)
+///
+/// The previous one keeps signing alongside it for the grace period, so receivers can switch
+/// without missing a message.
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = SubscriptionResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -345,7 +369,9 @@ impl From<MessageRow> for MessageResponse {
     }
 }
 
-/// The subscription's messages, newest first.
+/// List a subscription's messages, newest first
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<MessageResponse>), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -364,8 +390,12 @@ async fn list_messages(
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
-/// Sends a message again now, with the same `webhook-id` (so a receiver that already has it
-/// can tell); it then follows the usual retry rules.
+/// Send a message to a subscription again now
+///
+/// With the same `webhook-id` (so a receiver that already has it can tell); it then follows the
+/// usual retry rules.
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path), ("message_id" = String, Path)),
     responses((status = 202), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
 #[post("/webhooks/subscriptions/{id}/messages/{message_id}/resend")]
@@ -408,7 +438,9 @@ impl From<AttemptRow> for AttemptResponse {
     }
 }
 
-/// Every attempt to reach the subscription, newest first.
+/// List every attempt to reach a subscription, newest first
+///
+/// Who may call: `service_client` (the subscriptions it created), `marketplace_admin` (any).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<AttemptResponse>), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]

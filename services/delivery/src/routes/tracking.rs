@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// accepted too.
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
+#[schema(example = json!({"foreign_order_id": "0193a1b2-0000-7000-8000-00000000d0c5"}))]
 pub struct TrackingRequest {
     #[serde(default, alias = "trackig_number")]
     pub tracking_number: Option<String>,
@@ -50,7 +51,12 @@ pub struct TrackingResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-/// `GET /tracking?tracking_number=CX...` or `?foreign_order_id=...`.
+/// Track a delivery by tracking number or order id
+///
+/// `?tracking_number=CX...` or `?foreign_order_id=...`: the status and every step with its time.
+///
+/// Who may call: any signed-in user; a caller finds the deliveries it created through the API,
+/// and the marketplace's (a buyer tracking a marketplace order).
 #[utoipa::path(tag = "tracking", security(("bearer" = [])), params(TrackingRequest),
     responses((status = 200, body = TrackingResponse), (status = 401, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -63,7 +69,13 @@ async fn track(
     tracking(&state, &auth, query.into_inner()).await
 }
 
-/// The same, with seed 004's request body.
+/// Track a delivery, with seed 004's request body
+///
+/// The same as `GET /tracking`, for clients written from seed 004 (`trackig_number` and
+/// `foreing_order_id` are accepted too).
+///
+/// Who may call: any signed-in user; a caller finds the deliveries it created through the API,
+/// and the marketplace's (a buyer tracking a marketplace order).
 #[utoipa::path(tag = "tracking", security(("bearer" = [])), request_body = TrackingRequest,
     responses((status = 200, body = TrackingResponse), (status = 401, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]

@@ -5,6 +5,7 @@
 // Panicking is how a test reports failure, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_docs;
 mod authorization;
 mod courier_reports;
 mod deliveries;

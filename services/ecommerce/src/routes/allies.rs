@@ -79,6 +79,7 @@ pub struct CredentialsStatus {
 /// The credentials of an ally, as the seed's API takes them. Both values are secret.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
+#[schema(example = json!({"user": "cargo-express", "password": "ally-secret-2026"}))]
 pub struct CredentialsRequest {
     /// The user name the marketplace uses with the ally.
     user: String,
@@ -86,10 +87,14 @@ pub struct CredentialsRequest {
     password: String,
 }
 
-/// Adds (or replaces) an ally's communication credentials, encrypted at rest (seed 003 §3).
-/// Each write is a new version, whose entity tag is in `ETag`; send it back in `If-Match` to
-/// replace exactly that version (412 if another write came first), or `If-None-Match: *` to
-/// add credentials only if the ally never had any.
+/// Add or replace an ally's communication credentials, encrypted at rest
+///
+/// Seed 003 §3. Each write is a new version, whose entity tag is in `ETag`; send it back in
+/// `If-Match` to replace exactly that version (412 if another write came first), or `If-None-Match:
+/// *` to add credentials only if the ally never had any. The password is never answered, logged or
+/// shown again.
+///
+/// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])), request_body = CredentialsRequest,
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
         ("If-Match" = Option<String>, Header, description = "The version this write replaces, e.g. \"2\", or *"),
@@ -143,10 +148,13 @@ async fn add_credentials(
         }))
 }
 
-/// Whether the ally has active credentials and is an allowed origin (seed 003 §3): the store
-/// exists (a deleted store's credentials go with it), its latest credentials version sets them
-/// (it is not a revocation), and they decrypt with a key the service holds. `ETag` names the
-/// latest version.
+/// Check that an ally has active credentials and is an allowed origin
+///
+/// Seed 003 §3: the store exists (a deleted store's credentials go with it), its latest credentials
+/// version sets them (it is not a revocation), and they decrypt with a key the service holds.
+/// `ETag` names the latest version. The secret itself is never answered.
+///
+/// Who may call: `support`, `marketplace_admin`, `service_client`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id")),
     responses(
@@ -194,8 +202,11 @@ async fn check_credentials(
         }))
 }
 
-/// Revokes the ally's credentials (a leak, a partner that left): a new version that holds
-/// none. `If-Match` works as for a write.
+/// Revoke an ally's credentials (a leak, a partner that left)
+///
+/// A new version that holds none. `If-Match` works as for a write.
+///
+/// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
         ("If-Match" = Option<String>, Header, description = "The version this revocation replaces, e.g. \"2\", or *")),
@@ -261,8 +272,11 @@ pub struct CredentialsVersionResponse {
     pub re_encrypted_at: Option<DateTime<Utc>>,
 }
 
-/// Every version of the ally's credentials, newest first (seed 003 §4: when credentials stop
-/// working, who changed them last, and when).
+/// Every version of an ally's credentials, newest first
+///
+/// Seed 003 §4: when credentials stop working, who changed them last, and when. No secret is shown.
+///
+/// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"), PageQuery),
     responses((status = 200, body = Page<CredentialsVersionResponse>),

@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "buyer@cargoexpress.test", "password": "buyer-demo-2026"}))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -36,9 +37,14 @@ pub struct LoginResponse {
     pub user: UserResponse,
 }
 
-/// Exchanges an email and password for a short-lived access token. After repeated failures
-/// for the same email or from the same address, log-ins are refused for a while (429 with
-/// `Retry-After`, the right password included).
+/// Log in: exchange an email and password for an access token
+///
+/// The answer's `access_token` goes in `Authorization: Bearer <token>` on every other call; it
+/// lasts `expires_in` seconds. After repeated failures for the same email or from the same address,
+/// log-ins are refused for a while (429 with `Retry-After`, the right password included). The
+/// example logs in as the demo buyer; the demo logins are in the README.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
         (status = 422, body = platform::error::Problem),
@@ -87,6 +93,7 @@ async fn login(
 /// A person registering by themselves as a marketplace user (seed 004 story 4).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ana.gomez@example.com", "password": "lantern-orchid-58", "name": "Ana Gómez", "shipping_address": "Carrera 7 # 32-16, Bogotá"}))]
 pub struct RegisterRequest {
     pub email: String,
     pub password: String,
@@ -96,6 +103,14 @@ pub struct RegisterRequest {
     pub shipping_address: String,
 }
 
+/// Register yourself as a marketplace user (a buyer)
+///
+/// Creates a `marketplace_user` with a shipping address (seed 004 story 4); log in afterwards with
+/// `POST /auth/login`. The password must be 8 to 128 characters and hard to guess (422 naming
+/// `password` otherwise); an email already registered is a 409. Seed 004's spelling
+/// `shipping_addres` is accepted too.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserResponse), (status = 409, body = platform::error::Problem),
         (status = 422, body = platform::error::Problem)))]
@@ -123,7 +138,9 @@ async fn register(
     Ok(HttpResponse::Created().json(UserResponse::from_user(user)?))
 }
 
-/// The caller's own profile.
+/// Your own profile: the user your token belongs to
+///
+/// Who may call: any signed-in user.
 #[utoipa::path(tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = platform::error::Problem)))]
 #[get("/auth/me")]
@@ -141,7 +158,12 @@ async fn me(
     Ok(web::Json(UserResponse::from_user(user)?))
 }
 
-/// The public keys that verify platform tokens (RFC 7517).
+/// The public keys that verify platform tokens (JWKS, RFC 7517)
+///
+/// Every service verifies tokens with these keys; only ecommerce holds the private key that signs
+/// them.
+///
+/// Who may call: anyone; no token needed.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "JSON Web Key Set", content_type = "application/json")))]
 #[get("/.well-known/jwks.json")]
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {

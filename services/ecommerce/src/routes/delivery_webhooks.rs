@@ -25,9 +25,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(receive_delivery_status);
 }
 
-/// Applies a delivery status message. 204 when applied or already seen; 401 when the
-/// signature or timestamp does not check out.
-#[utoipa::path(tag = "orders", request_body(content = String, description = "A `delivery.status_changed` message, signed per Standard Webhooks"),
+/// Receive a delivery status change from the delivery service (a signed webhook)
+///
+/// 204 when applied or already seen; 401 when the Standard Webhooks signature (`webhook-id`,
+/// `webhook-timestamp`, `webhook-signature`) or its timestamp does not check out, so the example
+/// alone is refused: the delivery service signs each message with the subscription's secret.
+///
+/// Who may call: anyone holding the subscription's signing secret (the delivery service); no token
+/// needed.
+#[utoipa::path(tag = "orders", request_body(content = String, description = "A `delivery.status_changed` message, signed per Standard Webhooks",
+        example = json!({"type": "delivery.status_changed", "timestamp": "2026-11-23T10:00:30Z",
+            "data": {"delivery_id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "tracking_number": "CX9F0A3B5C7D1E2F40",
+                "foreign_order_id": "0193a1b2-0000-7000-8000-000000000001", "courier_id": 103,
+                "status": "IN_ORIGIN", "previous_status": "READY_FOR_PICK_UP", "changed_at": "2026-11-23T10:00:30Z"}})),
     responses((status = 204), (status = 401, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 #[post("/webhooks/deliveries")]
 async fn receive_delivery_status(

@@ -53,6 +53,7 @@ pub struct DeliveryRequest {
 /// shipping address.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"lines": [{"sku": "pk0001", "quantity": 3}, {"sku": "pk0004", "quantity": 1}]}))]
 pub struct PurchaseRequest {
     pub lines: Vec<PurchaseLineRequest>,
     pub delivery: Option<DeliveryRequest>,
@@ -167,8 +168,13 @@ pub struct PurchaseResponse {
     pub orders: Vec<OrderResponse>,
 }
 
-/// Buys every line or nothing. 409 names each product short of stock (asked and available) or
-/// whose seller has no warehouse address. Send an `Idempotency-Key` header to retry safely.
+/// Buy: every line or nothing, one order per seller
+///
+/// 409 names each product short of stock (asked and available) or whose seller has no warehouse
+/// address. Send an `Idempotency-Key` header to retry safely: a retry with the same key answers the
+/// first result. The delivery name and address default to the buyer's.
+///
+/// Who may call: `marketplace_user`.
 #[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = PurchaseRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
     responses((status = 201, body = PurchaseResponse), (status = 403, body = platform::error::Problem),
@@ -334,7 +340,12 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
 }
 
-/// Buyers list their orders, seller users their seller's, the admin every order; newest first.
+/// List orders, newest first, optionally by status
+///
+/// Buyers list their orders, seller users their seller's, the admin every order.
+///
+/// Who may call: `marketplace_user` (their own), `seller_user` (their seller's),
+/// `marketplace_admin` (all).
 #[utoipa::path(tag = "orders", security(("bearer" = [])), params(OrderQuery, PageQuery),
     responses((status = 200, body = Page<OrderResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/orders")]
@@ -369,6 +380,10 @@ async fn list_orders(
     Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
+/// One order with its lines, status history and delivery
+///
+/// Who may call: `marketplace_user` (their own), `seller_user` (their seller's),
+/// `marketplace_admin` (any).
 #[utoipa::path(tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -390,6 +405,7 @@ async fn get_order(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "confirmed"}))]
 pub struct StatusChangeRequest {
     /// `confirmed` or `dispatched` (the order's seller), `cancelled` (its buyer while created,
     /// the admin until dispatched). `delivered` comes only from the delivery service. Seed
@@ -398,7 +414,14 @@ pub struct StatusChangeRequest {
     pub status: String,
 }
 
-/// Moves the order to a new status; 409 names the current status when the move is not allowed.
+/// Move an order to a new status
+///
+/// The seller confirms and then dispatches (dispatching creates the delivery); the buyer cancels
+/// while the order is created, the admin until it is dispatched; `delivered` comes only from the
+/// delivery service. 409 names the current status when the move is not allowed.
+///
+/// Who may call: `seller_user` (confirm, dispatch; their seller's orders), `marketplace_user`
+/// (cancel their own), `marketplace_admin` (cancel).
 #[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = StatusChangeRequest,
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
@@ -414,8 +437,13 @@ async fn change_order_status(
     apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
 }
 
-/// Seed 002's `PUT /orders/{orderId}`: the same status change as `POST /orders/{id}/status`,
-/// with the same rules, for clients written from that seed.
+/// Change an order's status, as seed 002's `PUT /orders/{orderId}` does
+///
+/// The same status change as `POST /orders/{id}/status`, with the same rules, for clients written
+/// from seed 002; its names `received`, `inprocess`, `completed` and `canceled` are accepted.
+///
+/// Who may call: `seller_user` (confirm, dispatch; their seller's orders), `marketplace_user`
+/// (cancel their own), `marketplace_admin` (cancel).
 #[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = StatusChangeRequest,
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = OrderResponse), (status = 403, body = platform::error::Problem),
@@ -477,7 +505,11 @@ pub struct StatusStatisticsResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Orders and amounts per status, kept by the per-status consumers of the ORDERS stream.
+/// Orders and amounts per status
+///
+/// Kept by the per-status consumers of the ORDERS stream.
+///
+/// Who may call: `marketplace_admin`, `operations_viewer`.
 #[utoipa::path(tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = Vec<StatusStatisticsResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/orders/statistics")]

@@ -63,6 +63,7 @@ impl From<Portfolio> for PortfolioResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Para el bolsillo", "description": "Cosas pequeñas para llevar", "product_ids": ["00000000-0000-7000-8000-000000001001", "00000000-0000-7000-8000-000000001003"]}))]
 pub struct CreatePortfolioRequest {
     /// Unique among the seller's portfolios.
     pub name: String,
@@ -72,6 +73,12 @@ pub struct CreatePortfolioRequest {
     pub product_ids: Vec<String>,
 }
 
+/// Create a portfolio: a named set of your seller's products
+///
+/// The name is unique among the seller's portfolios (409 otherwise); every product must be the
+/// seller's own.
+///
+/// Who may call: `seller_user` (for their own seller).
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), request_body = CreatePortfolioRequest,
     responses((status = 201, body = PortfolioResponse), (status = 403, body = platform::error::Problem),
         (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -106,7 +113,11 @@ pub struct PortfolioQuery {
     pub seller_id: Option<String>,
 }
 
+/// List portfolios, newest first
+///
 /// A seller user lists its seller's portfolios; the administrator lists all, or one seller's.
+///
+/// Who may call: `seller_user`, `marketplace_admin`.
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), params(PortfolioQuery, PageQuery),
     responses((status = 200, body = Page<PortfolioResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/portfolios")]
@@ -133,6 +144,9 @@ async fn list_portfolios(
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
+/// One portfolio by id
+///
+/// Who may call: `seller_user` (their own seller's only), `marketplace_admin`.
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), params(("id" = String, Path, description = "Portfolio id")),
     responses((status = 200, body = PortfolioResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -155,12 +169,16 @@ async fn get_portfolio(
 /// Fields to change; omitted fields stay as they are. `product_ids` replaces the whole list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Cosas pequeñas para llevar a todas partes"}))]
 pub struct UpdatePortfolioRequest {
     pub name: Option<String>,
     pub description: Option<String>,
     pub product_ids: Option<Vec<String>>,
 }
 
+/// Change a portfolio; omitted fields stay as they are
+///
+/// Who may call: `seller_user` (their own seller's portfolios only).
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), request_body = UpdatePortfolioRequest,
     params(("id" = String, Path, description = "Portfolio id")),
     responses((status = 200, body = PortfolioResponse), (status = 403, body = platform::error::Problem),
@@ -193,6 +211,9 @@ async fn update_portfolio(
     Ok(web::Json(portfolio.into()))
 }
 
+/// Delete a portfolio (its products stay)
+///
+/// Who may call: `seller_user` (their own seller's portfolios only).
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), params(("id" = String, Path, description = "Portfolio id")),
     responses((status = 204), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
 #[delete("/portfolios/{id}")]

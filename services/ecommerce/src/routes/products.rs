@@ -60,6 +60,7 @@ impl From<Product> for ProductResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "pk0011", "name": "Llavero", "description": "Llavero metálico", "price": 3.5, "quantity": 40}))]
 pub struct CreateProductRequest {
     /// Unique across the marketplace: letters, digits, `-`, `_` and inner `.`.
     pub sku: String,
@@ -71,6 +72,12 @@ pub struct CreateProductRequest {
     pub quantity: i64,
 }
 
+/// Add a product to your seller's catalog
+///
+/// The SKU is unique across the marketplace (409 otherwise); the price has at most two decimals.
+/// The product reaches the catalog every service reads at once.
+///
+/// Who may call: `seller_user` (for their own seller).
 #[utoipa::path(tag = "products", security(("bearer" = [])), request_body = CreateProductRequest,
     responses((status = 201, body = ProductResponse), (status = 403, body = platform::error::Problem),
         (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -109,6 +116,9 @@ pub struct ProductQuery {
     pub seller_id: Option<String>,
 }
 
+/// List the marketplace's products, newest first, optionally of one seller
+///
+/// Who may call: any signed-in user.
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(ProductQuery, PageQuery),
     responses((status = 200, body = Page<ProductResponse>), (status = 401, body = platform::error::Problem)))]
 #[get("/products")]
@@ -134,6 +144,9 @@ async fn list_products(
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
+/// One product by id
+///
+/// Who may call: any signed-in user.
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path, description = "Product id")),
     responses((status = 200, body = ProductResponse), (status = 404, body = platform::error::Problem)))]
 #[get("/products/{id}")]
@@ -150,6 +163,7 @@ async fn get_product(
 /// Fields to change; omitted fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"price": 1.5, "quantity": 1200}))]
 pub struct UpdateProductRequest {
     pub sku: Option<String>,
     pub name: Option<String>,
@@ -158,6 +172,9 @@ pub struct UpdateProductRequest {
     pub quantity: Option<i64>,
 }
 
+/// Change a product; omitted fields stay as they are
+///
+/// Who may call: `seller_user` (their own seller's products only).
 #[utoipa::path(tag = "products", security(("bearer" = [])), request_body = UpdateProductRequest,
     params(("id" = String, Path, description = "Product id")),
     responses((status = 200, body = ProductResponse), (status = 403, body = platform::error::Problem),
@@ -212,6 +229,9 @@ async fn update_product(
     Ok(web::Json(product.into()))
 }
 
+/// Delete a product; it leaves the catalog
+///
+/// Who may call: `seller_user` (their own seller's products only).
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path, description = "Product id")),
     responses((status = 204), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
 #[delete("/products/{id}")]

@@ -80,6 +80,7 @@ pub struct SellerAdministrator {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Tienda Andina", "description": "Artesanías de los Andes", "owner_name": "Lucía Rojas", "warehouse_address": "Calle 26 # 68-35, Bogotá", "tags": ["handicrafts"], "administrators": [{"email": "lucia@tienda-andina.test", "password": "granite-willow-47", "name": "Lucía Rojas"}]}))]
 pub struct CreateSellerRequest {
     pub name: String,
     pub description: String,
@@ -91,6 +92,13 @@ pub struct CreateSellerRequest {
     pub administrators: Vec<SellerAdministrator>,
 }
 
+/// Create a seller with its first administrators (seller users)
+///
+/// Each administrator becomes a `seller_user` of the new seller and can log in at once. A seller
+/// needs a warehouse address before its products can be bought. Passwords follow the password
+/// policy (422 naming `administrators[i].password`).
+///
+/// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), request_body = CreateSellerRequest,
     responses((status = 201, body = SellerCreatedResponse), (status = 403, body = platform::error::Problem),
         (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -157,6 +165,9 @@ async fn create_seller(
     }))
 }
 
+/// List sellers, newest first
+///
+/// Who may call: `marketplace_admin`, `support`.
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<SellerResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/sellers")]
@@ -173,6 +184,9 @@ async fn list_sellers(
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
 }
 
+/// One seller by id
+///
+/// Who may call: `marketplace_admin`, `support`, `seller_user` (their own seller only).
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
     responses((status = 200, body = SellerResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -195,6 +209,7 @@ async fn get_seller(
 /// Fields to change; omitted fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"owner_name": "Cargo Express S.A.S.", "tags": ["accessories", "electronics"]}))]
 pub struct UpdateSellerRequest {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -203,6 +218,14 @@ pub struct UpdateSellerRequest {
     pub tags: Option<Vec<String>>,
 }
 
+/// Change a seller's fields; omitted fields stay as they are
+///
+/// Every change is recorded with who made it and the old and new values (`GET
+/// /sellers/{id}/changes`). Support engineers change a store's owner and tags only (seed 003 §2);
+/// any other field is a 403 for them.
+///
+/// Who may call: `marketplace_admin`, `seller_user` (their own seller only), `support` (the
+/// owner name and tags only).
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), request_body = UpdateSellerRequest,
     params(("id" = String, Path, description = "Seller id")),
     responses((status = 200, body = SellerResponse), (status = 403, body = platform::error::Problem),
@@ -291,8 +314,12 @@ impl TryFrom<SellerChange> for SellerChangeResponse {
     }
 }
 
-/// The seller's audit trail, newest first: every change made through `PATCH /sellers/{id}` or
-/// the support SQL files, with who made it and the old and new values.
+/// A seller's audit trail, newest first
+///
+/// Every change made through `PATCH /sellers/{id}` or the support SQL files, with who made it and
+/// the old and new values.
+///
+/// Who may call: `marketplace_admin`, `support`.
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id"), PageQuery),
     responses((status = 200, body = Page<SellerChangeResponse>), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]
@@ -323,7 +350,11 @@ async fn list_seller_changes(
     Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
-/// Deletes the seller with its users, products and portfolios; its products leave the catalog.
+/// Delete a seller with its users, products and portfolios
+///
+/// Its products leave the catalog.
+///
+/// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
     responses((status = 204), (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
 #[delete("/sellers/{id}")]
@@ -358,6 +389,9 @@ async fn delete_seller(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The users of a seller
+///
+/// Who may call: `marketplace_admin`, `support`, `seller_user` (their own seller only).
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
     responses((status = 200, body = Vec<UserResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/sellers/{id}/users")]

@@ -32,8 +32,11 @@ pub struct TagsReport {
     pub tags: Vec<TagUsage>,
 }
 
-/// Every tag the stores use, with how many stores use each (seed 003 §1). JSON, or CSV
-/// (`tag,stores`) with `Accept: text/csv`, for a spreadsheet.
+/// Store tags report: each tag and how many stores use it (seed 003 §1)
+///
+/// JSON, or CSV (`tag,stores`) with `Accept: text/csv`, for a spreadsheet.
+///
+/// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "support", security(("bearer" = [])),
     responses((status = 200, body = TagsReport, content_type = "application/json"),
         (status = 200, description = "The same report as CSV: a `tag,stores` header, then a line per tag", content_type = "text/csv"),

@@ -59,6 +59,7 @@ impl UserResponse {
 /// A new user of any role, created by the marketplace administrator.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "viewer2@cargoexpress.test", "password": "copper-meadow-93", "name": "Second Viewer", "role": "operations_viewer"}))]
 pub struct CreateUserRequest {
     pub email: String,
     pub password: String,
@@ -88,7 +89,14 @@ pub async fn parse_identity(
     Ok((email, hash.0, name))
 }
 
-#[utoipa::path(tag = "users", security(("bearer" = [])),
+/// Create a user of any role
+///
+/// Seller users need `seller_id`, couriers `courier_id` (101-110 in the seed fleet), marketplace
+/// users `shipping_address`. The password must be 8 to 128 characters and hard to guess (422 naming
+/// `password` otherwise); an email already registered is a 409.
+///
+/// Who may call: `marketplace_admin`.
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = UserResponse), (status = 403, body = platform::error::Problem),
         (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 #[post("/users")]
@@ -164,6 +172,9 @@ pub struct UserFilter {
     pub role: Option<Role>,
 }
 
+/// List users, newest first, optionally of one role or seller
+///
+/// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(UserFilter, PageQuery),
     responses((status = 200, body = Page<UserResponse>), (status = 403, body = platform::error::Problem)))]
 #[get("/users")]
@@ -186,6 +197,9 @@ async fn list_users(
     Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
+/// One user by id
+///
+/// Who may call: `marketplace_admin` for any user; any other signed-in user for their own id only.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserResponse), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem)))]

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ally_credentials;
+mod api_docs;
 mod auth;
 mod authorization;
 mod backup_restore;

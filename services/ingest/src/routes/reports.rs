@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// every field at fault is named at once.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
+#[schema(example = seed_report_example)]
 pub struct SeedReport {
     /// A UUID the device chose; resending the same one never counts twice.
     pub pedido_id: String,
@@ -59,6 +60,7 @@ pub struct SeedProduct {
 /// A report with explicit quantities.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = report_example)]
 pub struct ReportRequest {
     /// A UUID the device chose; resending the same one never counts twice.
     pub report_id: String,
@@ -79,8 +81,44 @@ pub struct LineRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = batch_example)]
 pub struct BatchRequest {
     pub reports: Vec<ReportRequest>,
+}
+
+/// The examples of the API page: reports by courier 101 of seed products, delivered when the
+/// document was built (the service's start), so that "Try it out" sends a report the service
+/// takes for the next 7 days (older reports are refused). Their ids are fixed: a second send is a
+/// duplicate, stored once.
+fn seed_report_example() -> serde_json::Value {
+    // Bogotá's local time, as the seed's devices write it (UTC−05:00 all year).
+    let now = Utc::now() - chrono::TimeDelta::hours(5);
+    serde_json::json!({
+        "pedido_id": "0f3b2a8e-6c1d-4e7a-9b5f-2d4c6e8a0b1c",
+        "repartidor": {"IdRepartidor": 101, "Nombre": "María López"},
+        "productos": [{"IdProducto": "pk0001"}, {"IdProducto": "pk0001"}, {"IdProducto": "pk0004"}],
+        "timestamp": now.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+    })
+}
+
+fn report_example() -> serde_json::Value {
+    report_example_with_id("5a7c9e1b-3d5f-4a8c-9e2b-4f6a8c0e2d4b")
+}
+
+fn report_example_with_id(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "report_id": id,
+        "courier_id": 101,
+        "lines": [{"sku": "pk0001", "quantity": 2}, {"sku": "pk0003", "quantity": 1}],
+        "delivered_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+fn batch_example() -> serde_json::Value {
+    serde_json::json!({"reports": [
+        report_example_with_id("7e1f3a5c-9b2d-4e6f-8a0c-1b3d5f7a9c2e"),
+        report_example_with_id("2c4e6a8b-0d1f-4b3a-8c5e-7f9a1b3c5d6e"),
+    ]})
 }
 
 /// What a stored report became.
@@ -108,7 +146,13 @@ pub struct BatchReceipt {
     pub reports: Vec<Receipt>,
 }
 
-/// Report a delivered order, as seed 000's generator sends it (answers 200 once stored).
+/// Report a delivered order in seed 000's format
+///
+/// Answers 200 once JetStream has stored it; a report sent again (same `pedido_id`) is stored once.
+/// A product listed twice is two units; the catalog sets the prices. The example's time is when the
+/// service started: reports over 7 days old are refused.
+///
+/// Who may call: `courier` (reporting as itself: the report's courier id is the token's).
 #[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = SeedReport,
     responses((status = 200, body = SeedReceipt), (status = 400, body = platform::error::Problem),
         (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
@@ -130,7 +174,13 @@ async fn register_delivered_order(
     }))
 }
 
-/// Report a delivered order: 201 once stored, 200 when it was stored already.
+/// Report a delivered order (versioned API)
+///
+/// 201 once stored, 200 when it was stored already. Products carry quantities; an optional tracking
+/// number lets the delivery service mark that delivery delivered. Reports over 7 days old are
+/// refused.
+///
+/// Who may call: `courier` (reporting as itself).
 #[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = ReportRequest,
     responses((status = 201, body = Receipt), (status = 200, body = Receipt),
         (status = 400, body = platform::error::Problem), (status = 401, body = platform::error::Problem),
@@ -153,8 +203,12 @@ async fn create_report(
     })
 }
 
-/// Report several delivered orders at once (a device back online). All are checked before any
-/// is stored: one invalid report refuses the batch, naming `reports[i].<field>`.
+/// Report several delivered orders at once (a device back online)
+///
+/// All are checked before any is stored: one invalid report refuses the batch, naming
+/// `reports[i].<field>`.
+///
+/// Who may call: `courier` (reporting as itself).
 #[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = BatchRequest,
     responses((status = 200, body = BatchReceipt), (status = 400, body = platform::error::Problem),
         (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),

@@ -7,16 +7,21 @@
 //! neither run, nor send the viewer's token elsewhere, nor dress the page up inside another site.
 
 use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_FRAME_OPTIONS,
 };
 use actix_web::{HttpResponse, get, web};
+use platform::landing::ServiceLinks;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(root)
-        .service(page)
-        .service(script)
-        .service(style);
+    // `/` is the platform's index; browsers asking for it land on the dashboard, as they always
+    // did, and `/dashboard` (no slash) is redirected by the platform too.
+    cfg.app_data(web::Data::new(ServiceLinks {
+        links: vec![("dashboard", "/dashboard/")],
+        browser_home: Some("/dashboard/"),
+    }))
+    .service(page)
+    .service(script)
+    .service(style);
 }
 
 const INDEX: &str = include_str!("../dashboard/index.html");
@@ -40,13 +45,6 @@ fn file(content_type: &'static str, body: &'static str) -> HttpResponse {
         .insert_header((X_FRAME_OPTIONS, "DENY"))
         .insert_header((REFERRER_POLICY, "no-referrer"))
         .body(body)
-}
-
-#[get("/")]
-async fn root() -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header((LOCATION, "/dashboard/"))
-        .finish()
 }
 
 #[get("/dashboard/")]

@@ -34,9 +34,12 @@ pub struct LiveQuery {
     pub hours: Option<i64>,
 }
 
-/// Live metrics as `text/event-stream`: `summary` events (the body of `/v1/metrics/summary`),
-/// and one `expired` event when the token expires. Browsers read it with `fetch`, which can
-/// send the Authorization header.
+/// Live metrics as server-sent events (`text/event-stream`)
+///
+/// `summary` events (the body of `/v1/metrics/summary`), and one `expired` event when the token
+/// expires. Browsers read it with `fetch`, which can send the Authorization header.
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(LiveQuery),
     responses((status = 200, content_type = "text/event-stream"), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]

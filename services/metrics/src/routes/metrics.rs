@@ -42,7 +42,9 @@ async fn answer<T: Send + 'static>(
     ))
 }
 
-/// Every metric over the window, as the dashboard shows them.
+/// Every metric over a time window, as the dashboard shows them
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::Summary), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -58,7 +60,9 @@ async fn summary(
     ))
 }
 
-/// Reported deliveries per hour per courier, with each courier's total.
+/// Reported deliveries per hour per courier, with each courier's total
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::DeliveriesPerHour), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -85,7 +89,9 @@ pub struct RankingQuery {
     pub limit: Option<usize>,
 }
 
-/// The best-selling products of the window by units or by revenue (catalog prices).
+/// The best-selling products by units or by revenue (catalog prices)
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery, RankingQuery),
     responses((status = 200, body = views::TopProducts), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -111,7 +117,9 @@ async fn top_products(
     .await
 }
 
-/// Reported revenue (catalog prices) per hour.
+/// Reported revenue per hour (catalog prices)
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::RevenuePerHour), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -128,7 +136,9 @@ async fn revenue_per_hour(
     .await
 }
 
-/// DELIVERED versus NOT_DELIVERED delivery attempts per courier.
+/// DELIVERED versus NOT_DELIVERED delivery attempts per courier
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::DeliveryOutcomes), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -146,7 +156,9 @@ async fn delivery_outcomes(
     .await
 }
 
-/// Orders created in the window, by their current status.
+/// Orders created in the window, by their current status
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::OrdersByStatus), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -163,7 +175,9 @@ async fn orders_by_status(
     .await
 }
 
-/// Average time from dispatch to delivered of the orders delivered in the window.
+/// Average time from dispatch to delivered of the orders delivered in the window
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::DispatchToDelivered), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
@@ -180,7 +194,9 @@ async fn dispatch_to_delivered(
     .await
 }
 
-/// From a report's delivery time on the device to its acceptance by ingest.
+/// Time from a report's delivery on the device to its acceptance by ingest
+///
+/// Who may call: `operations_viewer`, `marketplace_admin`.
 #[utoipa::path(tag = "metrics", security(("bearer" = [])), params(WindowQuery),
     responses((status = 200, body = views::IngestLag), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ops@cargoexpress.test", "password": "ops-demo-2026"}))]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -43,7 +44,13 @@ struct IssuedToken {
     expires_in: i64,
 }
 
-/// Log in to the dashboard (operations viewer or marketplace admin).
+/// Log in to the dashboard
+///
+/// The credentials go to ecommerce's log-in; only operations viewers and the marketplace admin get
+/// a session (403 for other roles). The example is the demo operations viewer.
+///
+/// Who may call: anyone; no token needed (the account must be an `operations_viewer` or the
+/// `marketplace_admin`).
 #[utoipa::path(tag = "dashboard", request_body = Credentials,
     responses((status = 200, body = Session), (status = 401, body = platform::error::Problem),
         (status = 403, body = platform::error::Problem),

@@ -35,7 +35,7 @@ async fn only_operations_viewers_and_the_admin_read_metrics() {
 }
 
 #[tokio::test]
-async fn the_dashboard_page_holds_no_data_and_the_root_leads_to_it() {
+async fn the_dashboard_page_holds_no_data_and_browsers_typing_the_root_or_no_slash_reach_it() {
     let app = spawn_app().await;
     let page = app
         .request(Method::GET, "/dashboard/", None)
@@ -48,13 +48,39 @@ async fn the_dashboard_page_holds_no_data_and_the_root_leads_to_it() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // A browser typing the address lands on the dashboard, as it always did...
     let root = client
         .get(format!("{}/", app.address))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
         .send()
         .await
         .unwrap();
     assert_eq!(root.status(), StatusCode::FOUND);
     assert_eq!(root.headers()["location"], "/dashboard/");
+    // ...and a script gets the service's index, the dashboard among its links.
+    let index = client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    let index: serde_json::Value = index.json().await.unwrap();
+    assert_eq!(index["service"], "Cargo Express metrics");
+    assert!(
+        index["links"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"name": "dashboard", "href": "/dashboard/"})),
+        "{index}"
+    );
+    // The address without its slash leads to the page, query kept.
+    let slashless = client
+        .get(format!("{}/dashboard?from=bookmark", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slashless.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(slashless.headers()["location"], "/dashboard/?from=bookmark");
 }
 
 #[tokio::test]

@@ -6,275 +6,33 @@
 //! service's Swagger UI must still run. A screenshot of the dashboard is saved as
 //! `dashboard.png` in the test's output directory (`CARGO_TARGET_TMPDIR`).
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use base64::Engine;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use serde_json::Value;
+use test_support::browser::Browser;
 
 use crate::stack::Stack;
 
 /// The browser's time zone, as a viewer in Bogotá has it (UTC−05:00 all year).
 const BROWSER_ZONE: &str = "America/Bogota";
 
-/// A chromedriver process and one browser session on it.
-struct Browser {
-    driver: Child,
-    http: reqwest::Client,
-    session: String,
-}
-
-impl Browser {
-    async fn start() -> Self {
-        let port = test_support::free_port().unwrap();
-        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
-            .arg(format!("--port={port}"))
-            // Inherited by the browsers it starts.
-            .env("TZ", BROWSER_ZONE)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // Its own process group, so that the browsers it starts stop with it (see Drop).
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .expect(
-                "chromedriver runs (apt-get install chromium chromium-driver; scripts/test does)",
-            );
-        let http = platform::http_client::builder().build().unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "chromedriver never answered");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let chromium = std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into());
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1360,1500"]
-            }
-        }}});
-        let created: Value = http
-            .post(format!("{base}/session"))
-            .json(&capabilities)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = created["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no browser session: {created}"));
-        Self {
-            driver,
-            http,
-            session: format!("{base}/session/{id}"),
-        }
-    }
-
-    async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let request = self.http.request(method, format!("{}{path}", self.session));
-        let request = if body.is_null() {
-            request
-        } else {
-            request.json(&body)
-        };
-        let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        answer["value"].clone()
-    }
-
-    async fn go(&self, url: &str) {
-        self.command(reqwest::Method::POST, "/url", json!({"url": url}))
-            .await;
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let found = self
-            .command(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no element {css}: {found}"))
-            .to_owned()
-    }
-
-    async fn count(&self, css: &str) -> usize {
-        let found = self
-            .command(
-                reqwest::Method::POST,
-                "/elements",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        found.as_array().map_or(0, Vec::len)
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css).await;
-        let clear = format!("/element/{id}/clear");
-        self.command(reqwest::Method::POST, &clear, json!({})).await;
-        let path = format!("/element/{id}/value");
-        self.command(reqwest::Method::POST, &path, json!({"text": text}))
-            .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        let path = format!("/element/{id}/click");
-        self.command(reqwest::Method::POST, &path, json!({})).await;
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let id = self.element(css).await;
-        let path = format!("/element/{id}/text");
-        let text = self.command(reqwest::Method::GET, &path, Value::Null).await;
-        text.as_str().unwrap_or_default().to_owned()
-    }
-
-    /// Waits until an element matches `css` (a page that draws itself after loading).
-    async fn wait_until_present(&self, css: &str) {
-        let started = Instant::now();
-        while self.count(css).await == 0 {
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "{css} never appeared"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until `css` is displayed (text of hidden elements still reads through WebDriver).
-    async fn wait_until_shown(&self, css: &str) {
-        let id = self.element(css).await;
-        let path = format!("/element/{id}/displayed");
-        let started = Instant::now();
-        while self.command(reqwest::Method::GET, &path, Value::Null).await != Value::Bool(true) {
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "{css} never shown"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn script(&self, script: &str) -> Value {
-        self.command(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({"script": script, "args": []}),
+/// The tooltips of the deliveries-per-hour columns that count something, e.g.
+/// `Mon, Nov 23 08:00–09:00: 1`.
+async fn busy_delivery_hours(browser: &Browser) -> Vec<String> {
+    let titles = browser
+        .script(
+            "return [...document.querySelectorAll('#chart-deliveries rect > title')]\
+             .map((title) => title.textContent);",
         )
-        .await
-    }
-
-    /// Waits until the text of `css` satisfies `check`; returns how long that took.
-    async fn wait_for_text(&self, css: &str, what: &str, check: impl Fn(&str) -> bool) -> Duration {
-        let started = Instant::now();
-        loop {
-            let text = self.text(css).await;
-            if check(&text) {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "{what}: {css} still says {text:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The browser's log since the last call: `(source, message)`. Content-Security-Policy
-    /// violations come from the `security` source.
-    async fn log(&self) -> Vec<(String, String)> {
-        let entries = self
-            .command(reqwest::Method::POST, "/se/log", json!({"type": "browser"}))
-            .await;
-        let field = |entry: &Value, name: &str| entry[name].as_str().unwrap_or_default().to_owned();
-        entries
-            .as_array()
-            .unwrap_or_else(|| panic!("no browser log: {entries}"))
-            .iter()
-            .map(|entry| (field(entry, "source"), field(entry, "message")))
-            .collect()
-    }
-
-    /// Asserts that the pages seen since the last look broke no Content-Security-Policy rule.
-    async fn assert_no_policy_violations(&self) {
-        let violations: Vec<String> = self
-            .log()
-            .await
-            .into_iter()
-            .filter(|(source, message)| {
-                source == "security" || message.contains("Content Security Policy")
-            })
-            .map(|(_, message)| message)
-            .collect();
-        assert!(violations.is_empty(), "{violations:#?}");
-    }
-
-    /// The browser's time zone from now on, as a traveller's laptop would change it.
-    async fn set_time_zone(&self, zone: &str) {
-        let command =
-            json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": zone}});
-        self.command(reqwest::Method::POST, "/goog/cdp/execute", command)
-            .await;
-    }
-
-    /// The tooltips of the deliveries-per-hour columns that count something, e.g.
-    /// `Mon, Nov 23 08:00–09:00: 1`.
-    async fn busy_delivery_hours(&self) -> Vec<String> {
-        let titles = self
-            .script(
-                "return [...document.querySelectorAll('#chart-deliveries rect > title')]\
-                 .map((title) => title.textContent);",
-            )
-            .await;
-        titles
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|title| !title.ends_with(": 0"))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    async fn screenshot(&self, path: &std::path::Path) {
-        let png = self
-            .command(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap())
-            .unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
-
-    async fn quit(self) {
-        let _ = self.http.delete(&self.session).send().await;
-    }
-}
-
-impl Drop for Browser {
-    /// Stops chromedriver and every browser it started, even when the test failed midway.
-    fn drop(&mut self) {
-        if let Some(group) = self.driver.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{group}")])
-                .status();
-        }
-    }
+        .await;
+    titles
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|title| !title.ends_with(": 0"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The column a seed report falls in, as a dashboard in `zone` labels it: the local start and end
@@ -304,7 +62,7 @@ async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out(
         .await;
     assert_eq!(stored.status(), StatusCode::OK);
 
-    let browser = Browser::start().await;
+    let browser = Browser::start(BROWSER_ZONE).await;
     browser
         .go(&format!("{}/dashboard/", stack.metrics.address))
         .await;
@@ -335,7 +93,7 @@ async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out(
         "Times in America/Bogota (UTC−05:00)"
     );
     let bogota = FixedOffset::west_opt(5 * 3600).unwrap();
-    let busy = browser.busy_delivery_hours().await;
+    let busy = busy_delivery_hours(&browser).await;
     assert_eq!(busy.len(), 1, "one busy hour: {busy:?}");
     assert!(
         busy[0].contains(&column_hours(&warm_up, bogota)) && busy[0].ends_with(": 1"),
@@ -387,7 +145,7 @@ async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out(
     let india = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
     let hours = column_hours(&warm_up, india);
     assert!(hours.ends_with(":30"), "{hours}");
-    let busy = browser.busy_delivery_hours().await;
+    let busy = busy_delivery_hours(&browser).await;
     assert!(
         busy.iter().any(|t| t.contains(&hours)),
         "{hours} in {busy:?}"

@@ -6,6 +6,7 @@
 // Panicking is how a test reports failure, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_docs;
 mod arithmetic;
 mod authorization;
 mod browser;
