@@ -118,6 +118,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     reason: message,
                 }])
             }
+            // serde_json reports a well-formed value of the wrong kind for an enum (`{"role": 5}`,
+            // `{"status": {}}`) as a syntax error; the body is JSON, so the field is at fault.
+            serde_json::error::Category::Syntax
+                if path != "." && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+            {
+                ApiError::Invalid(vec![InvalidParam {
+                    name: path,
+                    reason: "has the wrong type: expected one of the values the API names"
+                        .to_owned(),
+                }])
+            }
             _ => ApiError::Malformed {
                 detail: format!("body is not valid JSON: {inner}"),
                 params: vec![],
@@ -198,6 +209,30 @@ mod tests {
         let error =
             parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":-1}]}"#).unwrap_err();
         assert_eq!(params(error)[0].name, "lines[0].quantity");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Role {
+        Admin,
+        Buyer,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct WithRole {
+        role: Role,
+    }
+
+    #[test]
+    fn a_wrong_type_for_an_enum_field_names_the_field() {
+        for body in [&br#"{"role": 5}"#[..], br#"{"role": {}}"#, br#"{"role": [1]}"#] {
+            let params = params(parse::<WithRole>(body).unwrap_err());
+            assert_eq!(params[0].name, "role", "{}", String::from_utf8_lossy(body));
+        }
+        let error = parse::<WithRole>(br#"{"role": 5"#).unwrap_err();
+        assert!(matches!(error, ApiError::Malformed { .. }), "broken JSON stays a 400");
     }
 
     #[test]

@@ -49,6 +49,7 @@ where
     let port = listener.local_addr()?.port();
     let (db, nats) = (shared.db.map(web::Data::new), web::Data::new(shared.nats));
     let verifier = shared.verifier;
+    let methods = web::Data::new(crate::openapi::RouteMethods::from_document(&openapi));
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .wrap(from_fn(observe_request))
@@ -61,6 +62,7 @@ where
         };
         app.app_data(nats.clone())
             .app_data(verifier.clone())
+            .app_data(methods.clone())
             .configure(crate::http::configure)
             .configure(routes.clone())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))

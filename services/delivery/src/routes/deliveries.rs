@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
+use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, now};
 use platform::json::Json;
@@ -261,8 +262,8 @@ pub struct DeliveryQuery {
 async fn list_deliveries(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<DeliveryQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<DeliveryQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
     require_viewer(&auth)?;
     let (limit, offset) = page.into_inner().bounds()?;

@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
+use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, new_id, now};
 use platform::json::Json;
@@ -173,7 +174,7 @@ async fn owned(state: &AppState, auth: &Claims, id: String) -> Result<Subscripti
 async fn list_subscriptions(
     state: web::Data<AppState>,
     auth: Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SubscriptionResponse>>, ApiError> {
     require_manager(&auth)?;
     let (limit, offset) = page.into_inner().bounds()?;
@@ -354,7 +355,7 @@ async fn list_messages(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<MessageResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;
@@ -417,7 +418,7 @@ async fn list_attempts(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<AttemptResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;

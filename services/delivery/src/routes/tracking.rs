@@ -5,6 +5,7 @@
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::ApiError;
 use platform::auth::{Authenticated, Claims};
 use platform::db::OnMissing;
@@ -58,7 +59,7 @@ pub struct TrackingResponse {
 async fn track(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<TrackingRequest>,
+    query: Query<TrackingRequest>,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
     tracking(&state, &auth, query.into_inner()).await
 }

@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::ApiError;
 use platform::auth::{Authenticated, Role};
 use platform::db::OnMissing;
@@ -273,7 +274,7 @@ async fn credentials_history(
     state: web::Data<AppState>,
     auth: Result<Authenticated, ApiError>,
     ally_id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<CredentialsVersionResponse>>, ApiError> {
     let shaped = |error: ApiError| seed_shaped(error, StatusCode::NOT_FOUND, NOT_FOUND);
     let auth = auth.map_err(shaped)?;

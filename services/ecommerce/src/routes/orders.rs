@@ -6,6 +6,7 @@ use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderStatus;
+use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::OnMissing;
 use platform::json::Json;
@@ -341,8 +342,8 @@ pub struct OrderQuery {
 async fn list_orders(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<OrderQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<OrderQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<OrderResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let mut filter = OrderFilter {

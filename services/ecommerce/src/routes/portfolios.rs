@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::auth::{Authenticated, Role};
 use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
@@ -113,8 +114,8 @@ pub struct PortfolioQuery {
 async fn list_portfolios(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<PortfolioQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PortfolioQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<PortfolioResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let seller_id = match auth.role {

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::auth::Authenticated;
 use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
@@ -115,8 +116,8 @@ pub struct ProductQuery {
 async fn list_products(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    query: web::Query<ProductQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ProductQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<ProductResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let filter = ProductFilter {

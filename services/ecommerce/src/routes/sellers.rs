@@ -5,6 +5,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
@@ -163,7 +164,7 @@ async fn create_seller(
 async fn list_sellers(
     state: web::Data<AppState>,
     auth: Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
@@ -301,7 +302,7 @@ async fn list_seller_changes(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerChangeResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use platform::query::Query;
 use platform::auth::{Authenticated, Passwords, Role};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
@@ -170,8 +171,8 @@ pub struct UserFilter {
 async fn list_users(
     state: web::Data<AppState>,
     auth: Authenticated,
-    filter: web::Query<UserFilter>,
-    page: web::Query<PageQuery>,
+    filter: Query<UserFilter>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<UserResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let (limit, offset) = page.into_inner().bounds()?;

@@ -9,6 +9,7 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, TimeDelta, Utc};
+use platform::query::Query;
 use platform::ApiError;
 use platform::auth::Authenticated;
 use serde::Deserialize;
@@ -44,7 +45,7 @@ pub struct LiveQuery {
 async fn stream(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<LiveQuery>,
+    query: Query<LiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     require_viewer(&caller)?;
     let hours = query.hours.unwrap_or(24);

@@ -1,6 +1,7 @@
 //! `GET /v1/metrics/...`: each metric over a time window, and all of them at once.
 
 use actix_web::{get, web};
+use platform::query::Query;
 use platform::ApiError;
 use platform::auth::Authenticated;
 use platform::db::DbConnection;
@@ -50,7 +51,7 @@ async fn answer<T: Send + 'static>(
 async fn summary(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::Summary>, ApiError> {
     require_viewer(&caller)?;
     Ok(web::Json(
@@ -66,7 +67,7 @@ async fn summary(
 async fn deliveries_per_hour(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveriesPerHour>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let names = queries::names(conn)?;
@@ -93,8 +94,8 @@ pub struct RankingQuery {
 async fn top_products(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
-    ranking: web::Query<RankingQuery>,
+    query: Query<WindowQuery>,
+    ranking: Query<RankingQuery>,
 ) -> Result<web::Json<views::TopProducts>, ApiError> {
     // Who asks is checked before what is asked.
     require_viewer(&caller)?;
@@ -119,7 +120,7 @@ async fn top_products(
 async fn revenue_per_hour(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::RevenuePerHour>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let rows = queries::courier_hours(conn, &window)?;
@@ -136,7 +137,7 @@ async fn revenue_per_hour(
 async fn delivery_outcomes(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveryOutcomes>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let names = queries::names(conn)?;
@@ -154,7 +155,7 @@ async fn delivery_outcomes(
 async fn orders_by_status(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::OrdersByStatus>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let counts = queries::order_statuses(conn, &window)?;
@@ -171,7 +172,7 @@ async fn orders_by_status(
 async fn dispatch_to_delivered(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DispatchToDelivered>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let times = queries::delivery_times(conn, &window)?;
@@ -188,7 +189,7 @@ async fn dispatch_to_delivered(
 async fn ingest_lag(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::IngestLag>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let rows = queries::courier_hours(conn, &window)?;
