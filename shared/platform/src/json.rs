@@ -91,7 +91,51 @@ impl FromRequest for RawBody {
 }
 
 /// Deserialises `bytes`, turning serde's error into a problem that names the field.
+///
+/// A whole number written with a fraction (`2.0`) is the same JSON number as `2` (RFC 8259 and
+/// JSON Schema's `integer` make no difference), so an integer field takes it: when serde refuses
+/// a float, the body is read again with every whole float below 2^53 as an integer. The
+/// second reading costs nothing to bodies that never send one.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match parse_exact(bytes) {
+        Err(ApiError::Invalid(params))
+            if params
+                .iter()
+                .any(|p| p.reason.starts_with("invalid type: floating point")) =>
+        {
+            let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+                return Err(ApiError::Invalid(params));
+            };
+            whole_floats_as_integers(&mut value);
+            let bytes = serde_json::to_vec(&value).map_err(anyhow::Error::from)?;
+            parse_exact(&bytes)
+        }
+        other => other,
+    }
+}
+
+fn whole_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact in an f64
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < EXACT
+            {
+                // In range and whole, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *value = Value::from(integer);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_floats_as_integers),
+        Value::Object(members) => members.values_mut().for_each(whole_floats_as_integers),
+        _ => {}
+    }
+}
+
+fn parse_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -233,6 +277,16 @@ mod tests {
         }
         let error = parse::<WithRole>(br#"{"role": 5"#).unwrap_err();
         assert!(matches!(error, ApiError::Malformed { .. }), "broken JSON stays a 400");
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        let body: Body =
+            parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2.0}]}"#).unwrap();
+        assert_eq!(body.lines[0].quantity, 2);
+        let error =
+            parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":2.5}]}"#).unwrap_err();
+        assert_eq!(params(error)[0].name, "lines[0].quantity");
     }
 
     #[test]

@@ -246,10 +246,25 @@ async fn create_delivery(
     })
 }
 
+/// A delivery's status, as the `status` filter takes it (the document's name for
+/// `contracts::deliveries::DeliveryStatus`, which has no schema of its own).
+#[derive(ToSchema)]
+#[schema(as = DeliveryStatus)]
+#[allow(dead_code)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatusName {
+    ReadyForPickUp,
+    InOrigin,
+    InRouteOfDelivery,
+    NotDelivered,
+    Delivered,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Only deliveries in this status.
+    #[param(value_type = Option<DeliveryStatusName>)]
     pub status: Option<String>,
     /// Only deliveries of this courier.
     pub courier_id: Option<i64>,

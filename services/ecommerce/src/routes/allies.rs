@@ -267,6 +267,7 @@ pub struct CredentialsVersionResponse {
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"), PageQuery),
     responses((status = 200, body = Page<CredentialsVersionResponse>),
+        (status = 400, body = platform::error::Problem, description = "A `limit` or `offset` out of range, naming it (seed 003 answers 400, with `message`)"),
         (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem, description = "Ally was not found (`message`)")))]
 #[get("/allies/{allyId}/credentials/history")]

@@ -331,8 +331,22 @@ async fn parse_purchase(
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Only orders in this status.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<OrderStatusName>)]
     pub status: Option<OrderStatus>,
+}
+
+/// An order's status, as the `status` filter takes it (the document's name for
+/// `contracts::orders::OrderStatus`, which has no schema of its own).
+#[derive(ToSchema)]
+#[schema(as = OrderStatus)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatusName {
+    Created,
+    Confirmed,
+    Dispatched,
+    Delivered,
+    Cancelled,
 }
 
 /// Buyers list their orders, seller users their seller's, the admin every order; newest first.

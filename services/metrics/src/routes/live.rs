@@ -32,6 +32,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LiveQuery {
     /// The window ends now and spans this many hours (1 to 744, default 24).
+    #[param(minimum = 1, maximum = 744)]
     pub hours: Option<i64>,
 }
 

@@ -83,6 +83,7 @@ pub struct RankingQuery {
     #[serde(default)]
     pub by: Ranking,
     /// How many products, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
