@@ -20,6 +20,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, InvalidParam};
 
+mod strict;
+
 /// Largest accepted body, on every route of every service. The largest requests of the platform
 /// are courier report batches: 500 reports of three lines each come to about 125 KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -137,7 +139,7 @@ fn whole_floats_as_integers(value: &mut serde_json::Value) {
 
 fn parse_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    serde_path_to_error::deserialize(strict::Strict(deserializer)).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -287,6 +289,17 @@ mod tests {
         let error =
             parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":2.5}]}"#).unwrap_err();
         assert_eq!(params(error)[0].name, "lines[0].quantity");
+    }
+
+    #[test]
+    fn a_struct_is_taken_from_an_object_only() {
+        let error = parse::<Body>(br#"{"name":"a","lines":[["x", 2]]}"#).unwrap_err();
+        let params = params(error);
+        assert_eq!(params[0].name, "lines[0]");
+        assert!(params[0].reason.contains("sequence"), "{}", params[0].reason);
+        assert!(parse::<Body>(br#"["a", []]"#).is_err(), "nor at the top");
+        let body: Body = parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2}]}"#).unwrap();
+        assert_eq!(body.lines.len(), 1, "arrays of objects still read");
     }
 
     #[test]

@@ -32,12 +32,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductDto {
+    #[schema(value_type = platform::text::ExternalId)]
     pub sku: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
     /// At least 1. Requests may send it as a string of digits (`"3"`, as seed 004's example
     /// does); answers give a number.
     #[serde(deserialize_with = "seed_spelling::whole_number")]
+    #[schema(schema_with = qty_schema)]
     pub qty: i64,
+}
+
+/// `qty`: 1 to 1,000,000, as a number or (seed 004) as a string of digits.
+fn qty_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .minimum(Some(1))
+                    .maximum(Some(1_000_000)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^0*([1-9][0-9]{0,5}|1000000)$")),
+            )
+            .description(Some("1 to 1000000; a string of digits is taken too (seed 004)"))
+            .build(),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,7 +72,9 @@ pub struct ProductDto {
 pub struct OrderDto {
     /// The ecommerce order number. Seed 004's spelling `foreing_order_id` is accepted too.
     #[serde(alias = "foreing_order_id")]
+    #[schema(value_type = platform::text::ExternalId)]
     pub foreign_order_id: String,
+    #[schema(min_items = 1)]
     pub products: Vec<ProductDto>,
 }
 
@@ -62,13 +91,16 @@ pub struct OrderResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OriginDto {
+    #[schema(value_type = platform::text::Address)]
     pub address: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationDto {
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Address)]
     pub address: String,
 }
 
@@ -355,6 +387,7 @@ async fn get_delivery(
 #[serde(deny_unknown_fields)]
 pub struct UpdateDeliveryRequest {
     /// Reassigns the delivery to another active courier (until it is delivered).
+    #[schema(minimum = 1)]
     pub courier_id: Option<i64>,
     /// Only while READY_FOR_PICK_UP.
     pub origin: Option<OriginDto>,
@@ -365,7 +398,9 @@ pub struct UpdateDeliveryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDestination {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub address: Option<String>,
 }
 

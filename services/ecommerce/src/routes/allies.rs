@@ -93,8 +93,8 @@ pub struct CredentialsRequest {
 /// add credentials only if the ally never had any.
 #[utoipa::path(tag = "allies", security(("bearer" = [])), request_body = CredentialsRequest,
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
-        ("If-Match" = Option<String>, Header, description = "The version this write replaces, e.g. \"2\", or *"),
-        ("If-None-Match" = Option<String>, Header, description = "* to write only if the ally never had credentials")),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The version this write replaces, e.g. \"2\", or *", pattern = r#"^ *(\*|"0*[1-9][0-9]{0,17}"( *, *"0*[1-9][0-9]{0,17}")*) *$"#),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "* to write only if the ally never had credentials", pattern = r"^ *\* *$")),
     responses(
         (status = 200, body = CredentialsAdded, headers(("ETag" = String, description = "The new version, e.g. \"3\""))),
         (status = 400, body = platform::error::Problem, description = "The ally was not found or the request is not correct (`message`)"),
@@ -199,7 +199,7 @@ async fn check_credentials(
 /// none. `If-Match` works as for a write.
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
-        ("If-Match" = Option<String>, Header, description = "The version this revocation replaces, e.g. \"2\", or *")),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The version this revocation replaces, e.g. \"2\", or *", pattern = r#"^ *(\*|"0*[1-9][0-9]{0,17}"( *, *"0*[1-9][0-9]{0,17}")*) *$"#)),
     responses(
         (status = 200, body = CredentialsAdded, description = "Credentials revoked", headers(("ETag" = String, description = "The new version"))),
         (status = 400, body = platform::error::Problem, description = "Ally does not have credentials set! (`message`)"),

@@ -38,15 +38,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLineRequest {
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
     pub sku: String,
     /// At least 1.
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub address: Option<String>,
 }
 
@@ -55,6 +59,7 @@ pub struct DeliveryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseRequest {
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PurchaseLineRequest>,
     pub delivery: Option<DeliveryRequest>,
 }
@@ -410,7 +415,25 @@ pub struct StatusChangeRequest {
     /// the admin until dispatched). `delivered` comes only from the delivery service. Seed
     /// 002's names are accepted too: `received` (= created), `inprocess` (= confirmed),
     /// `completed` (= delivered), `canceled` (= cancelled).
+    #[schema(value_type = StatusChangeName)]
     pub status: String,
+}
+
+/// The statuses a status change names: ours and seed 002's (the document's list of what
+/// `OrderStatus::parse_with_seed_names` takes; who may set which is a 403 or 409).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChangeName {
+    Created,
+    Confirmed,
+    Dispatched,
+    Delivered,
+    Cancelled,
+    Received,
+    Inprocess,
+    Completed,
+    Canceled,
 }
 
 /// Moves the order to a new status; 409 names the current status when the move is not allowed.

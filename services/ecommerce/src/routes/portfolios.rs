@@ -66,7 +66,9 @@ impl From<Portfolio> for PortfolioResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreatePortfolioRequest {
     /// Unique among the seller's portfolios.
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
     /// Ids of the seller's own products.
     #[serde(default)]
@@ -157,7 +159,9 @@ async fn get_portfolio(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePortfolioRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
     pub product_ids: Option<Vec<String>>,
 }

@@ -63,12 +63,17 @@ impl From<Product> for ProductResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
     /// Unique across the marketplace: letters, digits, `-`, `_` and inner `.`.
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
     pub sku: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
     /// At least 0, at most two decimals.
+    #[schema(minimum = 0, maximum = 100000000.0, multiple_of = 0.01)]
     pub price: f64,
     /// Units in stock, at least 0.
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: i64,
 }
 
@@ -152,10 +157,15 @@ async fn get_product(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProductRequest {
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
     pub sku: Option<String>,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 100000000.0, multiple_of = 0.01)]
     pub price: Option<f64>,
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: Option<i64>,
 }
 

@@ -74,21 +74,30 @@ pub struct SellerCreatedResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SellerAdministrator {
+    #[schema(max_length = 254, pattern = r"^[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$")]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSellerRequest {
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub owner_name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub warehouse_address: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<platform::text::Tag>, max_items = 20)]
     pub tags: Vec<String>,
     /// At least one: the seller's first users.
+    #[schema(min_items = 1)]
     pub administrators: Vec<SellerAdministrator>,
 }
 
@@ -197,10 +206,15 @@ async fn get_seller(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSellerRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub owner_name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub warehouse_address: Option<String>,
+    #[schema(value_type = Option<Vec<platform::text::Tag>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
 }
 

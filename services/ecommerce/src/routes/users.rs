@@ -61,15 +61,20 @@ impl UserResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(max_length = 254, pattern = r"^[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$")]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
     pub role: Role,
     /// Required for seller users: the seller they work for.
     pub seller_id: Option<String>,
     /// Required for couriers: their courier id (101-110 in the seed fleet).
+    #[schema(minimum = 1)]
     pub courier_id: Option<i64>,
     /// Required for marketplace users.
+    #[schema(value_type = Option<platform::text::Address>)]
     pub shipping_address: Option<String>,
 }
 
