@@ -70,7 +70,7 @@ pub struct CreateProductRequest {
     #[schema(value_type = platform::text::Description)]
     pub description: String,
     /// At least 0, at most two decimals.
-    #[schema(minimum = 0, maximum = 100000000.0, multiple_of = 0.01)]
+    #[schema(minimum = 0, maximum = 100000000.0)]
     pub price: f64,
     /// Units in stock, at least 0.
     #[schema(minimum = 0, maximum = 1000000000)]
@@ -163,7 +163,7 @@ pub struct UpdateProductRequest {
     pub name: Option<String>,
     #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
-    #[schema(minimum = 0, maximum = 100000000.0, multiple_of = 0.01)]
+    #[schema(minimum = 0, maximum = 100000000.0)]
     pub price: Option<f64>,
     #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: Option<i64>,
