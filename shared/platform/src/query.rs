@@ -132,7 +132,7 @@ mod tests {
         assert_eq!((p.name.as_str(), p.reason.as_str()), ("limit", "must be an integer"));
         let p = param("name=a&colour=green");
         assert_eq!(p.name, "colour");
-        assert_eq!(p.reason, "must be one of red, blue");
+        assert_eq!(p.reason, "must be one of red or blue");
         let p = param("limit=1");
         assert_eq!((p.name.as_str(), p.reason.as_str()), ("name", "is required"));
     }

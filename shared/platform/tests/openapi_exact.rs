@@ -181,7 +181,7 @@ async fn a_bad_query_parameter_is_named_in_our_words() {
     let cases = [
         ("/things?limit=ten", "limit", "must be an integer"),
         ("/things?offset=1.5", "offset", "must be an integer"),
-        ("/things?colour=green", "colour", "must be one of red, blue"),
+        ("/things?colour=green", "colour", "must be one of red or blue"),
         ("/things?limit=0", "limit", "must be between 1 and 200"),
         ("/things?offset=-1", "offset", "must not be negative"),
     ];
