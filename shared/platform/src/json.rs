@@ -167,7 +167,8 @@ fn parse_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             // serde_json reports a well-formed value of the wrong kind for an enum (`{"role": 5}`,
             // `{"status": {}}`) as a syntax error; the body is JSON, so the field is at fault.
             serde_json::error::Category::Syntax
-                if path != "." && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+                if path != "."
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
             {
                 ApiError::Invalid(vec![InvalidParam {
                     name: path,
@@ -273,18 +274,24 @@ mod tests {
 
     #[test]
     fn a_wrong_type_for_an_enum_field_names_the_field() {
-        for body in [&br#"{"role": 5}"#[..], br#"{"role": {}}"#, br#"{"role": [1]}"#] {
+        for body in [
+            &br#"{"role": 5}"#[..],
+            br#"{"role": {}}"#,
+            br#"{"role": [1]}"#,
+        ] {
             let params = params(parse::<WithRole>(body).unwrap_err());
             assert_eq!(params[0].name, "role", "{}", String::from_utf8_lossy(body));
         }
         let error = parse::<WithRole>(br#"{"role": 5"#).unwrap_err();
-        assert!(matches!(error, ApiError::Malformed { .. }), "broken JSON stays a 400");
+        assert!(
+            matches!(error, ApiError::Malformed { .. }),
+            "broken JSON stays a 400"
+        );
     }
 
     #[test]
     fn a_whole_number_written_with_a_fraction_is_an_integer() {
-        let body: Body =
-            parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2.0}]}"#).unwrap();
+        let body: Body = parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2.0}]}"#).unwrap();
         assert_eq!(body.lines[0].quantity, 2);
         let error =
             parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":2.5}]}"#).unwrap_err();
@@ -296,7 +303,11 @@ mod tests {
         let error = parse::<Body>(br#"{"name":"a","lines":[["x", 2]]}"#).unwrap_err();
         let params = params(error);
         assert_eq!(params[0].name, "lines[0]");
-        assert!(params[0].reason.contains("sequence"), "{}", params[0].reason);
+        assert!(
+            params[0].reason.contains("sequence"),
+            "{}",
+            params[0].reason
+        );
         assert!(parse::<Body>(br#"["a", []]"#).is_err(), "nor at the top");
         let body: Body = parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2}]}"#).unwrap();
         assert_eq!(body.lines.len(), 1, "arrays of objects still read");

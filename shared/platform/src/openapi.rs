@@ -275,10 +275,13 @@ impl RouteMethods {
             .iter()
             .filter(|(segments, _)| {
                 segments.len() == asked.len()
-                    && segments.iter().zip(&asked).all(|(segment, asked)| match segment {
-                        Segment::Literal(literal) => literal == asked,
-                        Segment::Parameter => !asked.is_empty(),
-                    })
+                    && segments
+                        .iter()
+                        .zip(&asked)
+                        .all(|(segment, asked)| match segment {
+                            Segment::Literal(literal) => literal == asked,
+                            Segment::Parameter => !asked.is_empty(),
+                        })
             })
             .flat_map(|(_, methods)| methods.iter().copied())
             .collect();

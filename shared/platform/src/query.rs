@@ -39,7 +39,8 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
 /// Deserialises a query string, naming the parameter at fault in the error.
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -78,6 +79,19 @@ pub fn in_our_words(message: &str) -> String {
     }
     if message.contains("`true` or `false`") {
         return "must be true or false".to_owned();
+    }
+    // chrono's parse errors: the parameter is a time.
+    if [
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "input is not enough",
+    ]
+    .iter()
+    .any(|chrono| message.starts_with(chrono))
+    {
+        return "must be a time like 2026-11-23T10:00:00Z (RFC 3339)".to_owned();
     }
     if message.starts_with("missing field") {
         return "is required".to_owned();
@@ -129,12 +143,37 @@ mod tests {
     #[test]
     fn a_bad_value_names_its_parameter() {
         let p = param("name=a&limit=ten");
-        assert_eq!((p.name.as_str(), p.reason.as_str()), ("limit", "must be an integer"));
+        assert_eq!(
+            (p.name.as_str(), p.reason.as_str()),
+            ("limit", "must be an integer")
+        );
         let p = param("name=a&colour=green");
         assert_eq!(p.name, "colour");
         assert_eq!(p.reason, "must be one of red or blue");
         let p = param("limit=1");
-        assert_eq!((p.name.as_str(), p.reason.as_str()), ("name", "is required"));
+        assert_eq!(
+            (p.name.as_str(), p.reason.as_str()),
+            ("name", "is required")
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Window {
+        from: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    #[test]
+    fn a_bad_time_says_the_format() {
+        let ApiError::Invalid(params) = parse::<Window>("from=yesterday").unwrap_err() else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(params[0].name, "from");
+        assert!(
+            params[0].reason.contains("RFC 3339"),
+            "{}",
+            params[0].reason
+        );
     }
 
     #[test]

@@ -70,7 +70,10 @@ const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
 
 /// The schema of text that [`bounded`] takes: a pattern that says the trimmed length's bounds
 /// and refuses control characters (padding that trimming removes may be of any length).
-pub fn text_schema(min: usize, max: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+pub fn text_schema(
+    min: usize,
+    max: usize,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     let edge = format!("[^{TRIMMED}{CONTROL}]");
     let inner = format!("[^{CONTROL}]");

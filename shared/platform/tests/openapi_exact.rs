@@ -119,8 +119,14 @@ impl TestServer {
         };
         let mut supervisor = Supervisor::new(CancellationToken::new());
         let settings = test_support::http_settings(0);
-        let port =
-            server::start(&settings, shared, ApiDoc::openapi(), routes, &mut supervisor).unwrap();
+        let port = server::start(
+            &settings,
+            shared,
+            ApiDoc::openapi(),
+            routes,
+            &mut supervisor,
+        )
+        .unwrap();
         let stop = supervisor.token();
         tokio::spawn(supervisor.run_until_stopped());
         let api = ServiceClient::new(format!("http://127.0.0.1:{port}"));
@@ -161,7 +167,10 @@ async fn a_documented_path_asked_with_another_method_answers_405_with_allow() {
             "application/problem+json"
         );
         let problem = problem(response).await;
-        assert_eq!(problem["type"], "urn:cargo-express:problem:method-not-allowed");
+        assert_eq!(
+            problem["type"],
+            "urn:cargo-express:problem:method-not-allowed"
+        );
         assert_eq!(problem["status"], 405);
     }
     // A path nothing answers is still a 404, whatever the method.
@@ -181,13 +190,21 @@ async fn a_bad_query_parameter_is_named_in_our_words() {
     let cases = [
         ("/things?limit=ten", "limit", "must be an integer"),
         ("/things?offset=1.5", "offset", "must be an integer"),
-        ("/things?colour=green", "colour", "must be one of red or blue"),
+        (
+            "/things?colour=green",
+            "colour",
+            "must be one of red or blue",
+        ),
         ("/things?limit=0", "limit", "must be between 1 and 200"),
         ("/things?offset=-1", "offset", "must not be negative"),
     ];
     for (path, name, reason) in cases {
         let response = server.api.get(path, &server.token).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
         let problem = problem(response).await;
         assert_eq!(problem["invalid-params"][0]["name"], name, "{path}");
         assert_eq!(problem["invalid-params"][0]["reason"], reason, "{path}");
@@ -205,7 +222,11 @@ async fn a_bad_query_parameter_is_named_in_our_words() {
 #[tokio::test]
 async fn a_wrong_type_in_an_enum_field_is_a_422_naming_the_field() {
     let server = TestServer::start().await;
-    for body in [json!({"colour": 5}), json!({"colour": {}}), json!({"colour": [1]})] {
+    for body in [
+        json!({"colour": 5}),
+        json!({"colour": {}}),
+        json!({"colour": [1]}),
+    ] {
         let response = server
             .api
             .request(Method::POST, "/things", None)
@@ -213,7 +234,11 @@ async fn a_wrong_type_in_an_enum_field_is_a_422_naming_the_field() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
         let problem = problem(response).await;
         assert_eq!(problem["invalid-params"][0]["name"], "colour", "{body}");
     }
@@ -261,7 +286,10 @@ async fn the_document_declares_problems_as_problem_json_with_the_platforms_answe
         ["201", "400", "409", "413", "415", "422"]
     );
     // Parameters and a token: 422 and 401.
-    assert_eq!(declared(&responses("/things", "get")), ["200", "401", "422"]);
+    assert_eq!(
+        declared(&responses("/things", "get")),
+        ["200", "401", "422"]
+    );
     // A path parameter of any text: 422 all the same (a rule may refuse it).
     assert_eq!(
         declared(&responses("/things/{id}", "delete")),

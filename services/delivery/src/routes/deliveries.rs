@@ -4,11 +4,11 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
-use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, now};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::text::{Address, BoundedText, ExternalId, Name, optional};
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,9 @@ fn qty_schema() -> utoipa::openapi::schema::Schema {
                     .schema_type(Type::String)
                     .pattern(Some("^0*([1-9][0-9]{0,5}|1000000)$")),
             )
-            .description(Some("1 to 1000000; a string of digits is taken too (seed 004)"))
+            .description(Some(
+                "1 to 1000000; a string of digits is taken too (seed 004)",
+            ))
             .build(),
     )
 }

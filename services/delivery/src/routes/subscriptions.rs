@@ -5,11 +5,11 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
-use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, new_id, now};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::text::{Description, optional};
 use platform::webhook_signature::WebhookSecret;
 use platform::{ApiError, FieldResult};

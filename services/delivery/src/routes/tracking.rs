@@ -5,11 +5,11 @@
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
-use platform::query::Query;
 use platform::ApiError;
 use platform::auth::{Authenticated, Claims};
 use platform::db::OnMissing;
 use platform::json::Json;
+use platform::query::Query;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

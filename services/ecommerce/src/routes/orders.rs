@@ -6,11 +6,11 @@ use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderStatus;
-use platform::query::Query;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::OnMissing;
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,7 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLineRequest {
-    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: String,
     /// At least 1.
     #[schema(minimum = 1, maximum = 10000)]

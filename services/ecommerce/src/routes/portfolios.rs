@@ -3,11 +3,11 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use platform::query::Query;
 use platform::auth::{Authenticated, Role};
 use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -3,12 +3,12 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use platform::query::Query;
 use platform::auth::Authenticated;
 use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::outbox;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -63,7 +63,10 @@ impl From<Product> for ProductResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
     /// Unique across the marketplace: letters, digits, `-`, `_` and inner `.`.
-    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: String,
     #[schema(value_type = platform::text::Name)]
     pub name: String,
@@ -157,7 +160,10 @@ async fn get_product(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProductRequest {
-    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: Option<String>,
     #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,

@@ -1,10 +1,10 @@
 //! `GET /v1/metrics/...`: each metric over a time window, and all of them at once.
 
 use actix_web::{get, web};
-use platform::query::Query;
 use platform::ApiError;
 use platform::auth::Authenticated;
 use platform::db::DbConnection;
+use platform::query::Query;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
