@@ -39,6 +39,15 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
 /// Deserialises a query string, naming the parameter at fault in the error.
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // No database stores a NUL character in text (PostgreSQL refuses it outright).
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::invalid(
+            name.replace('\0', ""),
+            "must not contain a NUL character",
+        ));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -173,6 +182,15 @@ mod tests {
             params[0].reason.contains("RFC 3339"),
             "{}",
             params[0].reason
+        );
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_the_parameter() {
+        let p = param("name=a%00b");
+        assert_eq!(
+            (p.name.as_str(), p.reason.as_str()),
+            ("name", "must not contain a NUL character")
         );
     }
 
