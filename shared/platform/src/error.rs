@@ -73,8 +73,10 @@ pub enum ApiError {
     /// `what` names the thing, e.g. `product 0193...`.
     #[error("{0} not found")]
     NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// The path exists, but not with this method; `allowed` lists the methods it answers (405
+    /// with `Allow`).
+    #[error("method not allowed; this path answers {}", allowed.join(", "))]
+    MethodNotAllowed { allowed: Vec<&'static str> },
     /// The request conflicts with the current state: a duplicate, a refused transition (409).
     #[error("conflict: {detail}")]
     Conflict {
@@ -214,7 +216,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not found"),
-            Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
@@ -293,7 +295,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -321,6 +323,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::MethodNotAllowed { allowed } => {
+                response.insert_header((header::ALLOW, allowed.join(", ")));
             }
             Self::TooManyRequests {
                 retry_after_seconds,

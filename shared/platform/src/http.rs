@@ -180,20 +180,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }])
         .into()
     }))
-    .app_data(web::QueryConfig::default().error_handler(|error, _| {
-        ApiError::Invalid(vec![InvalidParam {
-            name: "query".to_owned(),
-            reason: error.to_string(),
-        }])
-        .into()
+    .app_data(web::QueryConfig::default().error_handler(|error, req| {
+        crate::query::query_error(req.query_string(), &error.to_string()).into()
     }))
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(readyz))
     .route("/metrics", web::get().to(prometheus_metrics));
 }
 
-/// The app's default service: unknown routes get a problem, not an empty 404.
+/// The app's default service: unknown routes get a problem, not an empty 404, and a path that
+/// the OpenAPI document lists with other methods gets 405 with `Allow`
+/// ([`crate::openapi::RouteMethods`], in the app data).
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = req
+        .app_data::<web::Data<crate::openapi::RouteMethods>>()
+        .map(|routes| routes.allowed(req.path()))
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.contains(&req.method().as_str()) {
+        return ApiError::MethodNotAllowed { allowed }.error_response();
+    }
     ApiError::not_found(format!("route {} {}", req.method(), req.path())).error_response()
 }
 

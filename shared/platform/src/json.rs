@@ -20,6 +20,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, InvalidParam};
 
+mod strict;
+
 /// Largest accepted body, on every route of every service. The largest requests of the platform
 /// are courier report batches: 500 reports of three lines each come to about 125 KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -91,9 +93,93 @@ impl FromRequest for RawBody {
 }
 
 /// Deserialises `bytes`, turning serde's error into a problem that names the field.
+///
+/// A whole number written with a fraction (`2.0`) is the same JSON number as `2` (RFC 8259 and
+/// JSON Schema's `integer` make no difference), so an integer field takes it: when serde refuses
+/// a float, the body is read again with every whole float below 2^53 as an integer. The
+/// second reading costs nothing to bodies that never send one.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // No database stores a NUL character in text (PostgreSQL refuses it outright); JSON can
+    // only carry one escaped, so bodies without the escape are never read twice.
+    if bytes.windows(6).any(|w| w == br"\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&value, String::new())
+    {
+        return Err(ApiError::invalid(
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            },
+            "must not contain a NUL character",
+        ));
+    }
+    match parse_exact(bytes) {
+        Err(ApiError::Invalid(params))
+            if params
+                .iter()
+                .any(|p| p.reason.starts_with("invalid type: floating point")) =>
+        {
+            let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+                return Err(ApiError::Invalid(params));
+            };
+            whole_floats_as_integers(&mut value);
+            let bytes = serde_json::to_vec(&value).map_err(anyhow::Error::from)?;
+            parse_exact(&bytes)
+        }
+        other => other,
+    }
+}
+
+/// The JSON path of the first string (or member name) holding a NUL character.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{at}[{i}]"))),
+        Value::Object(members) => members.iter().find_map(|(name, member)| {
+            let path = if at.is_empty() {
+                name.replace('\0', "")
+            } else {
+                format!("{at}.{}", name.replace('\0', ""))
+            };
+            if name.contains('\0') {
+                Some(path)
+            } else {
+                nul_path(member, path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn whole_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact in an f64
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < EXACT
+            {
+                // In range and whole, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *value = Value::from(integer);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_floats_as_integers),
+        Value::Object(members) => members.values_mut().for_each(whole_floats_as_integers),
+        _ => {}
+    }
+}
+
+fn parse_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    serde_path_to_error::deserialize(strict::Strict(deserializer)).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -116,6 +202,18 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::Invalid(vec![InvalidParam {
                     name: field,
                     reason: message,
+                }])
+            }
+            // serde_json reports a well-formed value of the wrong kind for an enum (`{"role": 5}`,
+            // `{"status": {}}`) as a syntax error; the body is JSON, so the field is at fault.
+            serde_json::error::Category::Syntax
+                if path != "."
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+            {
+                ApiError::Invalid(vec![InvalidParam {
+                    name: path,
+                    reason: "has the wrong type: expected one of the values the API names"
+                        .to_owned(),
                 }])
             }
             _ => ApiError::Malformed {
@@ -198,6 +296,72 @@ mod tests {
         let error =
             parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":-1}]}"#).unwrap_err();
         assert_eq!(params(error)[0].name, "lines[0].quantity");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Role {
+        Admin,
+        Buyer,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct WithRole {
+        role: Role,
+    }
+
+    #[test]
+    fn a_wrong_type_for_an_enum_field_names_the_field() {
+        for body in [
+            &br#"{"role": 5}"#[..],
+            br#"{"role": {}}"#,
+            br#"{"role": [1]}"#,
+        ] {
+            let params = params(parse::<WithRole>(body).unwrap_err());
+            assert_eq!(params[0].name, "role", "{}", String::from_utf8_lossy(body));
+        }
+        let error = parse::<WithRole>(br#"{"role": 5"#).unwrap_err();
+        assert!(
+            matches!(error, ApiError::Malformed { .. }),
+            "broken JSON stays a 400"
+        );
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        let body: Body = parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2.0}]}"#).unwrap();
+        assert_eq!(body.lines[0].quantity, 2);
+        let error =
+            parse::<Body>(br#"{"name":"a","lines":[{"sku":"x","quantity":2.5}]}"#).unwrap_err();
+        assert_eq!(params(error)[0].name, "lines[0].quantity");
+    }
+
+    #[test]
+    fn a_struct_is_taken_from_an_object_only() {
+        let error = parse::<Body>(br#"{"name":"a","lines":[["x", 2]]}"#).unwrap_err();
+        let params = params(error);
+        assert_eq!(params[0].name, "lines[0]");
+        assert!(
+            params[0].reason.contains("sequence"),
+            "{}",
+            params[0].reason
+        );
+        assert!(parse::<Body>(br#"["a", []]"#).is_err(), "nor at the top");
+        let body: Body = parse(br#"{"name":"a","lines":[{"sku":"x","quantity":2}]}"#).unwrap();
+        assert_eq!(body.lines.len(), 1, "arrays of objects still read");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_the_field() {
+        let error = parse::<Body>(br#"{"name":"a","lines":[{"sku":"x\u0000y","quantity":1}]}"#)
+            .unwrap_err();
+        let params = params(error);
+        assert_eq!(params[0].name, "lines[0].sku");
+        assert_eq!(params[0].reason, "must not contain a NUL character");
+        let body: Body = parse(br#"{"name":"a\\u0000","lines":[]}"#).unwrap();
+        assert_eq!(body.name, "a\\u0000", "an escaped backslash is no NUL");
     }
 
     #[test]

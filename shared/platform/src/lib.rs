@@ -17,6 +17,7 @@ pub mod nats;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod query;
 pub mod readiness;
 pub mod server;
 pub mod settings;

@@ -51,6 +51,7 @@ where
     let port = listener.local_addr()?.port();
     let (db, nats) = (shared.db.map(web::Data::new), web::Data::new(shared.nats));
     let verifier = shared.verifier;
+    let methods = web::Data::new(crate::openapi::RouteMethods::from_document(&openapi));
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .wrap(from_fn(crate::landing::redirect_to_folder))
@@ -64,6 +65,7 @@ where
         };
         app.app_data(nats.clone())
             .app_data(verifier.clone())
+            .app_data(methods.clone())
             .configure(crate::http::configure)
             .configure(routes.clone())
             .configure(crate::landing::configure(&openapi))

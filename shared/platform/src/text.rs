@@ -51,7 +51,46 @@ macro_rules! bounded_text {
             }
         }
 
+        /// The document's schema of the field: `$min` to `$max` characters once trimmed, no
+        /// control characters (request fields say `#[schema(value_type = ...)]`).
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                text_schema($min, $max)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// Characters `str::trim` removes (Unicode White_Space), as a regular expression class body.
+const TRIMMED: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Control characters (`char::is_control`), as a regular expression class body.
+const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// The schema of text that [`bounded`] takes: a pattern that says the trimmed length's bounds
+/// and refuses control characters (padding that trimming removes may be of any length).
+pub fn text_schema(
+    min: usize,
+    max: usize,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let edge = format!("[^{TRIMMED}{CONTROL}]");
+    let inner = format!("[^{CONTROL}]");
+    let inner_max = max.saturating_sub(2);
+    let body = match min {
+        0 | 1 => format!("({edge}({inner}{{0,{inner_max}}}{edge})?)"),
+        n => format!("{edge}{inner}{{{},{inner_max}}}{edge}", n - 2),
+    };
+    let optional = if min == 0 { "?" } else { "" };
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(min))
+        .pattern(Some(format!("^[{TRIMMED}]*{body}{optional}[{TRIMMED}]*$")))
+        .description(Some(format!(
+            "{min} to {max} characters once trimmed; no control characters"
+        )))
+        .into()
 }
 
 bounded_text!(
@@ -70,6 +109,14 @@ bounded_text!(
     /// A postal address.
     Address, 5, 300
 );
+bounded_text!(
+    /// A seller's tag (stored lower-cased).
+    Tag, 1, 40
+);
+
+/// A regular expression class body of the characters `char::is_whitespace` names (Unicode
+/// White_Space), for patterns in the documents.
+pub const WHITESPACE_CLASS: &str = TRIMMED;
 
 /// Parses an optional text field of a request: absent stays absent, present must be valid.
 pub fn optional<T: BoundedText>(
@@ -86,6 +133,15 @@ pub fn optional<T: BoundedText>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_pattern_says_the_trimmed_minimum() {
+        let schema = serde_json::to_value(text_schema(5, 300)).unwrap();
+        let pattern = schema["pattern"].as_str().unwrap();
+        assert!(pattern.starts_with("^["), "{pattern}");
+        assert!(pattern.contains("{3,298}"), "{pattern}");
+        assert_eq!(schema["minLength"], 5);
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {

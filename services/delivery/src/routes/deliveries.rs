@@ -8,6 +8,7 @@ use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, now};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::text::{Address, BoundedText, ExternalId, Name, optional};
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
@@ -31,12 +32,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductDto {
+    #[schema(value_type = platform::text::ExternalId)]
     pub sku: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
     /// At least 1. Requests may send it as a string of digits (`"3"`, as seed 004's example
     /// does); answers give a number.
     #[serde(deserialize_with = "seed_spelling::whole_number")]
+    #[schema(schema_with = qty_schema)]
     pub qty: i64,
+}
+
+/// `qty`: 1 to 1,000,000, as a number or (seed 004) as a string of digits.
+fn qty_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .minimum(Some(1))
+                    .maximum(Some(1_000_000)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^0*([1-9][0-9]{0,5}|1000000)$")),
+            )
+            .description(Some(
+                "1 to 1000000; a string of digits is taken too (seed 004)",
+            ))
+            .build(),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,7 +74,9 @@ pub struct ProductDto {
 pub struct OrderDto {
     /// The ecommerce order number. Seed 004's spelling `foreing_order_id` is accepted too.
     #[serde(alias = "foreing_order_id")]
+    #[schema(value_type = platform::text::ExternalId)]
     pub foreign_order_id: String,
+    #[schema(min_items = 1)]
     pub products: Vec<ProductDto>,
 }
 
@@ -61,13 +93,16 @@ pub struct OrderResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OriginDto {
+    #[schema(value_type = platform::text::Address)]
     pub address: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationDto {
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Address)]
     pub address: String,
 }
 
@@ -251,10 +286,25 @@ async fn create_delivery(
     })
 }
 
+/// A delivery's status, as the `status` filter takes it (the document's name for
+/// `contracts::deliveries::DeliveryStatus`, which has no schema of its own).
+#[derive(ToSchema)]
+#[schema(as = DeliveryStatus)]
+#[allow(dead_code)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatusName {
+    ReadyForPickUp,
+    InOrigin,
+    InRouteOfDelivery,
+    NotDelivered,
+    Delivered,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Only deliveries in this status.
+    #[param(value_type = Option<DeliveryStatusName>)]
     pub status: Option<String>,
     /// Only deliveries of this courier.
     pub courier_id: Option<i64>,
@@ -270,8 +320,8 @@ pub struct DeliveryQuery {
 async fn list_deliveries(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<DeliveryQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<DeliveryQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
     require_viewer(&auth)?;
     let (limit, offset) = page.into_inner().bounds()?;
@@ -352,6 +402,7 @@ async fn get_delivery(
 #[schema(example = json!({"destination": {"address": "Carrera 15 # 93-47, Bogotá"}}))]
 pub struct UpdateDeliveryRequest {
     /// Reassigns the delivery to another active courier (until it is delivered).
+    #[schema(minimum = 1)]
     pub courier_id: Option<i64>,
     /// Only while READY_FOR_PICK_UP.
     pub origin: Option<OriginDto>,
@@ -362,7 +413,9 @@ pub struct UpdateDeliveryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDestination {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub address: Option<String>,
 }
 

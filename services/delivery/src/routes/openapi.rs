@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, ProblemResponses};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use utoipa::OpenApi;
         super::subscriptions::list_attempts,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "deliveries", description = "Deliveries of ecommerce orders (seed 004)"),
         (name = "tracking", description = "Status history by tracking number or order id"),

@@ -9,6 +9,7 @@ use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, new_id, now};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::text::{Description, optional};
 use platform::webhook_signature::WebhookSecret;
 use platform::{ApiError, FieldResult};
@@ -183,7 +184,7 @@ async fn owned(state: &AppState, auth: &Claims, id: String) -> Result<Subscripti
 async fn list_subscriptions(
     state: web::Data<AppState>,
     auth: Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SubscriptionResponse>>, ApiError> {
     require_manager(&auth)?;
     let (limit, offset) = page.into_inner().bounds()?;
@@ -380,7 +381,7 @@ async fn list_messages(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<MessageResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;
@@ -449,7 +450,7 @@ async fn list_attempts(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<AttemptResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;

@@ -9,6 +9,7 @@ use platform::ApiError;
 use platform::auth::{Authenticated, Claims};
 use platform::db::OnMissing;
 use platform::json::Json;
+use platform::query::Query;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -64,7 +65,7 @@ pub struct TrackingResponse {
 async fn track(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<TrackingRequest>,
+    query: Query<TrackingRequest>,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
     tracking(&state, &auth, query.into_inner()).await
 }

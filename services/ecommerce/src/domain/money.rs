@@ -18,7 +18,7 @@ impl Price {
             return Err("must have at most two decimals");
         }
         if cents > MAX_CENTS as f64 {
-            return Err("must be at most 10000000000.00");
+            return Err("must be at most 100000000.00");
         }
         Ok(Self(cents as i64))
     }

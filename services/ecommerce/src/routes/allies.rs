@@ -22,6 +22,7 @@ use platform::db::OnMissing;
 use platform::error::InvalidParam;
 use platform::json::RawBody;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use secrecy::SecretString;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -97,8 +98,8 @@ pub struct CredentialsRequest {
 /// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])), request_body = CredentialsRequest,
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
-        ("If-Match" = Option<String>, Header, description = "The version this write replaces, e.g. \"2\", or *"),
-        ("If-None-Match" = Option<String>, Header, description = "* to write only if the ally never had credentials")),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The version this write replaces, e.g. \"2\", or *", pattern = r#"^ *(\*|"0*[1-9][0-9]{0,17}"( *, *"0*[1-9][0-9]{0,17}")*) *$"#),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "* to write only if the ally never had credentials", pattern = r"^ *\* *$")),
     responses(
         (status = 200, body = CredentialsAdded, headers(("ETag" = String, description = "The new version, e.g. \"3\""))),
         (status = 400, body = platform::error::Problem, description = "The ally was not found or the request is not correct (`message`)"),
@@ -209,7 +210,7 @@ async fn check_credentials(
 /// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"),
-        ("If-Match" = Option<String>, Header, description = "The version this revocation replaces, e.g. \"2\", or *")),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The version this revocation replaces, e.g. \"2\", or *", pattern = r#"^ *(\*|"0*[1-9][0-9]{0,17}"( *, *"0*[1-9][0-9]{0,17}")*) *$"#)),
     responses(
         (status = 200, body = CredentialsAdded, description = "Credentials revoked", headers(("ETag" = String, description = "The new version"))),
         (status = 400, body = platform::error::Problem, description = "Ally does not have credentials set! (`message`)"),
@@ -280,6 +281,7 @@ pub struct CredentialsVersionResponse {
 #[utoipa::path(tag = "allies", security(("bearer" = [])),
     params(("allyId" = String, Path, description = "The ally's id: the store's (seller's) id"), PageQuery),
     responses((status = 200, body = Page<CredentialsVersionResponse>),
+        (status = 400, body = platform::error::Problem, description = "A `limit` or `offset` out of range, naming it (seed 003 answers 400, with `message`)"),
         (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
         (status = 404, body = platform::error::Problem, description = "Ally was not found (`message`)")))]
 #[get("/allies/{allyId}/credentials/history")]
@@ -287,7 +289,7 @@ async fn credentials_history(
     state: web::Data<AppState>,
     auth: Result<Authenticated, ApiError>,
     ally_id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<CredentialsVersionResponse>>, ApiError> {
     let shaped = |error: ApiError| seed_shaped(error, StatusCode::NOT_FOUND, NOT_FOUND);
     let auth = auth.map_err(shaped)?;

@@ -95,11 +95,18 @@ async fn login(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ana.gomez@example.com", "password": "lantern-orchid-58", "name": "Ana Gómez", "shipping_address": "Carrera 7 # 32-16, Bogotá"}))]
 pub struct RegisterRequest {
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
     /// Seed 004's spelling `shipping_addres` is accepted too.
     #[serde(alias = "shipping_addres")]
+    #[schema(value_type = platform::text::Address)]
     pub shipping_address: String,
 }
 

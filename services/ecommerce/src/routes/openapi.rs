@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, ProblemResponses};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -24,7 +24,7 @@ use utoipa::OpenApi;
         super::delivery_webhooks::receive_delivery_status,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Login, registration and the keys that verify tokens"),
         (name = "users", description = "Users of every role (seed 001: creación de usuario)"),

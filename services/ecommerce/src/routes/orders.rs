@@ -10,6 +10,7 @@ use platform::auth::{Authenticated, Claims, Role};
 use platform::db::OnMissing;
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -37,15 +38,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLineRequest {
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: String,
     /// At least 1.
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub address: Option<String>,
 }
 
@@ -55,6 +63,7 @@ pub struct DeliveryRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"lines": [{"sku": "pk0001", "quantity": 3}, {"sku": "pk0004", "quantity": 1}]}))]
 pub struct PurchaseRequest {
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PurchaseLineRequest>,
     pub delivery: Option<DeliveryRequest>,
 }
@@ -336,8 +345,22 @@ async fn parse_purchase(
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Only orders in this status.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<OrderStatusName>)]
     pub status: Option<OrderStatus>,
+}
+
+/// An order's status, as the `status` filter takes it (the document's name for
+/// `contracts::orders::OrderStatus`, which has no schema of its own).
+#[derive(ToSchema)]
+#[schema(as = OrderStatus)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatusName {
+    Created,
+    Confirmed,
+    Dispatched,
+    Delivered,
+    Cancelled,
 }
 
 /// List orders, newest first, optionally by status
@@ -352,8 +375,8 @@ pub struct OrderQuery {
 async fn list_orders(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<OrderQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<OrderQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<OrderResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let mut filter = OrderFilter {
@@ -411,7 +434,25 @@ pub struct StatusChangeRequest {
     /// the admin until dispatched). `delivered` comes only from the delivery service. Seed
     /// 002's names are accepted too: `received` (= created), `inprocess` (= confirmed),
     /// `completed` (= delivered), `canceled` (= cancelled).
+    #[schema(value_type = StatusChangeName)]
     pub status: String,
+}
+
+/// The statuses a status change names: ours and seed 002's (the document's list of what
+/// `OrderStatus::parse_with_seed_names` takes; who may set which is a 403 or 409).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChangeName {
+    Created,
+    Confirmed,
+    Dispatched,
+    Delivered,
+    Cancelled,
+    Received,
+    Inprocess,
+    Completed,
+    Canceled,
 }
 
 /// Move an order to a new status

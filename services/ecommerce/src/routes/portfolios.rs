@@ -7,6 +7,7 @@ use platform::auth::{Authenticated, Role};
 use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -66,7 +67,9 @@ impl From<Portfolio> for PortfolioResponse {
 #[schema(example = json!({"name": "Para el bolsillo", "description": "Cosas pequeñas para llevar", "product_ids": ["00000000-0000-7000-8000-000000001001", "00000000-0000-7000-8000-000000001003"]}))]
 pub struct CreatePortfolioRequest {
     /// Unique among the seller's portfolios.
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
     /// Ids of the seller's own products.
     #[serde(default)]
@@ -124,8 +127,8 @@ pub struct PortfolioQuery {
 async fn list_portfolios(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<PortfolioQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PortfolioQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<PortfolioResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let seller_id = match auth.role {
@@ -171,7 +174,9 @@ async fn get_portfolio(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "Cosas pequeñas para llevar a todas partes"}))]
 pub struct UpdatePortfolioRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
     pub product_ids: Option<Vec<String>>,
 }

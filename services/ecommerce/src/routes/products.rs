@@ -8,6 +8,7 @@ use platform::db::{DbConnection, OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::outbox;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -63,12 +64,20 @@ impl From<Product> for ProductResponse {
 #[schema(example = json!({"sku": "pk0011", "name": "Llavero", "description": "Llavero metálico", "price": 3.5, "quantity": 40}))]
 pub struct CreateProductRequest {
     /// Unique across the marketplace: letters, digits, `-`, `_` and inner `.`.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
     /// At least 0, at most two decimals.
+    #[schema(minimum = 0, maximum = 100000000.0)]
     pub price: f64,
     /// Units in stock, at least 0.
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: i64,
 }
 
@@ -125,8 +134,8 @@ pub struct ProductQuery {
 async fn list_products(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    query: web::Query<ProductQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ProductQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<ProductResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let filter = ProductFilter {
@@ -165,10 +174,18 @@ async fn get_product(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"price": 1.5, "quantity": 1200}))]
 pub struct UpdateProductRequest {
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$"
+    )]
     pub sku: Option<String>,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 100000000.0)]
     pub price: Option<f64>,
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity: Option<i64>,
 }
 

@@ -10,6 +10,7 @@ use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::outbox;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,8 +74,14 @@ pub struct SellerCreatedResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SellerAdministrator {
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
 }
 
@@ -82,13 +89,19 @@ pub struct SellerAdministrator {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Tienda Andina", "description": "Artesanías de los Andes", "owner_name": "Lucía Rojas", "warehouse_address": "Calle 26 # 68-35, Bogotá", "tags": ["handicrafts"], "administrators": [{"email": "lucia@tienda-andina.test", "password": "granite-willow-47", "name": "Lucía Rojas"}]}))]
 pub struct CreateSellerRequest {
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
+    #[schema(value_type = platform::text::Description)]
     pub description: String,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub owner_name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub warehouse_address: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<platform::text::Tag>, max_items = 20)]
     pub tags: Vec<String>,
     /// At least one: the seller's first users.
+    #[schema(min_items = 1)]
     pub administrators: Vec<SellerAdministrator>,
 }
 
@@ -174,7 +187,7 @@ async fn create_seller(
 async fn list_sellers(
     state: web::Data<AppState>,
     auth: Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
@@ -211,10 +224,15 @@ async fn get_seller(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"owner_name": "Cargo Express S.A.S.", "tags": ["accessories", "electronics"]}))]
 pub struct UpdateSellerRequest {
+    #[schema(value_type = Option<platform::text::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<platform::text::Description>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<platform::text::Name>)]
     pub owner_name: Option<String>,
+    #[schema(value_type = Option<platform::text::Address>)]
     pub warehouse_address: Option<String>,
+    #[schema(value_type = Option<Vec<platform::text::Tag>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
 }
 
@@ -328,7 +346,7 @@ async fn list_seller_changes(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerChangeResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;

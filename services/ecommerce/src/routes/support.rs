@@ -38,8 +38,8 @@ pub struct TagsReport {
 ///
 /// Who may call: `support`, `marketplace_admin`.
 #[utoipa::path(tag = "support", security(("bearer" = [])),
-    responses((status = 200, body = TagsReport, content_type = "application/json"),
-        (status = 200, description = "The same report as CSV: a `tag,stores` header, then a line per tag", content_type = "text/csv"),
+    responses((status = 200, description = "The report; as CSV (a `tag,stores` header, then a line per tag) with `Accept: text/csv`",
+            content((TagsReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = platform::error::Problem)))]
 #[get("/support/reports/tags")]
 async fn tags_report(

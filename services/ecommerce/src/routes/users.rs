@@ -7,6 +7,7 @@ use platform::auth::{Authenticated, Passwords, Role};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
 use platform::pagination::{Page, PageQuery};
+use platform::query::Query;
 use platform::{ApiError, FieldResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -61,15 +62,23 @@ impl UserResponse {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "viewer2@cargoexpress.test", "password": "copper-meadow-93", "name": "Second Viewer", "role": "operations_viewer"}))]
 pub struct CreateUserRequest {
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(value_type = platform::text::Name)]
     pub name: String,
     pub role: Role,
     /// Required for seller users: the seller they work for.
     pub seller_id: Option<String>,
     /// Required for couriers: their courier id (101-110 in the seed fleet).
+    #[schema(minimum = 1)]
     pub courier_id: Option<i64>,
     /// Required for marketplace users.
+    #[schema(value_type = Option<platform::text::Address>)]
     pub shipping_address: Option<String>,
 }
 
@@ -181,8 +190,8 @@ pub struct UserFilter {
 async fn list_users(
     state: web::Data<AppState>,
     auth: Authenticated,
-    filter: web::Query<UserFilter>,
-    page: web::Query<PageQuery>,
+    filter: Query<UserFilter>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Page<UserResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let (limit, offset) = page.into_inner().bounds()?;

@@ -124,7 +124,9 @@ async fn bad_pagination_and_filters_are_named() {
         ("limit=0", "limit"),
         ("limit=500", "limit"),
         ("offset=-1", "offset"),
-        ("limit=ten", "query"),
+        ("limit=ten", "limit"),
+        ("offset=1.5", "offset"),
+        ("role=emperor", "role"),
     ] {
         let response = app.get(&format!("/users?{query}"), &admin).await;
         assert_eq!(
@@ -135,7 +137,75 @@ async fn bad_pagination_and_filters_are_named() {
         assert_eq!(blamed_fields(&problem(response).await), [field], "{query}");
     }
     let response = app.get("/users?role=emperor", &admin).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = problem(response).await;
+    let reason = problem["invalid-params"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("must be one of"), "{reason}");
+    assert!(reason.contains("marketplace_admin"), "{reason}");
+    assert!(!problem.to_string().contains("deserialize"), "{problem}");
+}
+
+#[tokio::test]
+async fn the_document_and_the_answers_agree_on_methods_types_and_media() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::MarketplaceAdmin).await;
+    // Another method on a documented path: 405 naming the methods it answers.
+    let put = app
+        .request(Method::PUT, "/users", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(put.headers()["allow"], "GET, POST");
+    let delete = app
+        .request(Method::DELETE, "/users/u1", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(delete.headers()["allow"], "GET");
+    // A well-formed body with the wrong kind of value in an enum field names the field.
+    for role in [json!(5), json!({}), json!(["courier"])] {
+        let body = json!({"email": "x@example.com", "password": "plum-canoe-harbor",
+            "name": "X", "role": role});
+        let response = app.post("/users", &admin, &body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{role}"
+        );
+        assert_eq!(blamed_fields(&problem(response).await), ["role"], "{role}");
+    }
+    // The document declares problems as application/problem+json, as they are sent.
+    let document: serde_json::Value = app
+        .request(Method::GET, "/openapi.json", None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = document.to_string();
+    assert!(text.contains("application/problem+json"));
+    let forbidden = &document["paths"]["/users"]["post"]["responses"]["403"]["content"];
+    assert!(
+        forbidden.get("application/problem+json").is_some(),
+        "{forbidden}"
+    );
+    assert!(forbidden.get("application/json").is_none(), "{forbidden}");
+    let forbidden_answer = app
+        .post(
+            "/users",
+            &app.token(Role::MarketplaceUser).await,
+            &json!({
+        "email": "y@example.com", "password": "plum-canoe-harbor", "name": "Y",
+        "role": "courier", "courier_id": 101}),
+        )
+        .await;
+    assert_eq!(forbidden_answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        forbidden_answer.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test]

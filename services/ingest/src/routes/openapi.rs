@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, ProblemResponses};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -11,7 +11,7 @@ use utoipa::OpenApi;
         super::reports::create_reports,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "reports", description = "Delivered-order reports from couriers (seed 000)"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -30,9 +30,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[schema(example = seed_report_example)]
 pub struct SeedReport {
     /// A UUID the device chose; resending the same one never counts twice.
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub pedido_id: String,
     pub repartidor: SeedCourier,
     /// One entry per unit: a product listed three times is three units.
+    #[schema(min_items = 1)]
     pub productos: Vec<SeedProduct>,
     /// Local time (`reports.local_utc_offset`, America/Bogota by default), e.g.
     /// `2026-11-23 08:10:11.123456`; an RFC 3339 time with an offset is read as such.
@@ -63,9 +67,13 @@ pub struct SeedProduct {
 #[schema(example = report_example)]
 pub struct ReportRequest {
     /// A UUID the device chose; resending the same one never counts twice.
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub report_id: String,
     /// Defaults to the caller's courier; another courier's id is refused.
     pub courier_id: Option<i64>,
+    #[schema(min_items = 1)]
     pub lines: Vec<LineRequest>,
     /// RFC 3339 (`2026-11-23T08:10:11-05:00`); a time without offset is read as local time.
     pub delivered_at: String,
@@ -76,6 +84,7 @@ pub struct ReportRequest {
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     pub sku: String,
+    #[schema(minimum = 1)]
     pub quantity: i64,
 }
 
@@ -83,6 +92,7 @@ pub struct LineRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = batch_example)]
 pub struct BatchRequest {
+    #[schema(min_items = 1)]
     pub reports: Vec<ReportRequest>,
 }
 

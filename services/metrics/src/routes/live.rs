@@ -11,6 +11,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use platform::ApiError;
 use platform::auth::Authenticated;
+use platform::query::Query;
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -31,6 +32,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LiveQuery {
     /// The window ends now and spans this many hours (1 to 744, default 24).
+    #[param(minimum = 1, maximum = 744)]
     pub hours: Option<i64>,
 }
 
@@ -47,7 +49,7 @@ pub struct LiveQuery {
 async fn stream(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<LiveQuery>,
+    query: Query<LiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     require_viewer(&caller)?;
     let hours = query.hours.unwrap_or(24);

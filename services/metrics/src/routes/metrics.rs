@@ -4,6 +4,7 @@ use actix_web::{get, web};
 use platform::ApiError;
 use platform::auth::Authenticated;
 use platform::db::DbConnection;
+use platform::query::Query;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -52,7 +53,7 @@ async fn answer<T: Send + 'static>(
 async fn summary(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::Summary>, ApiError> {
     require_viewer(&caller)?;
     Ok(web::Json(
@@ -70,7 +71,7 @@ async fn summary(
 async fn deliveries_per_hour(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveriesPerHour>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let names = queries::names(conn)?;
@@ -86,6 +87,7 @@ pub struct RankingQuery {
     #[serde(default)]
     pub by: Ranking,
     /// How many products, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -99,8 +101,8 @@ pub struct RankingQuery {
 async fn top_products(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
-    ranking: web::Query<RankingQuery>,
+    query: Query<WindowQuery>,
+    ranking: Query<RankingQuery>,
 ) -> Result<web::Json<views::TopProducts>, ApiError> {
     // Who asks is checked before what is asked.
     require_viewer(&caller)?;
@@ -127,7 +129,7 @@ async fn top_products(
 async fn revenue_per_hour(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::RevenuePerHour>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let rows = queries::courier_hours(conn, &window)?;
@@ -146,7 +148,7 @@ async fn revenue_per_hour(
 async fn delivery_outcomes(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DeliveryOutcomes>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let names = queries::names(conn)?;
@@ -166,7 +168,7 @@ async fn delivery_outcomes(
 async fn orders_by_status(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::OrdersByStatus>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let counts = queries::order_statuses(conn, &window)?;
@@ -185,7 +187,7 @@ async fn orders_by_status(
 async fn dispatch_to_delivered(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::DispatchToDelivered>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let times = queries::delivery_times(conn, &window)?;
@@ -204,7 +206,7 @@ async fn dispatch_to_delivered(
 async fn ingest_lag(
     state: web::Data<AppState>,
     caller: Authenticated,
-    query: web::Query<WindowQuery>,
+    query: Query<WindowQuery>,
 ) -> Result<web::Json<views::IngestLag>, ApiError> {
     answer(&state, &caller, &query, move |conn, window| {
         let rows = queries::courier_hours(conn, &window)?;

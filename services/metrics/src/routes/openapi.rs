@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/openapi.json` with interactive docs at `/docs/`.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, ProblemResponses};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         super::metrics::ingest_lag, super::live::stream, super::session::open_session,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "metrics", description = "Each metric over a time window, and the live stream"),
         (name = "dashboard", description = "The web dashboard's log-in"),

@@ -96,9 +96,9 @@ async fn bad_windows_are_refused_naming_the_parameter() {
             "/v1/metrics/summary?from=2026-01-01T00:00:00Z&to=2026-11-23T00:00:00Z",
             "from",
         ),
-        ("/v1/metrics/summary?from=yesterday", "query"),
+        ("/v1/metrics/summary?from=yesterday", "from"),
         ("/v1/metrics/top-products?limit=0", "limit"),
-        ("/v1/metrics/top-products?by=colour", "query"),
+        ("/v1/metrics/top-products?by=colour", "by"),
         ("/v1/metrics/stream?hours=0", "hours"),
     ];
     for (path, field) in cases {
