@@ -19,6 +19,8 @@ use utoipa::OpenApi;
         super::subscriptions::list_attempts,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
+    // Schemas named only by a parameter's value_type are not collected from the paths.
+    components(schemas(super::deliveries::DeliveryStatusName)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "deliveries", description = "Deliveries of ecommerce orders (seed 004)"),

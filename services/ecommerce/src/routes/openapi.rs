@@ -24,6 +24,8 @@ use utoipa::OpenApi;
         super::delivery_webhooks::receive_delivery_status,
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
+    // Schemas named only by a parameter's value_type are not collected from the paths.
+    components(schemas(super::orders::OrderStatusName)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Login, registration and the keys that verify tokens"),
