@@ -29,7 +29,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 use ecommerce::accounts::{DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email};
 use serde_json::json;
-use test_support::bench::{cores, env_or};
+use test_support::bench::{cores, env_or, wait_ready};
 use test_support::{TestDatabase, TestNats, free_port};
 use tokio::process::{Child, Command};
 
@@ -238,7 +238,7 @@ async fn burst(
         .timeout(Duration::from_secs(300))
         .build()
         .unwrap();
-    wait_ready(&client, &base).await;
+    wait_ready(&client, &base, Duration::from_secs(60)).await;
     // Start-up hashed the demo passwords; let that memory settle as it would.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = status(pid);
@@ -319,16 +319,4 @@ fn start_service(strategy: &str, port: u16, nats: &TestNats, db: &TestDatabase) 
 async fn stop_service(mut service: Child) {
     let _ = service.start_kill();
     let _ = service.wait().await;
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = client.get(format!("{base}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "ecommerce never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

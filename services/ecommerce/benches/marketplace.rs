@@ -27,7 +27,7 @@ use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
 use platform::outbox;
 use platform::settings::{DatabaseSettings, HttpSettings};
 use serde_json::{Value, json};
-use test_support::bench::{cores, env_or};
+use test_support::bench::{cores, database, databases, env_or, wait_ready};
 use test_support::{TestDatabase, TestNats};
 
 /// One catalog's figures.
@@ -59,15 +59,7 @@ async fn main() {
         "marketplace benchmark: {sellers} sellers x {per_seller} products against the demo seller with {reference_products}; {seconds} s per measure, {concurrency} clients, {} cores",
         cores()
     );
-    let wanted = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    for backend in ["sqlite", "postgres"]
-        .into_iter()
-        .filter(|b| wanted.contains(b))
-    {
-        let Some(reference_db) = database(backend) else {
-            println!("{backend:<9} skipped: no database");
-            continue;
-        };
+    for (backend, reference_db) in databases() {
         let reference = run(
             backend,
             reference_db,
@@ -78,7 +70,7 @@ async fn main() {
         .await;
         let large = run(
             backend,
-            database(backend).unwrap(),
+            database(backend).expect("a second database"),
             Catalog::Large {
                 sellers,
                 per_seller,
@@ -98,18 +90,6 @@ enum Catalog {
         sellers: usize,
         per_seller: usize,
     },
-}
-
-fn database(backend: &str) -> Option<TestDatabase> {
-    match backend {
-        "sqlite" => TestDatabase::sqlite().ok(),
-        _ => {
-            let url = std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| {
-                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
-            });
-            TestDatabase::postgres(&url).ok()
-        }
-    }
 }
 
 fn settings(db: &TestDatabase, nats: &TestNats) -> Settings {
@@ -159,7 +139,7 @@ async fn run(
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();
-    wait_ready(&client, &base).await;
+    wait_ready(&client, &base, Duration::from_secs(600)).await;
     let ready = started.elapsed();
     // Each start republishes the whole catalog to the KV bucket; measure once it has left.
     wait_drained(&db).await;
@@ -425,20 +405,4 @@ async fn wait_drained(db: &TestDatabase) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while Instant::now() < deadline {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the service never became ready");
 }

@@ -21,7 +21,7 @@ use ecommerce::config::Settings;
 use ecommerce::startup::Application;
 use platform::settings::{DatabaseSettings, HttpSettings};
 use serde_json::{Value, json};
-use test_support::bench::{cores, databases, env_or};
+use test_support::bench::{cores, databases, env_or, wait_ready};
 use test_support::{TestDatabase, TestNats};
 
 const PRODUCTS: usize = 200;
@@ -66,7 +66,7 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();
-    wait_ready(&client, &base).await;
+    wait_ready(&client, &base, Duration::from_secs(5)).await;
 
     let seller = login(
         &client,
@@ -207,19 +207,4 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
         .await
         .unwrap();
     body["access_token"].as_str().expect("a token").to_owned()
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the service never became ready");
 }
