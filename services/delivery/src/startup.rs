@@ -39,6 +39,16 @@ impl Application {
         settings: Settings,
         verifier: JwtVerifier,
     ) -> anyhow::Result<Service> {
+        Self::build_with_gate(settings, verifier, SubscriptionGate::default()).await
+    }
+
+    /// As [`Application::build_with_verifier`], with this replica's webhook gate handed in, so
+    /// that a test can tell when the replica has heard another one's subscription change.
+    pub async fn build_with_gate(
+        settings: Settings,
+        verifier: JwtVerifier,
+        gate: SubscriptionGate,
+    ) -> anyhow::Result<Service> {
         let db = Db::connect(
             &settings.database.parsed_url()?,
             settings.database.pool_size,
@@ -49,7 +59,6 @@ impl Application {
         let clock = TickClock::new(settings.worker.interval());
         let url_guard = UrlGuard::new(settings.webhook_allowed_hosts());
         let wakeup = Wakeup::default();
-        let gate = SubscriptionGate::default();
 
         let state = web::Data::new(AppState {
             db: db.clone(),

@@ -1,9 +1,10 @@
 //! A webhook subscriber for tests and benchmarks: an HTTP server on a free loopback port that
 //! records every request and answers as scripted (a status, optionally `Retry-After`, optionally
-//! after a delay), then with 204 once the script runs out.
+//! after a delay or held until the test releases it), then with 204 once the script runs out.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,9 @@ pub struct Reply {
     pub status: u16,
     pub retry_after_seconds: Option<u64>,
     pub delay: Duration,
+    /// Answered only once [`WebhookReceiver::release_held`] is called: the sender's request
+    /// stays in flight for as long as the test needs.
+    pub held: bool,
 }
 
 impl Reply {
@@ -42,6 +46,7 @@ impl Reply {
             status,
             retry_after_seconds: None,
             delay: Duration::ZERO,
+            held: false,
         }
     }
 
@@ -58,14 +63,24 @@ impl Reply {
             ..Self::status(204)
         }
     }
+
+    /// 204 once the test releases it.
+    pub fn held() -> Self {
+        Self {
+            held: true,
+            ..Self::status(204)
+        }
+    }
 }
 
-#[derive(Default)]
 struct Shared {
     received: Mutex<Vec<Received>>,
     /// When each request arrived, before its scripted delay.
     arrivals: Mutex<Vec<Instant>>,
     script: Mutex<VecDeque<Reply>>,
+    /// Requests waiting for their release, and the release itself.
+    holding: AtomicUsize,
+    released: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct WebhookReceiver {
@@ -77,7 +92,13 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     /// Listens on 127.0.0.1; messages go to [`WebhookReceiver::url`].
     pub fn start() -> anyhow::Result<Self> {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            received: Mutex::default(),
+            arrivals: Mutex::default(),
+            script: Mutex::default(),
+            holding: AtomicUsize::new(0),
+            released: tokio::sync::watch::Sender::new(false),
+        });
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://127.0.0.1:{}/hook", listener.local_addr()?.port());
         let state = web::Data::from(shared.clone());
@@ -140,6 +161,24 @@ impl WebhookReceiver {
         }
     }
 
+    /// Waits until `count` requests are held unanswered or `timeout` passed; returns how many
+    /// are held.
+    pub async fn wait_for_held(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let holding = self.shared.holding.load(Ordering::Acquire);
+            if holding >= count || tokio::time::Instant::now() >= deadline {
+                return holding;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Answers every held request, and from now on answers held replies at once.
+    pub fn release_held(&self) {
+        self.shared.released.send_replace(true);
+    }
+
     /// How many requests were answered so far.
     pub fn count(&self) -> usize {
         self.shared.received.lock().map(|r| r.len()).unwrap_or(0)
@@ -185,6 +224,13 @@ async fn receive(
         .unwrap_or(Reply::status(204));
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
+    }
+    if reply.held {
+        let mut released = shared.released.subscribe();
+        shared.holding.fetch_add(1, Ordering::AcqRel);
+        // The sender lives as long as the receiver, so the wait only ends by the release.
+        let _ = released.wait_for(|released| *released).await;
+        shared.holding.fetch_sub(1, Ordering::AcqRel);
     }
     if let Ok(mut received) = shared.received.lock() {
         received.push(Received {

@@ -3,6 +3,7 @@ use std::time::Duration;
 use contracts::streams::Namespace;
 use delivery::config::Settings;
 use delivery::startup::Application;
+use delivery::webhooks::gate::SubscriptionGate;
 use delivery::worker::{StatusWorker, TickClock};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use platform::db::{DatabaseUrl, Db};
@@ -26,6 +27,8 @@ pub struct TestApp {
     pub api: ServiceClient,
     pub nats: TestNats,
     pub settings: Settings,
+    /// The instance's webhook gate: closed here by its own API or by another replica's notice.
+    pub gate: SubscriptionGate,
     stop: CancellationToken,
     // Dropped last: the database outlives the service using it.
     db: TestDatabase,
@@ -63,11 +66,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::create().expect("test database");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
-    let (address, stop) = start(settings.clone()).await;
+    let gate = SubscriptionGate::default();
+    let (address, stop) = start_with_gate(settings.clone(), gate.clone()).await;
     TestApp {
         api: ServiceClient::new(address),
         nats,
         settings,
+        gate,
         stop,
         db,
     }
@@ -75,7 +80,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts an instance with `settings`; returns its address and stop token once it is ready.
 pub async fn start(settings: Settings) -> (String, CancellationToken) {
-    let app = Application::build_with_verifier(settings, issuer().verifier().unwrap())
+    start_with_gate(settings, SubscriptionGate::default()).await
+}
+
+/// As [`start`], with the instance's webhook gate handed in for the test to watch.
+pub async fn start_with_gate(
+    settings: Settings,
+    gate: SubscriptionGate,
+) -> (String, CancellationToken) {
+    let app = Application::build_with_gate(settings, issuer().verifier().unwrap(), gate)
         .await
         .expect("the service builds");
     let address = format!("http://127.0.0.1:{}", app.port());

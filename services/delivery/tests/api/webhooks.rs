@@ -544,13 +544,21 @@ async fn a_subscription_deleted_while_its_requests_are_in_flight_never_undoes_an
     assert_eq!(attempts["total"], 1);
 }
 
-/// A subscriber answering each request after `delay`, with `messages` messages waiting for it
-/// (two sent at a time, more claimed ahead); returns once every message exists, just after a
-/// round of requests arrived.
-async fn busy_subscriber(delay: Duration, messages: usize) -> (TestApp, WebhookReceiver, String) {
-    let app = spawn_app_with(|s| s.webhooks.max_in_flight_per_subscription = 2).await;
+/// Requests the dispatcher may have in flight to one subscriber, in the tests below.
+const SLOTS: usize = 2;
+
+/// A subscriber with `messages` messages whose first [`SLOTS`] requests it holds unanswered:
+/// until they are released, the dispatcher can start no other request to it, so every
+/// request that arrives later started later.
+async fn busy_subscriber(messages: usize) -> (TestApp, WebhookReceiver, String) {
+    let app = spawn_app_with(|s| {
+        s.webhooks.max_in_flight_per_subscription = SLOTS;
+        // A held request must not time out: that would free its slot.
+        s.webhooks.timeout_ms = 60_000;
+    })
+    .await;
     let receiver = WebhookReceiver::start().unwrap();
-    receiver.script(vec![Reply::slow(delay); messages]);
+    receiver.script(vec![Reply::held(); SLOTS]);
     let subscription = app.subscribe(receiver.url()).await;
     for i in 0..messages {
         app.create_delivery(&format!("order-busy{i}")).await;
@@ -561,20 +569,11 @@ async fn busy_subscriber(delay: Duration, messages: usize) -> (TestApp, WebhookR
         messages_of(&app, &id).await.len() == messages
     })
     .await;
-    // Right after a round starts, the next one is a whole `delay` away.
-    let seen = receiver.arrivals().len();
-    assert!(receiver.wait_for_arrivals(seen + 1, WAIT).await > seen);
+    assert_eq!(receiver.wait_for_held(SLOTS, WAIT).await, SLOTS);
     (app, receiver, id)
 }
 
-/// Requests that arrived after `answered`, once the slow subscriber had time for three
-/// more rounds.
-async fn arrivals_after(
-    receiver: &WebhookReceiver,
-    answered: std::time::Instant,
-    delay: Duration,
-) -> usize {
-    tokio::time::sleep(delay * 3).await;
+fn arrived_after(receiver: &WebhookReceiver, answered: std::time::Instant) -> usize {
     receiver
         .arrivals()
         .iter()
@@ -582,10 +581,28 @@ async fn arrivals_after(
         .count()
 }
 
+/// Waits until the dispatcher holds no claim on `subscription`'s messages: what it sent is
+/// recorded and what it had claimed ahead is given back (a claim counts an attempt until then).
+async fn until_claims_settle(app: &TestApp, receiver: &WebhookReceiver, subscription: &str) {
+    eventually(WAIT, "every claim recorded or given back", || async {
+        let messages = messages_of(app, subscription).await;
+        let succeeded = messages
+            .iter()
+            .filter(|m| m["state"] == "succeeded")
+            .count();
+        let claimed: i64 = messages
+            .iter()
+            .filter(|m| m["state"] == "pending")
+            .map(|m| m["attempts"].as_i64().unwrap())
+            .sum();
+        succeeded == receiver.count() && claimed == 0
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn deleting_a_subscription_stops_its_requests_at_once() {
-    let delay = Duration::from_millis(800);
-    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+    let (app, receiver, subscription) = busy_subscriber(12).await;
 
     let deleted = app
         .delete(
@@ -594,10 +611,15 @@ async fn deleting_a_subscription_stops_its_requests_at_once() {
         )
         .await;
     let answered = std::time::Instant::now();
+    receiver.release_held();
 
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    // The deleted subscription's messages are gone, so there is no record to wait for: the
+    // held requests are answered, then a while is left for a request that should not start.
+    receiver.wait_for(SLOTS, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        arrivals_after(&receiver, answered, delay).await,
+        arrived_after(&receiver, answered),
         0,
         "no request starts after the answer"
     );
@@ -605,8 +627,7 @@ async fn deleting_a_subscription_stops_its_requests_at_once() {
 
 #[tokio::test]
 async fn disabling_a_subscription_stops_its_requests_at_once_and_keeps_the_rest_pending() {
-    let delay = Duration::from_millis(800);
-    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+    let (app, receiver, subscription) = busy_subscriber(12).await;
 
     let disabled = app
         .patch(
@@ -616,29 +637,29 @@ async fn disabling_a_subscription_stops_its_requests_at_once_and_keeps_the_rest_
         )
         .await;
     let answered = std::time::Instant::now();
+    receiver.release_held();
 
     assert_eq!(disabled.status(), StatusCode::OK);
+    until_claims_settle(&app, &receiver, &subscription).await;
     assert_eq!(
-        arrivals_after(&receiver, answered, delay).await,
+        arrived_after(&receiver, answered),
         0,
         "no request starts after the answer"
     );
     // The two in flight finished; the others wait, their claims given back uncounted.
-    let sent = receiver.arrivals().len();
     let messages = messages_of(&app, &subscription).await;
     let attempted: i64 = messages
         .iter()
         .map(|m| m["attempts"].as_i64().unwrap())
         .sum();
-    assert_eq!(attempted, sent as i64, "an attempt per request sent");
+    assert_eq!(attempted, SLOTS as i64, "an attempt per request sent");
     let pending = messages.iter().filter(|m| m["state"] == "pending").count();
-    assert_eq!(pending, 12 - sent, "{messages:#?}");
+    assert_eq!(pending, 12 - SLOTS, "{messages:#?}");
 }
 
 #[tokio::test]
 async fn a_new_url_takes_the_remaining_messages_and_the_old_one_gets_no_more() {
-    let delay = Duration::from_millis(800);
-    let (app, old, subscription) = busy_subscriber(delay, 12).await;
+    let (app, old, subscription) = busy_subscriber(12).await;
     let new = WebhookReceiver::start().unwrap();
 
     let moved = app
@@ -649,26 +670,27 @@ async fn a_new_url_takes_the_remaining_messages_and_the_old_one_gets_no_more() {
         )
         .await;
     let answered = std::time::Instant::now();
+    old.release_held();
 
     assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(new.wait_for(12 - SLOTS, WAIT).await.len(), 12 - SLOTS);
     assert_eq!(
-        arrivals_after(&old, answered, delay).await,
+        arrived_after(&old, answered),
         0,
         "no request to the old URL starts after the answer"
     );
-    let remaining = 12 - old.arrivals().len();
-    assert_eq!(new.wait_for(remaining, WAIT).await.len(), remaining);
+    assert_eq!(old.count(), SLOTS);
 }
 
 #[tokio::test]
 async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests_too() {
-    let delay = Duration::from_millis(800);
-    let (app, receiver, subscription) = busy_subscriber(delay, 12).await;
+    let (app, receiver, subscription) = busy_subscriber(12).await;
     // A replica that only serves the API: the sends are the first one's.
     let mut api_only = app.settings.clone();
     api_only.tasks.webhook_sender = false;
     let (address, replica_stop) = start(api_only).await;
     let replica = test_support::http::ServiceClient::new(address);
+    let before = app.gate.epoch();
 
     let deleted = replica
         .delete(
@@ -677,10 +699,18 @@ async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests
         )
         .await;
     let answered = std::time::Instant::now();
-
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    // Across replicas the stop takes the notice's way through NATS.
+    eventually(WAIT, "the sending replica hears the change", || async {
+        !app.gate.is_open(&subscription, before)
+    })
+    .await;
+    receiver.release_held();
+
+    receiver.wait_for(SLOTS, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        arrivals_after(&receiver, answered, delay).await,
+        arrived_after(&receiver, answered),
         0,
         "no request starts after the answer, whichever replica gave it"
     );
