@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::accounts::DEMO_ACCOUNTS;
+use crate::purchases::GroupCommitSettings;
 use crate::vault::{Key, Vault};
 
 /// Settings read from comma-separated environment variables.
@@ -75,12 +76,15 @@ impl Default for DeliverySettings {
 pub struct OrderSettings {
     /// How long a purchase's `Idempotency-Key` is remembered.
     pub idempotency_ttl_seconds: i64,
+    /// How purchases share transactions.
+    pub group_commit: GroupCommitSettings,
 }
 
 impl Default for OrderSettings {
     fn default() -> Self {
         Self {
             idempotency_ttl_seconds: 24 * 3600,
+            group_commit: GroupCommitSettings::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod events;
 pub mod key_rotation;
 pub mod login_throttle;
 pub mod order_flow;
-
+pub mod purchases;
 pub mod routes;
 pub mod startup;
 pub mod state;

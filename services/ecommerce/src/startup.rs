@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::delivery_link;
 use crate::events;
 use crate::login_throttle::LoginThrottle;
+use crate::purchases::PurchaseBatcher;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 use crate::workers;
@@ -60,6 +61,14 @@ impl Application {
 
         let idempotency_ttl = TimeDelta::seconds(settings.orders.idempotency_ttl_seconds);
         let state_issuer = issuer.clone();
+        let (purchases, purchase_writer) = PurchaseBatcher::new(
+            db.clone(),
+            outbox.clone(),
+            nats.namespace().clone(),
+            idempotency_ttl,
+            routes::render_purchase,
+            &settings.orders.group_commit,
+        );
         let state = web::Data::new(AppState {
             db: db.clone(),
             nats: nats.clone(),
@@ -69,6 +78,7 @@ impl Application {
             passwords,
             login_throttle: login_throttle.clone(),
             vault,
+            purchases,
         });
         let shared = server::Shared {
             db: Some(db.clone()),
@@ -95,6 +105,7 @@ impl Application {
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }
+        supervisor.spawn("purchase-writer", purchase_writer.run(supervisor.token()));
         supervisor.spawn(
             "idempotency-sweeper",
             workers::idempotency_sweeper::sweep_expired_keys(

@@ -1,5 +1,5 @@
 //! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
-//! hashing threads, the log-in throttle and the vault of ally credentials.
+//! hashing threads, the log-in throttle, the vault of ally credentials and the purchase batcher.
 
 use contracts::streams::Namespace;
 use platform::ApiError;
@@ -9,6 +9,7 @@ use platform::nats::Nats;
 use platform::outbox::{self, OutboxSignal};
 
 use crate::login_throttle::LoginThrottle;
+use crate::purchases::PurchaseBatcher;
 use crate::vault::Vault;
 
 pub struct AppState {
@@ -22,6 +23,7 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     /// The keys of the ally credentials.
     pub vault: Vault,
+    pub purchases: PurchaseBatcher,
 }
 
 impl AppState {

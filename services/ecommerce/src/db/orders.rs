@@ -1,9 +1,12 @@
 //! Orders, their lines and status history; the stock moves of purchases and cancellations;
 //! idempotency keys; and the per-status order statistics.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use chrono::NaiveDateTime;
 use contracts::orders::OrderStatus;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 use platform::db::DbConnection;
 
 use super::schema::{
@@ -74,7 +77,10 @@ pub struct Buyable {
     pub warehouse_address: Option<String>,
 }
 
-pub fn buyable_by_sku(conn: &mut DbConnection, skus: &[String]) -> QueryResult<Vec<Buyable>> {
+pub fn buyable_by_sku(
+    conn: &mut DbConnection,
+    skus: &BTreeSet<&str>,
+) -> QueryResult<Vec<Buyable>> {
     products::table
         .inner_join(sellers::table)
         .filter(products::sku.eq_any(skus))
@@ -89,21 +95,61 @@ pub fn buyable_by_sku(conn: &mut DbConnection, skus: &[String]) -> QueryResult<V
         .load(conn)
 }
 
-/// Takes `quantity` units if that many are in stock; `false` (and nothing changes) otherwise.
-/// The condition and the decrement are one statement, so concurrent purchases can never take
-/// the stock below zero.
-pub fn take_stock(conn: &mut DbConnection, product_id: &str, quantity: i64) -> QueryResult<bool> {
-    let updated = diesel::update(
-        products::table
-            .find(product_id)
-            .filter(products::stock.ge(quantity)),
-    )
-    .set((
-        products::stock.eq(products::stock - quantity),
-        products::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
+/// Locks the products of `skus` until the transaction ends and returns their stock by
+/// product id. PostgreSQL locks them in id order, so two batches never wait on each other in a
+/// cycle; SQLite has one writer at a time and needs no lock.
+pub fn lock_stock(
+    conn: &mut DbConnection,
+    skus: &BTreeSet<&str>,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let query = products::table
+        .filter(products::sku.eq_any(skus))
+        .order(products::id)
+        .select((products::id, products::stock));
+    let rows: Vec<(String, i64)> = match conn {
+        DbConnection::Postgres(pg) => query.for_update().load(pg)?,
+        DbConnection::Sqlite(sqlite) => query.load(sqlite)?,
+    };
+    Ok(rows.into_iter().collect())
+}
+
+/// Takes the units of `taken` (product id to units), each only if that many are in stock;
+/// returns how many products had enough. The condition and the decrement are one statement,
+/// so no write can take the stock below zero.
+pub fn take_stock(conn: &mut DbConnection, taken: &BTreeMap<String, i64>) -> QueryResult<usize> {
+    let at = now();
+    match conn {
+        // One statement for the whole batch, in id order like the lock.
+        DbConnection::Postgres(pg) => {
+            let (ids, units): (Vec<&str>, Vec<i64>) =
+                taken.iter().map(|(id, units)| (id.as_str(), *units)).unzip();
+            diesel::sql_query(
+                "UPDATE products SET stock = products.stock - taken.units, updated_at = $3 \
+                 FROM unnest($1::text[], $2::bigint[]) AS taken(id, units) \
+                 WHERE products.id = taken.id AND products.stock >= taken.units",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<BigInt>, _>(units)
+            .bind::<Timestamp, _>(at)
+            .execute(pg)
+        }
+        DbConnection::Sqlite(_) => {
+            let mut updated = 0;
+            for (product_id, units) in taken {
+                updated += diesel::update(
+                    products::table
+                        .find(product_id)
+                        .filter(products::stock.ge(units)),
+                )
+                .set((
+                    products::stock.eq(products::stock - units),
+                    products::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            }
+            Ok(updated)
+        }
+    }
 }
 
 /// Puts `quantity` units back (a cancelled order); a product deleted since is left alone.
@@ -117,19 +163,108 @@ pub fn return_stock(conn: &mut DbConnection, product_id: &str, quantity: i64) ->
     Ok(())
 }
 
-pub fn stock_of(conn: &mut DbConnection, product_id: &str) -> QueryResult<i64> {
-    products::table
-        .find(product_id)
-        .select(products::stock)
-        .first(conn)
+/// New rows as COPY writes them.
+#[derive(Insertable)]
+#[diesel(table_name = orders, treat_none_as_default_value = false)]
+struct NewOrder<'a> {
+    id: &'a str,
+    purchase_id: &'a str,
+    buyer_id: &'a str,
+    seller_id: &'a str,
+    status: &'a str,
+    delivery_name: &'a str,
+    delivery_address: &'a str,
+    origin_address: &'a str,
+    total_cents: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-pub fn insert(
-    conn: &mut DbConnection,
-    row: &OrderRow,
-    lines: &[OrderLineRow],
-    changed_by: &str,
-) -> QueryResult<()> {
+#[derive(Insertable)]
+#[diesel(table_name = order_lines, treat_none_as_default_value = false)]
+struct NewLine<'a> {
+    order_id: &'a str,
+    product_id: &'a str,
+    sku: &'a str,
+    name: &'a str,
+    unit_price_cents: i64,
+    quantity: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = order_status_history, treat_none_as_default_value = false)]
+struct NewStatusChange<'a> {
+    order_id: &'a str,
+    status: &'a str,
+    changed_by: Option<&'a str>,
+    changed_at: NaiveDateTime,
+}
+
+/// Inserts new orders with their lines and first history row, each changed by its buyer.
+pub fn insert_new(conn: &mut DbConnection, new: &[Order]) -> QueryResult<()> {
+    match conn {
+        // Many orders are streamed with COPY: no statement to parse, no parameters to bind.
+        DbConnection::Postgres(pg) if new.len() > 1 => {
+            let history: Vec<NewStatusChange<'_>> = new
+                .iter()
+                .map(|order| NewStatusChange {
+                    order_id: &order.row.id,
+                    status: &order.row.status,
+                    changed_by: Some(&order.row.buyer_id),
+                    changed_at: order.row.created_at,
+                })
+                .collect();
+            let rows: Vec<NewOrder<'_>> = new
+                .iter()
+                .map(|Order { row, .. }| NewOrder {
+                    id: &row.id,
+                    purchase_id: &row.purchase_id,
+                    buyer_id: &row.buyer_id,
+                    seller_id: &row.seller_id,
+                    status: &row.status,
+                    delivery_name: &row.delivery_name,
+                    delivery_address: &row.delivery_address,
+                    origin_address: &row.origin_address,
+                    total_cents: row.total_cents,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                })
+                .collect();
+            let lines: Vec<NewLine<'_>> = new
+                .iter()
+                .flat_map(|o| &o.lines)
+                .map(|line| NewLine {
+                    order_id: &line.order_id,
+                    product_id: &line.product_id,
+                    sku: &line.sku,
+                    name: &line.name,
+                    unit_price_cents: line.unit_price_cents,
+                    quantity: line.quantity,
+                })
+                .collect();
+            diesel::copy_from(orders::table)
+                .from_insertable(rows)
+                .execute(pg)?;
+            diesel::copy_from(order_lines::table)
+                .from_insertable(lines)
+                .execute(pg)?;
+            diesel::copy_from(order_status_history::table)
+                .from_insertable(history)
+                .execute(pg)?;
+        }
+        _ => {
+            for order in new {
+                insert_one(conn, order)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One order, its lines and first history row, as statements diesel caches: the tuple form is
+/// prepared once per connection, a derived struct is not.
+fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
+    let row = &order.row;
     diesel::insert_into(orders::table)
         .values((
             orders::id.eq(&row.id),
@@ -145,9 +280,7 @@ pub fn insert(
             orders::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
-    // One statement per line: the portable backend has no multi-row insert for SQLite.
-    for line in lines {
-        // Tuple form: diesel caches this statement as a prepared one, a derived struct it does not.
+    for line in &order.lines {
         diesel::insert_into(order_lines::table)
             .values((
                 order_lines::order_id.eq(&line.order_id),
@@ -159,7 +292,7 @@ pub fn insert(
             ))
             .execute(conn)?;
     }
-    record_status(conn, &row.id, &row.status, changed_by, row.created_at)
+    record_status(conn, &row.id, &row.status, &row.buyer_id, row.created_at)
 }
 
 /// Moves the order from `from` to `to` if it is still `from`; `false` if another change won.
@@ -307,26 +440,54 @@ fn complete(conn: &mut DbConnection, rows: Vec<OrderRow>) -> QueryResult<Vec<Ord
         .collect())
 }
 
-/// The stored request and response of an idempotency key.
-/// The stored request and response of a key created after `fresh_since`; an older one has
-/// expired and is deleted, so the key can be used again.
+/// A user's idempotency key.
+pub type KeyOf = (String, String);
+
+/// The stored request fingerprint and response of each of `keys` created after
+/// `fresh_since`; older ones have expired and are deleted, so their keys can be used again.
+pub fn idempotent_responses(
+    conn: &mut DbConnection,
+    keys: &[&KeyOf],
+    fresh_since: NaiveDateTime,
+) -> QueryResult<HashMap<KeyOf, (String, String)>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let users: BTreeSet<&str> = keys.iter().map(|(user, _)| user.as_str()).collect();
+    let names: BTreeSet<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
+    // Pairs outside `keys` may match the two lists; deleting them is harmless (they expired
+    // too) and they are left out of the answer below.
+    let matching = || {
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq_any(users.iter().copied()))
+            .filter(idempotency_keys::key.eq_any(names.iter().copied()))
+    };
+    diesel::delete(matching().filter(idempotency_keys::created_at.lt(fresh_since)))
+        .execute(conn)?;
+    let rows: Vec<(String, String, String, String)> = matching()
+        .select((
+            idempotency_keys::user_id,
+            idempotency_keys::key,
+            idempotency_keys::request,
+            idempotency_keys::response,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, key, request, response)| ((user, key), (request, response)))
+        .filter(|(key, _)| keys.contains(&key))
+        .collect())
+}
+
+/// The stored request fingerprint and response of `user_id`'s `key`, if fresh.
 pub fn idempotent_response(
     conn: &mut DbConnection,
     user_id: &str,
     key: &str,
     fresh_since: NaiveDateTime,
 ) -> QueryResult<Option<(String, String)>> {
-    diesel::delete(
-        idempotency_keys::table
-            .find((user_id, key))
-            .filter(idempotency_keys::created_at.lt(fresh_since)),
-    )
-    .execute(conn)?;
-    idempotency_keys::table
-        .find((user_id, key))
-        .select((idempotency_keys::request, idempotency_keys::response))
-        .first(conn)
-        .optional()
+    let key = (user_id.to_owned(), key.to_owned());
+    Ok(idempotent_responses(conn, &[&key], fresh_since)?.remove(&key))
 }
 
 /// Deletes keys created before `cutoff`; returns how many.
@@ -338,22 +499,42 @@ pub fn delete_expired_idempotency_keys(
         .execute(conn)
 }
 
-pub fn save_idempotent_response(
+/// A response to remember under its key.
+#[derive(Insertable)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
+pub struct SavedResponse<'a> {
+    pub user_id: &'a str,
+    pub key: &'a str,
+    /// The request's fingerprint.
+    pub request: &'a str,
+    pub response: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn save_idempotent_responses(
     conn: &mut DbConnection,
-    user_id: &str,
-    key: &str,
-    request: &str,
-    response: &str,
+    saved: &[SavedResponse<'_>],
 ) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::request.eq(request),
-            idempotency_keys::response.eq(response),
-            idempotency_keys::created_at.eq(now()),
-        ))
-        .execute(conn)?;
+    match conn {
+        DbConnection::Postgres(pg) if saved.len() > 1 => {
+            diesel::copy_from(idempotency_keys::table)
+                .from_insertable(saved)
+                .execute(pg)?;
+        }
+        _ => {
+            for s in saved {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(s.user_id),
+                        idempotency_keys::key.eq(s.key),
+                        idempotency_keys::request.eq(s.request),
+                        idempotency_keys::response.eq(s.response),
+                        idempotency_keys::created_at.eq(s.created_at),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use platform::auth::{Claims, Role};
 pub(crate) use platform::text::optional as optional_text;
 
 pub use openapi::ApiDoc;
+pub use orders::render_purchase;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)

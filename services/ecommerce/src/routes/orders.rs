@@ -20,7 +20,8 @@ use crate::db::orders::{self, Order, OrderFilter};
 use crate::db::{PageRequest, users};
 use crate::domain::order_status::Actor;
 use crate::domain::{Address, BoundedText, Name, Price, Quantity, Sku};
-use crate::order_flow::{self, Purchase};
+use crate::order_flow;
+use crate::purchases::{Checkout, Placed, Purchase};
 use crate::state::AppState;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -200,61 +201,41 @@ async fn purchase(
     let buyer_id = auth.sub.clone();
     let purchase = parse_purchase(&state, &buyer_id, body.into_inner()).await?;
     let fingerprint = purchase.fingerprint();
-
-    let fresh_since = crate::db::now() - state.idempotency_ttl;
-    let namespace = state.namespace();
-    let (buyer, first_key, first_fingerprint) =
-        (buyer_id.clone(), key.clone(), fingerprint.clone());
-    let outcome = state
-        .write(move |conn| {
-            if let Some(key) = &first_key
-                && let Some(stored) = orders::idempotent_response(conn, &buyer, key, fresh_since)?
-            {
-                return Ok(Replay::Stored(stored));
-            }
-            let (purchase_id, placed) =
-                order_flow::place_purchase(conn, &namespace, &buyer, &purchase)?;
-            let orders = placed
-                .into_iter()
-                .map(OrderResponse::from_order)
-                .collect::<Result<_, _>>()?;
-            let response = serde_json::to_string(&PurchaseResponse {
-                purchase_id,
-                orders,
-            })
-            .map_err(|e| ApiError::Internal(e.into()))?;
-            if let Some(key) = &first_key {
-                orders::save_idempotent_response(conn, &buyer, key, &first_fingerprint, &response)?;
-            }
-            Ok(Replay::Fresh(response))
-        })
-        .await;
-    let outcome = match (outcome, &key) {
-        // The same key raced another request and lost: answer what the winner stored.
+    let checkout = Checkout {
+        buyer_id: buyer_id.clone(),
+        purchase,
+        key: key.clone(),
+    };
+    let outcome = match (state.purchases.place(checkout).await, key) {
+        // The same key raced another request (on another replica) and lost: answer what the
+        // winner stored.
         (Err(error), Some(key)) => {
-            let (buyer, key) = (buyer_id.clone(), key.clone());
-            match state
-                .write(move |conn| {
+            let fresh_since = crate::db::now() - state.idempotency_ttl;
+            let stored = state
+                .read(move |conn| {
                     Ok(orders::idempotent_response(
                         conn,
-                        &buyer,
+                        &buyer_id,
                         &key,
                         fresh_since,
                     )?)
                 })
-                .await?
-            {
-                Some(stored) => Replay::Stored(stored),
+                .await?;
+            match stored {
+                Some((fingerprint, body)) => Placed::Stored { fingerprint, body },
                 None => return Err(error),
             }
         }
-        (outcome, _) => outcome?,
+        (placed, _) => placed?,
     };
     match outcome {
-        Replay::Fresh(body) => Ok(HttpResponse::Created()
+        Placed::Fresh(body) => Ok(HttpResponse::Created()
             .content_type("application/json")
             .body(body)),
-        Replay::Stored((stored_fingerprint, body)) => {
+        Placed::Stored {
+            fingerprint: stored_fingerprint,
+            body,
+        } => {
             if stored_fingerprint != fingerprint {
                 return Err(ApiError::invalid(
                     "Idempotency-Key",
@@ -269,10 +250,18 @@ async fn purchase(
     }
 }
 
-enum Replay {
-    Fresh(String),
-    /// The request fingerprint and response stored with the key.
-    Stored((String, String)),
+/// The answer to a placed purchase, as stored with its idempotency key.
+pub fn render_purchase(purchase_id: &str, orders: &[Order]) -> Result<String, ApiError> {
+    let orders = orders
+        .iter()
+        .cloned()
+        .map(OrderResponse::from_order)
+        .collect::<Result<_, _>>()?;
+    serde_json::to_string(&PurchaseResponse {
+        purchase_id: purchase_id.to_owned(),
+        orders,
+    })
+    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {

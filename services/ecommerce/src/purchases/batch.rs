@@ -1,0 +1,309 @@
+//! One batch of purchases in one write transaction.
+//!
+//! The products of the whole batch are locked first (PostgreSQL, in product id order, so two
+//! batches never wait on each other in a cycle), then each purchase is decided in the order it
+//! arrived against the stock its predecessors left: a purchase with an unknown SKU, a product
+//! without a warehouse or too little stock gets its own error and writes nothing, and the
+//! others go through. What the accepted ones write is written in a few statements for the
+//! whole batch: their orders, lines, history rows, `orders.created` events, idempotency keys
+//! and one stock update. If the transaction fails anyway (a database error), the caller writes
+//! each purchase on its own, so that one bad purchase cannot fail its neighbours.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDateTime;
+use contracts::orders::OrderStatus;
+use contracts::streams::Namespace;
+use platform::ApiError;
+use platform::db::DbConnection;
+use platform::error::InvalidParam;
+use platform::outbox::{self, OutboxMessage};
+use serde_json::{Map, Value, json};
+
+use super::{Placed, Checkout};
+use crate::db::orders::{self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange};
+use crate::db::{new_id, now};
+use crate::events;
+
+/// Renders the answer to a placed purchase (its id and orders): it is stored with the
+/// purchase's idempotency key in the same transaction.
+pub type Render = fn(&str, &[Order]) -> Result<String, ApiError>;
+
+/// Places every purchase of `requests` that can be placed; answers each in order. A request
+/// whose key was used after `fresh_since` (in an earlier transaction or earlier in this
+/// batch) gets the first answer back. Fails as a whole only on a database error.
+pub fn place_all(
+    conn: &mut DbConnection,
+    namespace: &Namespace,
+    fresh_since: NaiveDateTime,
+    requests: &[Checkout],
+    render: Render,
+) -> Result<Vec<Result<Placed, ApiError>>, ApiError> {
+    let keys: Vec<KeyOf> = requests.iter().filter_map(key_of).collect();
+    let mut answered = orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
+    let skus: BTreeSet<&str> = requests
+        .iter()
+        .flat_map(|r| r.purchase.lines.keys().map(String::as_str))
+        .collect();
+    let mut stock = orders::lock_stock(conn, &skus)?;
+    let products: BTreeMap<String, Buyable> = orders::buyable_by_sku(conn, &skus)?
+        .into_iter()
+        .map(|product| (product.sku.clone(), product))
+        .collect();
+
+    let mut batch = Writes::default();
+    let mut answers = Vec::with_capacity(requests.len());
+    for request in requests {
+        let key = key_of(request);
+        if let Some((fingerprint, body)) = key.as_ref().and_then(|key| answered.get(key)) {
+            answers.push(Ok(Placed::Stored {
+                fingerprint: fingerprint.clone(),
+                body: body.clone(),
+            }));
+            continue;
+        }
+        match place(namespace, request, &products, &stock, render) {
+            Ok(placement) => {
+                for (product_id, units) in &placement.taken {
+                    if let Some(left) = stock.get_mut(product_id) {
+                        *left -= units;
+                    }
+                    *batch.taken.entry(product_id.clone()).or_default() += units;
+                }
+                if let Some(key) = key {
+                    let fingerprint = request.purchase.fingerprint();
+                    answered.insert(key.clone(), (fingerprint.clone(), placement.body.clone()));
+                    batch.saved.push((key, fingerprint, placement.body.clone()));
+                }
+                batch.orders.extend(placement.orders);
+                batch.events.extend(placement.events);
+                answers.push(Ok(Placed::Fresh(placement.body)));
+            }
+            Err(refused) => answers.push(Err(refused)),
+        }
+    }
+    batch.write(conn)?;
+    Ok(answers)
+}
+
+fn key_of(request: &Checkout) -> Option<KeyOf> {
+    let key = request.key.as_ref()?;
+    Some((request.buyer_id.clone(), key.clone()))
+}
+
+/// What the accepted purchases of a batch write.
+#[derive(Default)]
+struct Writes {
+    orders: Vec<Order>,
+    events: Vec<OutboxMessage>,
+    /// Product id to units, in id order.
+    taken: BTreeMap<String, i64>,
+    /// Key, request fingerprint and answer.
+    saved: Vec<(KeyOf, String, String)>,
+}
+
+impl Writes {
+    fn write(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        if self.orders.is_empty() {
+            return Ok(());
+        }
+        orders::insert_new(conn, &self.orders)?;
+        outbox::enqueue(conn, &self.events)?;
+        let at = now();
+        let saved: Vec<SavedResponse<'_>> = self
+            .saved
+            .iter()
+            .map(|((user_id, key), request, response)| SavedResponse {
+                user_id,
+                key,
+                request,
+                response,
+                created_at: at,
+            })
+            .collect();
+        orders::save_idempotent_responses(conn, &saved)?;
+        let enough = orders::take_stock(conn, &self.taken)?;
+        if enough != self.taken.len() {
+            // The rows are locked and the stock was checked above: this is a bug, not a
+            // shortage. Failing rolls the batch back, so nothing is oversold.
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "stock changed under a purchase batch's lock ({enough} of {} products updated)",
+                self.taken.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An accepted purchase: its orders, their events, the answer and the stock it takes.
+struct Placement {
+    orders: Vec<Order>,
+    events: Vec<OutboxMessage>,
+    body: String,
+    taken: Vec<(String, i64)>,
+}
+
+/// Decides one purchase against the stock left by those before it: one order per seller, all
+/// lines or none.
+fn place(
+    namespace: &Namespace,
+    request: &Checkout,
+    products: &BTreeMap<String, Buyable>,
+    stock: &BTreeMap<String, i64>,
+    render: Render,
+) -> Result<Placement, ApiError> {
+    let purchase = &request.purchase;
+    let mut chosen = Vec::with_capacity(purchase.lines.len());
+    let mut unknown = Vec::new();
+    for sku in purchase.lines.keys() {
+        match products.get(sku) {
+            Some(product) => chosen.push(product),
+            None => unknown.push(InvalidParam {
+                name: format!(
+                    "lines[{}].sku",
+                    purchase.positions.get(sku).copied().unwrap_or_default()
+                ),
+                reason: format!("no product has the SKU {sku:?}"),
+            }),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::Invalid(unknown));
+    }
+    refuse_products_without_warehouse(&chosen)?;
+    let taken: Vec<(String, i64)> = chosen
+        .iter()
+        .map(|p| (p.product_id.clone(), purchase.lines[&p.sku].units()))
+        .collect();
+    refuse_shortages(&chosen, &taken, stock)?;
+
+    let purchase_id = new_id();
+    let mut by_seller: BTreeMap<&str, Vec<&Buyable>> = BTreeMap::new();
+    for product in chosen {
+        by_seller.entry(&product.seller_id).or_default().push(product);
+    }
+    let at = now();
+    let orders: Vec<Order> = by_seller
+        .into_iter()
+        .map(|(seller_id, items)| {
+            let order_id = new_id();
+            let lines: Vec<OrderLineRow> = items
+                .iter()
+                .map(|p| OrderLineRow {
+                    order_id: order_id.clone(),
+                    product_id: p.product_id.clone(),
+                    sku: p.sku.clone(),
+                    name: p.name.clone(),
+                    unit_price_cents: p.price_cents,
+                    quantity: purchase.lines[&p.sku].units(),
+                })
+                .collect();
+            let row = OrderRow {
+                id: order_id,
+                purchase_id: purchase_id.clone(),
+                buyer_id: request.buyer_id.clone(),
+                seller_id: seller_id.to_owned(),
+                status: OrderStatus::Created.as_str().to_owned(),
+                delivery_name: purchase.delivery_name.clone(),
+                delivery_address: purchase.delivery_address.clone(),
+                origin_address: items[0].warehouse_address.clone().unwrap_or_default(),
+                total_cents: lines.iter().map(|l| l.unit_price_cents * l.quantity).sum(),
+                tracking_number: None,
+                delivery_status: None,
+                created_at: at,
+                updated_at: at,
+            };
+            // Exactly what is written; no need to read it back.
+            let history = vec![StatusChange {
+                status: row.status.clone(),
+                changed_at: at,
+            }];
+            Order {
+                row,
+                lines,
+                history,
+            }
+        })
+        .collect();
+    let events = orders
+        .iter()
+        .map(|order| events::orders::status_changed(namespace, order, OrderStatus::Created, None))
+        .collect::<Result<_, _>>()?;
+    let body = render(&purchase_id, &orders)?;
+    Ok(Placement {
+        orders,
+        events,
+        body,
+        taken,
+    })
+}
+
+fn refuse_products_without_warehouse(products: &[&Buyable]) -> Result<(), ApiError> {
+    let unsellable: Vec<&&Buyable> = products
+        .iter()
+        .filter(|p| p.warehouse_address.is_none())
+        .collect();
+    if unsellable.is_empty() {
+        return Ok(());
+    }
+    let skus: Vec<&str> = unsellable.iter().map(|p| p.sku.as_str()).collect();
+    let mut extensions = Map::new();
+    extensions.insert(
+        "products_without_warehouse".to_owned(),
+        unsellable
+            .iter()
+            .map(|p| json!({"sku": p.sku, "seller_id": p.seller_id}))
+            .collect::<Vec<Value>>()
+            .into(),
+    );
+    Err(ApiError::Conflict {
+        detail: format!(
+            "not for sale until their seller sets a warehouse address: {}",
+            skus.join(", ")
+        ),
+        params: Vec::new(),
+        extensions,
+    })
+}
+
+/// Refuses the whole purchase when any product has less stock left than it asks for, naming
+/// each such product with what it asked and what is available.
+fn refuse_shortages(
+    products: &[&Buyable],
+    taken: &[(String, i64)],
+    stock: &BTreeMap<String, i64>,
+) -> Result<(), ApiError> {
+    let shortages: Vec<Value> = products
+        .iter()
+        .zip(taken)
+        .filter_map(|(product, (product_id, units))| {
+            let available = stock.get(product_id).copied().unwrap_or(0);
+            (available < *units).then(|| {
+                json!({"sku": product.sku, "product_id": product_id, "requested": units, "available": available})
+            })
+        })
+        .collect();
+    if shortages.is_empty() {
+        return Ok(());
+    }
+    let detail = shortages
+        .iter()
+        .map(|s| {
+            format!(
+                "{} (asked {}, available {})",
+                s["sku"].as_str().unwrap_or_default(),
+                s["requested"],
+                s["available"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut extensions = Map::new();
+    extensions.insert("shortages".to_owned(), shortages.into());
+    Err(ApiError::Conflict {
+        detail: format!("not enough stock: {detail}"),
+        params: Vec::new(),
+        extensions,
+    })
+}
+
