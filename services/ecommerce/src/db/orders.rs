@@ -77,10 +77,7 @@ pub struct Buyable {
     pub warehouse_address: Option<String>,
 }
 
-pub fn buyable_by_sku(
-    conn: &mut DbConnection,
-    skus: &BTreeSet<&str>,
-) -> QueryResult<Vec<Buyable>> {
+pub fn buyable_by_sku(conn: &mut DbConnection, skus: &BTreeSet<&str>) -> QueryResult<Vec<Buyable>> {
     products::table
         .inner_join(sellers::table)
         .filter(products::sku.eq_any(skus))
@@ -121,8 +118,10 @@ pub fn take_stock(conn: &mut DbConnection, taken: &BTreeMap<String, i64>) -> Que
     match conn {
         // One statement for the whole batch, in id order like the lock.
         DbConnection::Postgres(pg) => {
-            let (ids, units): (Vec<&str>, Vec<i64>) =
-                taken.iter().map(|(id, units)| (id.as_str(), *units)).unzip();
+            let (ids, units): (Vec<&str>, Vec<i64>) = taken
+                .iter()
+                .map(|(id, units)| (id.as_str(), *units))
+                .unzip();
             diesel::sql_query(
                 "UPDATE products SET stock = products.stock - taken.units, updated_at = $3 \
                  FROM unnest($1::text[], $2::bigint[]) AS taken(id, units) \

@@ -20,8 +20,10 @@ use platform::error::InvalidParam;
 use platform::outbox::{self, OutboxMessage};
 use serde_json::{Map, Value, json};
 
-use super::{Placed, Checkout};
-use crate::db::orders::{self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange};
+use super::{Checkout, Placed};
+use crate::db::orders::{
+    self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange,
+};
 use crate::db::{new_id, now};
 use crate::events;
 
@@ -40,7 +42,8 @@ pub fn place_all(
     render: Render,
 ) -> Result<Vec<Result<Placed, ApiError>>, ApiError> {
     let keys: Vec<KeyOf> = requests.iter().filter_map(key_of).collect();
-    let mut answered = orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
+    let mut answered =
+        orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
     let skus: BTreeSet<&str> = requests
         .iter()
         .flat_map(|r| r.purchase.lines.keys().map(String::as_str))
@@ -180,7 +183,10 @@ fn place(
     let purchase_id = new_id();
     let mut by_seller: BTreeMap<&str, Vec<&Buyable>> = BTreeMap::new();
     for product in chosen {
-        by_seller.entry(&product.seller_id).or_default().push(product);
+        by_seller
+            .entry(&product.seller_id)
+            .or_default()
+            .push(product);
     }
     let at = now();
     let orders: Vec<Order> = by_seller
@@ -306,4 +312,3 @@ fn refuse_shortages(
         extensions,
     })
 }
-

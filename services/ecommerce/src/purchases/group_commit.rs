@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::{self, Render};
-use super::{Placed, Checkout};
+use super::{Checkout, Placed};
 use crate::db::now;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,8 +159,10 @@ impl BatchWriter {
         );
         let fresh_since = now() - self.idempotency_ttl;
         async move {
-            let (requests, answers): (Vec<_>, Vec<_>) =
-                jobs.into_iter().map(|job| (job.request, job.answer)).unzip();
+            let (requests, answers): (Vec<_>, Vec<_>) = jobs
+                .into_iter()
+                .map(|job| (job.request, job.answer))
+                .unzip();
             let place = |requests: Arc<Vec<Checkout>>| {
                 let namespace = namespace.clone();
                 outbox::write_then_signal(&db, &outbox, move |conn| {

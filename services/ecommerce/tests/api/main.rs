@@ -23,6 +23,7 @@ mod passwords;
 
 mod portfolios;
 mod products;
+mod purchase_batches;
 mod replicas;
 mod runbook;
 mod seed_002;
