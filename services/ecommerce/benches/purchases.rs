@@ -1,80 +1,147 @@
-//! Purchases per second through the real HTTP API, on SQLite and on PostgreSQL.
+//! Purchases per second through the real HTTP API, against PostgreSQL's own benchmark on the
+//! same server in the same run.
 //!
-//! `cargo bench -p ecommerce --bench purchases` starts the service in-process (outbox relay
-//! and order consumers running, a private nats-server), registers buyers, and for each backend
-//! runs two scenarios for a fixed time: every purchase on a different product (no contention),
-//! and every purchase on the same product (one hot row). It prints purchases per second and
-//! latency percentiles. PostgreSQL runs when `BENCH_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`) answers. The load generator shares the
-//! machine's cores with the service, so the figures are a floor, not a ceiling.
+//! `cargo bench -p ecommerce --bench purchases` runs the ecommerce release binary (the build
+//! cargo makes for benchmarks) as a child process with everything running (outbox relay, order
+//! consumers, a private nats-server), and loads it with wrk from a process of its own: one
+//! thread, 64 connections, every request a real purchase of one unit with a fresh
+//! `Idempotency-Key`. Two scenarios: purchases spread over 200 products, and every purchase on
+//! one product (one hot row). Each runs twice: with group commit (the default) and with one
+//! transaction per purchase (`orders.group_commit.max_batch = 1`, the way before it).
 //!
-//! Knobs: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (default 64), `BENCH_BACKENDS`
-//! (default `sqlite,postgres`), `BENCH_POOL_SIZE` (default 16).
+//! The reference on PostgreSQL is `pgbench -M prepared` (TPC-B-like: five statements a
+//! transaction) with as many clients, on a fresh database of the same server, run before and
+//! after ours; the ratio is ours over the mean of the two. SQLite has no such reference.
+//!
+//! Knobs: `BENCH_SECONDS` (default 10), `BENCH_CONNECTIONS` (default 64), `BENCH_BACKENDS`
+//! (default `sqlite,postgres`), `BENCH_POOL_SIZE` (default 16), `BENCH_PGBENCH_SCALE` (default
+//! 1, pgbench's own), `BENCH_POSTGRES_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ecommerce::config::Settings;
-use ecommerce::startup::Application;
-use platform::settings::{DatabaseSettings, HttpSettings};
+use anyhow::Context;
 use serde_json::{Value, json};
-use test_support::bench::{cores, databases, env_or, wait_ready};
-use test_support::{TestDatabase, TestNats};
+use test_support::bench::{WrkRun, cores, databases, env_or, wait_ready, wrk};
+use test_support::{TestDatabase, TestNats, free_port};
+use tokio::process::{Child, Command};
 
 const PRODUCTS: usize = 200;
-/// Each buyer walks the products with a prime stride, so buyers rarely meet on one row.
+/// Requests walk the products with a prime stride, so neighbours rarely share a row.
 const STRIDE: usize = 97;
+const MODES: [(&str, usize); 2] = [("group commit", 64), ("one per purchase", 1)];
+const SCENARIOS: [(&str, bool); 2] = [("200 products", false), ("one product", true)];
 
 #[tokio::main]
 async fn main() {
     let seconds: u64 = env_or("BENCH_SECONDS", 10);
-    let concurrency: usize = env_or("BENCH_CONCURRENCY", 64);
+    let connections: usize = env_or("BENCH_CONNECTIONS", 64);
     println!(
-        "purchases benchmark: {seconds} s per scenario, {concurrency} concurrent buyers, {} cores",
+        "purchases benchmark: wrk, 1 thread, {connections} connections, {seconds} s per run, \
+         the ecommerce release binary, {} cores",
         cores()
     );
     println!(
-        "{:<11} {:<14} {:>12} {:>9} {:>9} {:>9} {:>8}",
-        "backend", "scenario", "purchases/s", "p50 ms", "p99 ms", "refused", "errors"
+        "{:<9} {:<13} {:<17} {:>11} {:>7} {:>7} {:>7} {:>9} {:>6}",
+        "backend",
+        "scenario",
+        "mode",
+        "purchases/s",
+        "p50 ms",
+        "p99 ms",
+        "other",
+        "pgbench",
+        "ratio"
     );
-
-    // Each backend is created just before its run, so PostgreSQL does not sit idle meanwhile.
     for (backend, db) in databases() {
-        run_backend(backend, db, seconds, concurrency).await;
+        run_backend(backend, &db, seconds, connections).await;
     }
 }
 
-async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency: usize) {
+async fn run_backend(backend: &str, db: &TestDatabase, seconds: u64, connections: usize) {
     let nats = TestNats::start_private().await.unwrap();
-    let settings = Settings {
-        http: HttpSettings::with_port(0),
-        database: DatabaseSettings {
-            url: db.url().to_owned(),
-            pool_size: env_or("BENCH_POOL_SIZE", 16),
-        },
-        nats: nats.settings(),
-        ..Settings::default()
+    let postgres = backend == "postgres";
+    let before = if postgres {
+        Some(pgbench(connections, seconds).await.unwrap())
+    } else {
+        None
     };
-    let app = Application::build(settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
-    let client = platform::http_client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    wait_ready(&client, &base, Duration::from_secs(5)).await;
+    let mut rows = Vec::new();
+    for (i, (mode, max_batch)) in MODES.into_iter().enumerate() {
+        let (mut service, base) = start(db, &nats, max_batch).await;
+        if i == 0 {
+            create_products(&base).await;
+        }
+        let buyer = login(&base, "buyer@cargoexpress.test", "buyer-demo-2026").await;
+        for (scenario, hot) in SCENARIOS {
+            let script = purchase_script(&buyer, hot, &format!("{backend}-{i}-{hot}"));
+            let run = wrk(&format!("{base}/orders"), &script, connections, seconds)
+                .await
+                .unwrap();
+            rows.push((scenario, mode, run));
+        }
+        let _ = service.start_kill();
+        let _ = service.wait().await;
+    }
+    let after = if postgres {
+        Some(pgbench(connections, seconds).await.unwrap())
+    } else {
+        None
+    };
+    let reference = before.zip(after).map(|(b, a)| (b + a) / 2.0);
+    for (scenario, mode, run) in rows {
+        print_row(backend, scenario, mode, &run, reference);
+    }
+    if let (Some(before), Some(after)) = (before, after) {
+        println!("{backend:<9} pgbench -M prepared: {before:.0} tps before, {after:.0} tps after");
+    }
+}
 
-    let seller = login(
-        &client,
-        &base,
-        "seller@cargoexpress.test",
-        "seller-demo-2026",
-    )
-    .await;
+fn print_row(backend: &str, scenario: &str, mode: &str, run: &WrkRun, reference: Option<f64>) {
+    let (pgbench, ratio) = match reference {
+        Some(tps) => (
+            format!("{tps:.0}"),
+            format!("{:.2}", run.ok_per_second / tps),
+        ),
+        None => ("-".to_owned(), "-".to_owned()),
+    };
+    println!(
+        "{backend:<9} {scenario:<13} {mode:<17} {:>11.0} {:>7.1} {:>7.1} {:>7} {pgbench:>9} {ratio:>6}",
+        run.ok_per_second, run.p50_ms, run.p99_ms, run.other
+    );
+}
+
+/// Starts the release binary on `db` with batches of at most `max_batch` purchases.
+async fn start(db: &TestDatabase, nats: &TestNats, max_batch: usize) -> (Child, String) {
+    let port = free_port().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ecommerce"))
+        .env("ECOMMERCE_CONFIG", "/nonexistent/ecommerce.toml")
+        .env("ECOMMERCE__HTTP__PORT", port.to_string())
+        .env("ECOMMERCE__DATABASE__URL", db.url())
+        .env(
+            "ECOMMERCE__DATABASE__POOL_SIZE",
+            env_or("BENCH_POOL_SIZE", 16).to_string(),
+        )
+        .env("ECOMMERCE__NATS__URL", nats.url())
+        .env("ECOMMERCE__NATS__NAMESPACE", nats.namespace())
+        .env("ECOMMERCE__DELIVERY__URL", "")
+        .env("ECOMMERCE__LOG__LEVEL", "error")
+        .env(
+            "ECOMMERCE__ORDERS__GROUP_COMMIT__MAX_BATCH",
+            max_batch.to_string(),
+        )
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the ecommerce binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&client(), &base, Duration::from_secs(60)).await;
+    (child, base)
+}
+
+async fn create_products(base: &str) {
+    let seller = login(base, "seller@cargoexpress.test", "seller-demo-2026").await;
+    let client = client();
     for i in 0..PRODUCTS {
         let body = json!({"sku": format!("BENCH-{i}"), "name": format!("Bench {i}"), "description": "bench", "price": 1.25, "quantity": 1_000_000_000});
         let response = client
@@ -90,114 +157,68 @@ async fn run_backend(backend: &str, db: TestDatabase, seconds: u64, concurrency:
             response.status()
         );
     }
-    let mut buyers = Vec::with_capacity(concurrency);
-    for i in 0..concurrency {
-        let email = format!("bench{i}@buyers.test");
-        let body = json!({"email": email, "password": "bench-kettle-2026", "name": format!("Buyer {i}"), "shipping_address": "Calle 1 # 2-3, Bogotá"});
-        client
-            .post(format!("{base}/auth/register"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        buyers.push(login(&client, &base, &email, "bench-kettle-2026").await);
-    }
-
-    for (scenario, hot) in [("uncontended", false), ("one product", true)] {
-        let result = measure(&client, &base, &buyers, hot, Duration::from_secs(seconds)).await;
-        println!(
-            "{backend:<11} {scenario:<14} {:>12.0} {:>9.2} {:>9.2} {:>9} {:>8}",
-            result.ok as f64 / result.elapsed.as_secs_f64(),
-            result.percentile(0.50),
-            result.percentile(0.99),
-            result.refused,
-            result.errors
-        );
-    }
-    stop.cancel();
-    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
-struct Measurement {
-    ok: u64,
-    refused: u64,
-    errors: u64,
-    elapsed: Duration,
-    latencies_ms: Vec<f64>,
-}
-
-impl Measurement {
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_ms.is_empty() {
-            return 0.0;
-        }
-        let index = ((self.latencies_ms.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies_ms[index]
-    }
-}
-
-/// Every buyer purchases in a loop until the time is up.
-async fn measure(
-    client: &reqwest::Client,
-    base: &str,
-    buyers: &[String],
-    hot: bool,
-    duration: Duration,
-) -> Measurement {
-    let running = Arc::new(AtomicBool::new(true));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for (n, token) in buyers.iter().enumerate() {
-        let (client, url, token, running) = (
-            client.clone(),
-            format!("{base}/orders"),
-            token.clone(),
-            running.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let (mut ok, mut refused, mut errors, mut latencies) = (0u64, 0u64, 0u64, Vec::new());
-            let mut i = n;
-            while running.load(Ordering::Relaxed) {
-                let sku = if hot { "BENCH-0".to_owned() } else { format!("BENCH-{}", i % PRODUCTS) };
-                i += STRIDE;
-                let body = json!({"lines": [{"sku": sku, "quantity": 1}], "delivery": {"name": "Bench Buyer", "address": "Calle 1 # 2-3, Bogotá"}});
-                let sent = Instant::now();
-                match client.post(&url).bearer_auth(&token).json(&body).send().await {
-                    Ok(response) if response.status().as_u16() == 201 => {
-                        let _: Value = response.json().await.unwrap_or_default();
-                        ok += 1;
-                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                    }
-                    Ok(response) if response.status().as_u16() == 409 => refused += 1,
-                    _ => errors += 1,
-                }
-            }
-            (ok, refused, errors, latencies)
-        }));
-    }
-    tokio::time::sleep(duration).await;
-    running.store(false, Ordering::Relaxed);
-    let mut total = Measurement {
-        ok: 0,
-        refused: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies_ms: Vec::new(),
+/// wrk's Lua: each request buys one unit with a key no other request of the run uses.
+fn purchase_script(token: &str, hot: bool, run: &str) -> String {
+    let sku = if hot {
+        "\"BENCH-0\"".to_owned()
+    } else {
+        format!("\"BENCH-\" .. ((n * {STRIDE}) % {PRODUCTS})")
     };
-    for worker in workers {
-        let (ok, refused, errors, latencies) = worker.await.unwrap();
-        total.ok += ok;
-        total.refused += refused;
-        total.errors += errors;
-        total.latencies_ms.extend(latencies);
-    }
-    total.elapsed = started.elapsed();
-    total.latencies_ms.sort_by(|a, b| a.total_cmp(b));
-    total
+    format!(
+        r#"local n = 0
+request = function()
+  n = n + 1
+  local body = '{{"lines":[{{"sku":"' .. {sku} .. '","quantity":1}}],"delivery":{{"name":"Bench Buyer","address":"Calle 1 # 2-3, Bogota"}}}}'
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}", ["Idempotency-Key"] = "{run}-" .. n}}, body)
+end
+"#
+    )
 }
 
-async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let body: Value = client
+/// pgbench's TPC-B-like transactions per second with `clients` clients, prepared statements,
+/// on a fresh database of the benchmark's PostgreSQL.
+async fn pgbench(clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let db = test_support::bench::database("postgres")?;
+    let scale: u32 = env_or("BENCH_PGBENCH_SCALE", 1);
+    let init = Command::new("pgbench")
+        .args(["-i", "-q", "-s", &scale.to_string(), db.url()])
+        .output()
+        .await
+        .context("pgbench does not run (Debian's postgresql-client)")?;
+    anyhow::ensure!(
+        init.status.success(),
+        "pgbench -i: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let run = Command::new("pgbench")
+        .args(["-M", "prepared", "-n", "-j", "1"])
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-T",
+            &seconds.to_string(),
+            db.url(),
+        ])
+        .output()
+        .await?;
+    let report = String::from_utf8_lossy(&run.stdout);
+    anyhow::ensure!(
+        run.status.success(),
+        "pgbench: {report}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    report
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's report: {report}"))
+}
+
+async fn login(base: &str, email: &str, password: &str) -> String {
+    let body: Value = client()
         .post(format!("{base}/auth/login"))
         .json(&json!({"email": email, "password": password}))
         .send()
@@ -207,4 +228,8 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
         .await
         .unwrap();
     body["access_token"].as_str().expect("a token").to_owned()
+}
+
+fn client() -> reqwest::Client {
+    platform::http_client::builder().build().unwrap()
 }
