@@ -105,7 +105,7 @@ impl Application {
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }
-        supervisor.spawn("purchase-writer", purchase_writer.run(supervisor.token()));
+        supervisor.spawn("purchase-writer", purchase_writer.run());
         supervisor.spawn(
             "idempotency-sweeper",
             workers::idempotency_sweeper::sweep_expired_keys(

@@ -94,7 +94,8 @@ pub fn buyable_by_sku(conn: &mut DbConnection, skus: &BTreeSet<&str>) -> QueryRe
 
 /// Locks the products of `skus` until the transaction ends and returns their stock by
 /// product id. PostgreSQL locks them in id order, so two batches never wait on each other in a
-/// cycle; SQLite has one writer at a time and needs no lock.
+/// cycle, and `FOR NO KEY UPDATE`, which still lets rows that refer to a product (a portfolio's)
+/// be written; SQLite has one writer at a time and needs no lock.
 pub fn lock_stock(
     conn: &mut DbConnection,
     skus: &BTreeSet<&str>,
@@ -104,19 +105,19 @@ pub fn lock_stock(
         .order(products::id)
         .select((products::id, products::stock));
     let rows: Vec<(String, i64)> = match conn {
-        DbConnection::Postgres(pg) => query.for_update().load(pg)?,
+        DbConnection::Postgres(pg) => query.for_no_key_update().load(pg)?,
         DbConnection::Sqlite(sqlite) => query.load(sqlite)?,
     };
     Ok(rows.into_iter().collect())
 }
 
-/// Takes the units of `taken` (product id to units), each only if that many are in stock;
-/// returns how many products had enough. The condition and the decrement are one statement,
-/// so no write can take the stock below zero.
-pub fn take_stock(conn: &mut DbConnection, taken: &BTreeMap<String, i64>) -> QueryResult<usize> {
+/// Takes the units of `taken` (product id to units) from products locked by
+/// [`lock_stock`], whose stock was checked against them. Should a bug take more than there
+/// is, the `CHECK (stock >= 0)` fails the statement and nothing is oversold.
+pub fn take_stock(conn: &mut DbConnection, taken: &BTreeMap<String, i64>) -> QueryResult<()> {
     let at = now();
     match conn {
-        // One statement for the whole batch, in id order like the lock.
+        // One statement for the whole batch.
         DbConnection::Postgres(pg) => {
             let (ids, units): (Vec<&str>, Vec<i64>) = taken
                 .iter()
@@ -125,30 +126,25 @@ pub fn take_stock(conn: &mut DbConnection, taken: &BTreeMap<String, i64>) -> Que
             diesel::sql_query(
                 "UPDATE products SET stock = products.stock - taken.units, updated_at = $3 \
                  FROM unnest($1::text[], $2::bigint[]) AS taken(id, units) \
-                 WHERE products.id = taken.id AND products.stock >= taken.units",
+                 WHERE products.id = taken.id",
             )
             .bind::<Array<Text>, _>(ids)
             .bind::<Array<BigInt>, _>(units)
             .bind::<Timestamp, _>(at)
-            .execute(pg)
+            .execute(pg)?;
         }
         DbConnection::Sqlite(_) => {
-            let mut updated = 0;
             for (product_id, units) in taken {
-                updated += diesel::update(
-                    products::table
-                        .find(product_id)
-                        .filter(products::stock.ge(units)),
-                )
-                .set((
-                    products::stock.eq(products::stock - units),
-                    products::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+                diesel::update(products::table.find(product_id))
+                    .set((
+                        products::stock.eq(products::stock - units),
+                        products::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
             }
-            Ok(updated)
         }
     }
+    Ok(())
 }
 
 /// Puts `quantity` units back (a cancelled order); a product deleted since is left alone.
@@ -443,7 +439,8 @@ fn complete(conn: &mut DbConnection, rows: Vec<OrderRow>) -> QueryResult<Vec<Ord
 pub type KeyOf = (String, String);
 
 /// The stored request fingerprint and response of each of `keys` created after
-/// `fresh_since`; older ones have expired and are deleted, so their keys can be used again.
+/// `fresh_since`. Older ones have expired and are deleted here, so that their keys can be
+/// stored again in this transaction.
 pub fn idempotent_responses(
     conn: &mut DbConnection,
     keys: &[&KeyOf],
@@ -478,15 +475,20 @@ pub fn idempotent_responses(
         .collect())
 }
 
-/// The stored request fingerprint and response of `user_id`'s `key`, if fresh.
+/// The stored request fingerprint and response of `user_id`'s `key`, if created after
+/// `fresh_since`; a read only.
 pub fn idempotent_response(
     conn: &mut DbConnection,
     user_id: &str,
     key: &str,
     fresh_since: NaiveDateTime,
 ) -> QueryResult<Option<(String, String)>> {
-    let key = (user_id.to_owned(), key.to_owned());
-    Ok(idempotent_responses(conn, &[&key], fresh_since)?.remove(&key))
+    idempotency_keys::table
+        .find((user_id, key))
+        .filter(idempotency_keys::created_at.ge(fresh_since))
+        .select((idempotency_keys::request, idempotency_keys::response))
+        .first(conn)
+        .optional()
 }
 
 /// Deletes keys created before `cutoff`; returns how many.

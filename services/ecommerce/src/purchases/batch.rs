@@ -1,19 +1,22 @@
 //! One batch of purchases in one write transaction.
 //!
 //! The products of the whole batch are locked first (PostgreSQL, in product id order, so two
-//! batches never wait on each other in a cycle), then each purchase is decided in the order it
+//! batches never wait on each other in a cycle), and only then are the idempotency keys read:
+//! a retry whose first attempt is in a batch committing meanwhile waits for that batch on the
+//! same products' locks, and then finds its key. Each purchase is decided in the order it
 //! arrived against the stock its predecessors left: a purchase with an unknown SKU, a product
 //! without a warehouse or too little stock gets its own error and writes nothing, and the
 //! others go through. What the accepted ones write is written in a few statements for the
 //! whole batch: their orders, lines, history rows, `orders.created` events, idempotency keys
-//! and one stock update. If the transaction fails anyway (a database error), the caller writes
-//! each purchase on its own, so that one bad purchase cannot fail its neighbours.
+//! and one stock update. Should a statement fail anyway, the caller writes each purchase on
+//! its own, so that one bad purchase cannot fail its neighbours.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
 use contracts::orders::OrderStatus;
 use contracts::streams::Namespace;
+use diesel::QueryResult;
 use platform::ApiError;
 use platform::db::DbConnection;
 use platform::error::InvalidParam;
@@ -33,22 +36,22 @@ pub type Render = fn(&str, &[Order]) -> Result<String, ApiError>;
 
 /// Places every purchase of `requests` that can be placed; answers each in order. A request
 /// whose key was used after `fresh_since` (in an earlier transaction or earlier in this
-/// batch) gets the first answer back. Fails as a whole only on a database error.
+/// batch) gets the first answer back. Fails as a whole only when a statement fails.
 pub fn place_all(
     conn: &mut DbConnection,
     namespace: &Namespace,
     fresh_since: NaiveDateTime,
     requests: &[Checkout],
     render: Render,
-) -> Result<Vec<Result<Placed, ApiError>>, ApiError> {
-    let keys: Vec<KeyOf> = requests.iter().filter_map(key_of).collect();
-    let mut answered =
-        orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
+) -> QueryResult<Vec<Result<Placed, ApiError>>> {
     let skus: BTreeSet<&str> = requests
         .iter()
         .flat_map(|r| r.purchase.lines.keys().map(String::as_str))
         .collect();
     let mut stock = orders::lock_stock(conn, &skus)?;
+    let keys: Vec<KeyOf> = requests.iter().filter_map(key_of).collect();
+    let mut answered =
+        orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
     let products: BTreeMap<String, Buyable> = orders::buyable_by_sku(conn, &skus)?
         .into_iter()
         .map(|product| (product.sku.clone(), product))
@@ -106,13 +109,15 @@ struct Writes {
 }
 
 impl Writes {
-    fn write(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
+    fn write(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
         if self.orders.is_empty() {
             return Ok(());
         }
         orders::insert_new(conn, &self.orders)?;
         outbox::enqueue(conn, &self.events)?;
         let at = now();
+        // In key order, so two batches storing the same keys never wait on each other in a cycle.
+        self.saved.sort_by(|a, b| a.0.cmp(&b.0));
         let saved: Vec<SavedResponse<'_>> = self
             .saved
             .iter()
@@ -125,16 +130,7 @@ impl Writes {
             })
             .collect();
         orders::save_idempotent_responses(conn, &saved)?;
-        let enough = orders::take_stock(conn, &self.taken)?;
-        if enough != self.taken.len() {
-            // The rows are locked and the stock was checked above: this is a bug, not a
-            // shortage. Failing rolls the batch back, so nothing is oversold.
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "stock changed under a purchase batch's lock ({enough} of {} products updated)",
-                self.taken.len()
-            )));
-        }
-        Ok(())
+        orders::take_stock(conn, &self.taken)
     }
 }
 

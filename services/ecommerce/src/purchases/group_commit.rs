@@ -5,17 +5,19 @@
 //! batch: while a batch is being written the next one fills, so under load many purchases
 //! share a commit, and a lone purchase is written at once without waiting for company.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
 use contracts::streams::Namespace;
+use diesel::result::Error as DieselError;
+use futures_util::FutureExt;
 use platform::ApiError;
-use platform::db::Db;
-use platform::outbox::{self, OutboxSignal};
+use platform::db::{Backend, Db, DbError};
+use platform::outbox::OutboxSignal;
 use serde::Deserialize;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
 use super::batch::{self, Render};
 use super::{Checkout, Placed};
@@ -24,9 +26,9 @@ use crate::db::now;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct GroupCommitSettings {
-    /// The most purchases one transaction writes; 1 commits each purchase on its own.
+    /// The most purchases one transaction writes, 1 to 256; 1 commits each purchase on its own.
     pub max_batch: usize,
-    /// Batches written at the same time.
+    /// Batches written at the same time on PostgreSQL (SQLite writes one at a time).
     pub writers: usize,
 }
 
@@ -40,10 +42,12 @@ impl Default for GroupCommitSettings {
 }
 
 /// Purchases waiting for a writer, at most; beyond it routes wait to hand theirs over.
-const WAITING: usize = 4_096;
+const QUEUE_CAPACITY: usize = 4_096;
+/// The most purchases a batch may hold: 100 lines each stay within SQLite's 32,766 parameters.
+const MAX_BATCH: usize = 256;
 
 struct Job {
-    request: Checkout,
+    checkout: Checkout,
     answer: oneshot::Sender<Result<Placed, ApiError>>,
 }
 
@@ -63,29 +67,36 @@ impl PurchaseBatcher {
         render: Render,
         settings: &GroupCommitSettings,
     ) -> (Self, BatchWriter) {
-        let (jobs, waiting) = mpsc::channel(WAITING);
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        // SQLite writes one transaction at a time: a second writer would only gather a
+        // smaller batch and wait for its turn.
+        let writers = match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => settings.writers.max(1),
+        };
         let writer = BatchWriter {
             db,
             outbox,
             namespace,
             idempotency_ttl,
             render,
-            max_batch: settings.max_batch.max(1),
-            writers: settings.writers.max(1),
-            waiting,
+            max_batch: settings.max_batch.clamp(1, MAX_BATCH),
+            writers,
+            queue,
         };
         (Self { jobs }, writer)
     }
 
-    /// Places `request` with the next batch; answers once that batch is committed.
-    pub async fn place(&self, request: Checkout) -> Result<Placed, ApiError> {
+    /// Places `checkout` with the next batch; answers once that batch is committed.
+    pub async fn place(&self, checkout: Checkout) -> Result<Placed, ApiError> {
         let (answer, answered) = oneshot::channel();
-        let stopped = || ApiError::Unavailable("the service is stopping; try again".to_owned());
         self.jobs
-            .send(Job { request, answer })
+            .send(Job { checkout, answer })
             .await
-            .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+            .map_err(|_| ApiError::Unavailable("the service is stopping; try again".to_owned()))?;
+        answered.await.map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!("the batch writing this purchase failed"))
+        })?
     }
 }
 
@@ -98,39 +109,52 @@ pub struct BatchWriter {
     render: Render,
     max_batch: usize,
     writers: usize,
-    waiting: mpsc::Receiver<Job>,
+    queue: mpsc::Receiver<Job>,
+}
+
+/// Why a batch's transaction did not commit.
+enum BatchFailed {
+    /// A statement of the batch failed: one of its purchases may be at fault.
+    Statement(DieselError),
+    /// No connection, or the commit itself failed: no purchase is at fault, and the batch may
+    /// even be committed, so it is not written again.
+    Database(ApiError),
+}
+
+impl From<DbError> for BatchFailed {
+    fn from(error: DbError) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+impl From<DieselError> for BatchFailed {
+    fn from(error: DieselError) -> Self {
+        Self::Database(error.into())
+    }
 }
 
 impl BatchWriter {
-    /// Writes batches until `cancel` fires, then writes what was already handed over.
-    pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
+    /// Writes batches until every [`PurchaseBatcher`] is gone, which happens once the HTTP
+    /// server has stopped: a purchase a request hands over while the service stops gracefully
+    /// is still written and answered.
+    pub async fn run(mut self) -> anyhow::Result<()> {
         let writers = Arc::new(Semaphore::new(self.writers));
         let mut writing = JoinSet::new();
         loop {
-            let writer = tokio::select! {
-                _ = cancel.cancelled() => break,
-                writer = writers.clone().acquire_owned() => writer?,
-            };
-            let first = tokio::select! {
-                _ = cancel.cancelled() => break,
-                job = self.waiting.recv() => match job {
-                    Some(job) => job,
-                    None => break,
-                },
+            let writer = writers.clone().acquire_owned().await?;
+            let Some(first) = self.queue.recv().await else {
+                break;
             };
             let batch = self.gather(first);
-            let write = self.write(batch);
+            let write = AssertUnwindSafe(self.write(batch)).catch_unwind();
             writing.spawn(async move {
-                write.await;
+                if write.await.is_err() {
+                    // Its purchases' answers were dropped: each gets a 500.
+                    tracing::error!("writing a batch of purchases panicked");
+                }
                 drop(writer);
             });
             while writing.try_join_next().is_some() {}
-        }
-        // Every purchase handed over was accepted by a route that waits for its answer.
-        self.waiting.close();
-        while let Some(first) = self.waiting.recv().await {
-            let batch = self.gather(first);
-            self.write(batch).await;
         }
         while writing.join_next().await.is_some() {}
         Ok(())
@@ -140,7 +164,7 @@ impl BatchWriter {
     fn gather(&mut self, first: Job) -> Vec<Job> {
         let mut batch = vec![first];
         while batch.len() < self.max_batch {
-            match self.waiting.try_recv() {
+            match self.queue.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -148,8 +172,8 @@ impl BatchWriter {
         batch
     }
 
-    /// Writes `jobs` in one transaction and answers each; should the transaction fail, writes
-    /// each on its own, so that each gets the answer of its own purchase.
+    /// Writes `jobs` in one transaction and answers each. Should a statement fail, writes each
+    /// purchase on its own, so that each gets the answer of its own purchase.
     fn write(&self, jobs: Vec<Job>) -> impl Future<Output = ()> + Send + 'static {
         let (db, outbox, namespace, render) = (
             self.db.clone(),
@@ -159,34 +183,47 @@ impl BatchWriter {
         );
         let fresh_since = now() - self.idempotency_ttl;
         async move {
-            let (requests, answers): (Vec<_>, Vec<_>) = jobs
+            let (checkouts, answers): (Vec<_>, Vec<_>) = jobs
                 .into_iter()
-                .map(|job| (job.request, job.answer))
+                .map(|job| (job.checkout, job.answer))
                 .unzip();
-            let place = |requests: Arc<Vec<Checkout>>| {
-                let namespace = namespace.clone();
-                outbox::write_then_signal(&db, &outbox, move |conn| {
-                    batch::place_all(conn, &namespace, fresh_since, &requests, render)
-                })
+            let place = |checkouts: Arc<Vec<Checkout>>| {
+                let (db, outbox, namespace) = (db.clone(), outbox.clone(), namespace.clone());
+                async move {
+                    let placed = db
+                        .write(move |conn| {
+                            batch::place_all(conn, &namespace, fresh_since, &checkouts, render)
+                                .map_err(BatchFailed::Statement)
+                        })
+                        .await?;
+                    outbox.notify();
+                    Ok::<_, BatchFailed>(placed)
+                }
             };
-            let requests = Arc::new(requests);
-            if requests.len() == 1 {
-                let placed = place(requests).await.and_then(only);
-                let _ = answers.into_iter().next().map(|answer| answer.send(placed));
-                return;
-            }
-            match place(requests.clone()).await {
+            let checkouts = Arc::new(checkouts);
+            match place(checkouts.clone()).await {
                 Ok(placed) => {
                     for (answer, placed) in answers.into_iter().zip(placed) {
                         let _ = answer.send(placed);
                     }
                 }
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), purchases = requests.len(),
-                        "a batch of purchases failed; writing each on its own");
-                    for (request, answer) in requests.iter().zip(answers) {
-                        let placed = place(Arc::new(vec![request.clone()])).await.and_then(only);
+                Err(BatchFailed::Statement(error)) if checkouts.len() > 1 => {
+                    tracing::warn!(%error, purchases = checkouts.len(),
+                        "a statement of a purchase batch failed; writing each purchase on its own");
+                    for (checkout, answer) in checkouts.iter().zip(answers) {
+                        let placed = match place(Arc::new(vec![checkout.clone()])).await {
+                            Ok(mut placed) => placed.pop().unwrap_or_else(|| Err(no_answer())),
+                            Err(failed) => Err(failed.into_api_error()),
+                        };
                         let _ = answer.send(placed);
+                    }
+                }
+                Err(failed) => {
+                    let error = failed.into_api_error();
+                    tracing::warn!(error = %format!("{error:#}"), purchases = answers.len(),
+                        "a purchase batch did not commit");
+                    for answer in answers {
+                        let _ = answer.send(Err(copy_of(&error)));
                     }
                 }
             }
@@ -194,11 +231,23 @@ impl BatchWriter {
     }
 }
 
-/// The answer of a batch of one.
-fn only(mut placed: Vec<Result<Placed, ApiError>>) -> Result<Placed, ApiError> {
-    placed.pop().unwrap_or_else(|| {
-        Err(ApiError::Internal(anyhow::anyhow!(
-            "a batch of one purchase gave no answer"
-        )))
-    })
+impl BatchFailed {
+    fn into_api_error(self) -> ApiError {
+        match self {
+            Self::Statement(error) => error.into(),
+            Self::Database(error) => error,
+        }
+    }
+}
+
+fn no_answer() -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("a batch of one purchase gave no answer"))
+}
+
+/// The same failure for each purchase of a batch.
+fn copy_of(error: &ApiError) -> ApiError {
+    match error {
+        ApiError::Unavailable(why) => ApiError::Unavailable(why.clone()),
+        other => ApiError::Internal(anyhow::anyhow!("{other:#}")),
+    }
 }

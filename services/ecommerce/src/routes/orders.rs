@@ -208,7 +208,7 @@ async fn purchase(
     };
     let outcome = match (state.purchases.place(checkout).await, key) {
         // The same key raced another request (on another replica) and lost: answer what the
-        // winner stored.
+        // winner stored, or the purchase's own error when nothing is stored.
         (Err(error), Some(key)) => {
             let fresh_since = crate::db::now() - state.idempotency_ttl;
             let stored = state
@@ -220,10 +220,10 @@ async fn purchase(
                         fresh_since,
                     )?)
                 })
-                .await?;
+                .await;
             match stored {
-                Some((fingerprint, body)) => Placed::Stored { fingerprint, body },
-                None => return Err(error),
+                Ok(Some((fingerprint, body))) => Placed::Stored { fingerprint, body },
+                _ => return Err(error),
             }
         }
         (placed, _) => placed?,

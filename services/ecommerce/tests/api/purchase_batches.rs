@@ -17,7 +17,6 @@ use platform::ApiError;
 use platform::auth::Role;
 use platform::outbox::OutboxSignal;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -49,7 +48,15 @@ async fn place_in_one_transaction(
     let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
     let fresh_since = ecommerce::db::now() - chrono::TimeDelta::hours(1);
     app.database()
-        .write(move |conn| place_all(conn, &namespace, fresh_since, &batch, render_purchase))
+        .write(move |conn| -> Result<_, ApiError> {
+            Ok(place_all(
+                conn,
+                &namespace,
+                fresh_since,
+                &batch,
+                render_purchase,
+            )?)
+        })
         .await
         .expect("the batch commits")
 }
@@ -194,10 +201,10 @@ async fn when_a_batch_fails_in_the_database_each_purchase_is_written_on_its_own(
     for answer in &mut answers {
         assert!(matches!(answer.as_mut().poll(&mut cx), Poll::Pending));
     }
-    let stop = CancellationToken::new();
-    let writing = tokio::spawn(writer.run(stop.clone()));
+    let writing = tokio::spawn(writer.run());
     let answers = futures_util::future::join_all(answers).await;
-    stop.cancel();
+    // The writer stops once no one can hand it a purchase any more.
+    drop(batcher);
     writing.await.unwrap().unwrap();
 
     assert!(
@@ -212,4 +219,37 @@ async fn when_a_batch_fails_in_the_database_each_purchase_is_written_on_its_own(
         answers[2]
     );
     assert_eq!(app.stock("FALL-A").await, 7);
+}
+
+#[tokio::test]
+async fn retries_with_one_key_on_two_replicas_and_in_two_batches_at_once_buy_once() {
+    let app = spawn_app().await;
+    let replica = app.spawn_replica().await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    let before = app.stock("pk0003").await;
+    let body = serde_json::json!({"lines": [{"sku": "pk0003", "quantity": 1}]});
+    // Both replicas write two batches at a time: the retries meet in different batches of
+    // one replica as well as on the two.
+    let attempts = (0..16).map(|i| {
+        let api = if i % 2 == 0 { &app.api } else { &replica.api };
+        api.request(reqwest::Method::POST, "/orders", Some(&buyer))
+            .header("Idempotency-Key", "double-click-twice")
+            .json(&body)
+            .send()
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut purchase_ids = Vec::new();
+    for response in responses {
+        let response = response.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        purchase_ids.push(body["purchase_id"].as_str().unwrap().to_owned());
+    }
+    purchase_ids.dedup();
+    assert_eq!(
+        purchase_ids.len(),
+        1,
+        "every retry answers the first purchase"
+    );
+    assert_eq!(app.stock("pk0003").await, before - 1);
 }
