@@ -11,7 +11,9 @@
 //!    the `metrics` role, which runs what metrics' `main` runs) on SQLite or PostgreSQL
 //!    (`BENCH_BACKENDS`, default `sqlite`; `BENCH_POSTGRES_URL`).
 //!
-//! and prints, per path, the reference's requests per second, ours, our p99 and the ratio.
+//! and prints, per path, the reference's requests per second (measured just before: the machine
+//! is shared, so its speed moves), ours, our p99 and the ratio, and the CPU time each server
+//! process spent per 1,000 requests (from `/proc/<pid>/stat`).
 //! Every report is a courier's (a JWT per courier, verified with the keys this binary serves as
 //! the identity provider would) and is checked, priced and stored as in production.
 //!
@@ -51,7 +53,6 @@ async fn benchmark() {
     let connections: usize = env_or("BENCH_CONNECTIONS", 64);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite".to_owned());
     let perf_dir = std::env::var("BENCH_PERF_DIR").ok().map(PathBuf::from);
-    let wrk = wrk_binary();
     println!(
         "seed 000 reports from outside: wrk, 1 thread, {connections} connections, {seconds} s \
          per run, {} cores shared by wrk, nats-server and the servers",
@@ -63,46 +64,34 @@ async fn benchmark() {
     let jwks_url = serve_jwks(&issuer);
     let script = scratch.path().join("reports.lua");
     std::fs::write(&script, wrk_script(&issuer)).unwrap();
-    let run = |port: u16| {
-        let (wrk, script) = (wrk.clone(), script.clone());
-        async move { wrk_run(&wrk, &script, port, connections, seconds).await }
+    let bench = Bench {
+        wrk: wrk_binary(),
+        script,
+        connections,
+        seconds,
+        nats,
     };
 
-    // 1. The reference, on a namespace of its own.
-    let namespace = test_support::unique_name("bare");
-    let port = free_port().unwrap();
-    let bare = Command::new(std::env::current_exe().unwrap())
-        .env(ROLE, "bare")
-        .env("BARE_PORT", port.to_string())
-        .env("BARE_NATS_URL", nats.url())
-        .env("BARE_NAMESPACE", &namespace)
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    ready(port).await;
-    let reference = run(port).await;
-    stop(bare).await;
-    println!("reference (bare actix-web + JetStream ack): {reference}");
-
-    // 2. ingest alone.
     let mut rows = Vec::new();
+    // 2. ingest alone, after the reference.
+    let reference = bench.reference().await;
+    println!("reference (bare actix-web + JetStream ack): {reference}");
     let namespace = test_support::unique_name("alone");
-    test_support::reference::publish(nats.url(), &namespace)
+    test_support::reference::publish(bench.nats.url(), &namespace)
         .await
         .unwrap();
-    let (ingest, port) = start_ingest(&nats, &namespace, &jwks_url, scratch.path(), "alone");
+    let (ingest, port) = start_ingest(&bench.nats, &namespace, &jwks_url, scratch.path(), "alone");
     ready(port).await;
     let profile = perf_dir
         .as_deref()
         .map(|dir| perf_record(dir, "alone", ingest.id().unwrap(), seconds));
-    let ours = run(port).await;
+    let ours = bench.run(port, ingest.id().unwrap(), None).await;
     finish_perf(profile).await;
     stop(ingest).await;
     println!("ingest alone: {ours}");
-    rows.push(("ingest alone".to_owned(), ours));
+    rows.push(("ingest alone".to_owned(), reference, ours));
 
-    // 3. ingest while metrics consumes the stream, per backend.
+    // 3. ingest while metrics consumes the stream, per backend, each after the reference.
     for backend in ["sqlite", "postgres"] {
         if !backends.contains(backend) {
             continue;
@@ -114,11 +103,14 @@ async fn benchmark() {
                 continue;
             }
         };
+        let reference = bench.reference().await;
+        println!("reference (bare actix-web + JetStream ack): {reference}");
         let namespace = test_support::unique_name("consumed");
-        test_support::reference::publish(nats.url(), &namespace)
+        test_support::reference::publish(bench.nats.url(), &namespace)
             .await
             .unwrap();
-        let (ingest, port) = start_ingest(&nats, &namespace, &jwks_url, scratch.path(), backend);
+        let (ingest, port) =
+            start_ingest(&bench.nats, &namespace, &jwks_url, scratch.path(), backend);
         ready(port).await;
         let metrics_port = free_port().unwrap();
         let metrics = Command::new(std::env::current_exe().unwrap())
@@ -126,7 +118,7 @@ async fn benchmark() {
             .env("METRICS_CONFIG", "/nonexistent/metrics.toml")
             .env("METRICS__HTTP__PORT", metrics_port.to_string())
             .env("METRICS__DATABASE__URL", db.url())
-            .env("METRICS__NATS__URL", nats.url())
+            .env("METRICS__NATS__URL", bench.nats.url())
             .env("METRICS__NATS__NAMESPACE", &namespace)
             .env("METRICS__AUTH__JWKS_URL", &jwks_url)
             .env("METRICS__AUTH__ISSUER", ISSUER)
@@ -139,33 +131,105 @@ async fn benchmark() {
         let profile = perf_dir
             .as_deref()
             .map(|dir| perf_record(dir, backend, ingest.id().unwrap(), seconds));
-        let ours = run(port).await;
+        let ours = bench.run(port, ingest.id().unwrap(), metrics.id()).await;
         finish_perf(profile).await;
         stop(ingest).await;
         stop(metrics).await;
         println!("ingest, metrics on {backend} consuming: {ours}");
-        rows.push((format!("ingest + metrics ({backend})"), ours));
+        rows.push((format!("ingest + metrics ({backend})"), reference, ours));
     }
 
     println!();
     println!(
-        "| path | reference req/s | ours req/s | ours p99 ms | ratio | ours non-2xx |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: |"
+        "| path | reference req/s | ours req/s | ours p99 ms | ratio | CPU ms per 1,000 \
+         requests: reference / ingest / metrics | ours non-2xx |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
-    for (path, ours) in rows {
+    for (path, reference, ours) in rows {
         println!(
-            "| {path} | {:.0} | {:.0} | {:.1} | {:.2} | {} |",
+            "| {path} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} / {:.0} / {} | {} |",
             reference.rate(),
             ours.rate(),
             ours.p99_ms(),
             ours.rate() / reference.rate(),
+            reference.cpu_ms_per_thousand(),
+            ours.cpu_ms_per_thousand(),
+            ours.consumer_cpu_ms_per_thousand()
+                .map_or("-".to_owned(), |ms| format!("{ms:.0}")),
             ours.status_errors
         );
     }
     println!(
-        "(reference p99 {:.1} ms; goals: ratio >= 0.8 alone, >= 0.6 while metrics consumes)",
-        reference.p99_ms()
+        "(reference measured just before each of our runs; goals: ratio >= 0.8 alone, >= 0.6 \
+         while metrics consumes)"
     );
+}
+
+/// What every run shares: the load generator and the NATS server.
+struct Bench {
+    wrk: PathBuf,
+    script: PathBuf,
+    connections: usize,
+    seconds: u64,
+    nats: TestNats,
+}
+
+impl Bench {
+    /// Runs wrk against the server at `port` (process `pid`), measuring the CPU time that
+    /// process and `consumer` (if any) spend meanwhile.
+    async fn run(&self, port: u16, pid: u32, consumer: Option<u32>) -> Measured {
+        let before = (cpu_seconds(pid), consumer.map(cpu_seconds));
+        let mut measured = wrk_run(
+            &self.wrk,
+            &self.script,
+            port,
+            self.connections,
+            self.seconds,
+        )
+        .await;
+        measured.cpu_seconds = cpu_seconds(pid) - before.0;
+        measured.consumer_cpu_seconds = consumer
+            .zip(before.1)
+            .map(|(pid, before)| cpu_seconds(pid) - before);
+        measured
+    }
+
+    /// The bare reference, started afresh on a namespace of its own, measured, stopped.
+    async fn reference(&self) -> Measured {
+        let namespace = test_support::unique_name("bare");
+        let port = free_port().unwrap();
+        let bare = Command::new(std::env::current_exe().unwrap())
+            .env(ROLE, "bare")
+            .env("BARE_PORT", port.to_string())
+            .env("BARE_NATS_URL", self.nats.url())
+            .env("BARE_NAMESPACE", &namespace)
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        ready(port).await;
+        let measured = self.run(port, bare.id().unwrap(), None).await;
+        stop(bare).await;
+        measured
+    }
+}
+
+/// User and system CPU time process `pid` has used, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces), from the state on: utime and
+    // stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn wrk_binary() -> PathBuf {
@@ -323,8 +387,12 @@ end
 }
 
 /// What one wrk run measured.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Measured {
+    /// CPU time the server spent during the run.
+    cpu_seconds: f64,
+    /// CPU time the consumer (metrics) spent during the run, if one ran.
+    consumer_cpu_seconds: Option<f64>,
     requests: u64,
     duration_us: u64,
     p99_us: u64,
@@ -340,6 +408,15 @@ impl Measured {
         (self.requests - self.status_errors) as f64 / (self.duration_us as f64 / 1e6)
     }
 
+    fn cpu_ms_per_thousand(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.requests.max(1) as f64
+    }
+
+    fn consumer_cpu_ms_per_thousand(&self) -> Option<f64> {
+        self.consumer_cpu_seconds
+            .map(|seconds| seconds * 1e6 / self.requests.max(1) as f64)
+    }
+
     fn p99_ms(&self) -> f64 {
         self.p99_us as f64 / 1e3
     }
@@ -349,9 +426,11 @@ impl std::fmt::Display for Measured {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:.0} req/s, p99 {:.1} ms, {} requests, {} non-2xx, {} socket errors",
+            "{:.0} req/s, p99 {:.1} ms, {:.0} ms CPU per 1,000 requests, {} requests, {} non-2xx, \
+             {} socket errors",
             self.rate(),
             self.p99_ms(),
+            self.cpu_ms_per_thousand(),
             self.requests,
             self.status_errors,
             self.socket_errors
@@ -394,6 +473,7 @@ async fn wrk_run(
         p99_us: numbers[2],
         status_errors: numbers[3],
         socket_errors: numbers[4],
+        ..Measured::default()
     }
 }
 
