@@ -1,7 +1,8 @@
 //! Reading request logs back to answer seed 003 §4: "people say their credentials do not work;
 //! how many requests failed, and which clients were affected?"
 //!
-//! Every service writes one JSON line per request when it ends ([`crate::http`]): its time,
+//! Every service writes one JSON line per failed request when it ends ([`crate::http`]; per
+//! successful one too when DEBUG is on for [`crate::telemetry::SUCCESSES_TARGET`]): its time,
 //! method, route, status, latency, caller, ally and problem type. [`FailedRequests`] reads any
 //! number of such logs (a service's file, its rotated predecessors, several replicas' files, or
 //! standard input) and counts the failures: 4xx and 5xx apart, per caller, per ally, per problem

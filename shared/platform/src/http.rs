@@ -1,8 +1,9 @@
 //! HTTP pieces every service mounts: health and readiness, Prometheus metrics, request ids in
 //! logs and responses, and problem-JSON answers for unknown routes and bad paths or queries.
 //!
-//! Each request is logged as one line when it ends (its root span closing), carrying what a
-//! support engineer needs to find failed requests and who they hit (seed 003 §4, read back by
+//! Each failed request is logged as one line when it ends (its root span closing; a successful
+//! one only at DEBUG, see [`crate::telemetry::QuietSuccesses`]), carrying what a support
+//! engineer needs to find failed requests and who they hit (seed 003 §4, read back by
 //! `cx-support failed-requests`, [`crate::forensics`]): method, route, status, latency, request
 //! and trace ids, the caller ([`fields::PRINCIPAL`]: a user id and role, or `anonymous`), the ally
 //! of an ally route (a `{allyId}` path parameter, as seed 003's API names it) and, on failures,

@@ -41,6 +41,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = BodyFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = JsonBody::from_request(req, payload);
+        Box::pin(async move { parse(&body.await?.0).map(Json) })
+    }
+}
+
+/// The body of a request declared as JSON, not parsed yet: for a handler that reads it in more
+/// than one way (a fast typed reading first, [`parse`] when that fails). The same answers as
+/// [`Json`] for a body that is not declared as JSON (415) or is too large (413).
+pub struct JsonBody(pub Bytes);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = BodyFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -54,7 +69,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     "send the body as application/json".to_owned(),
                 ));
             }
-            parse(&body.await?.0).map(Json)
+            Ok(JsonBody(body.await?.0))
         })
     }
 }
@@ -101,7 +116,7 @@ impl FromRequest for RawBody {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // No database stores a NUL character in text (PostgreSQL refuses it outright); JSON can
     // only carry one escaped, so bodies without the escape are never read twice.
-    if bytes.windows(6).any(|w| w == br"\u0000")
+    if has_escaped_nul(bytes)
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
         && let Some(path) = nul_path(&value, String::new())
     {
@@ -129,6 +144,26 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
         other => other,
     }
+}
+
+/// `bytes` read as `T` when [`parse`] would read them as `T` without complaint; `None`
+/// otherwise, without saying why (no field path is tracked): the fast reading of a well-formed
+/// body, for a handler that falls back to a slower one that explains. Structs are read from
+/// objects only, as [`parse`] reads them, and a body with an escaped NUL character is left to
+/// [`parse`] (which refuses it).
+pub fn parse_well_formed<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    if has_escaped_nul(bytes) {
+        return None;
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = T::deserialize(strict::Strict(&mut deserializer)).ok()?;
+    deserializer.end().ok()?;
+    Some(value)
+}
+
+/// Whether `bytes` hold the escape of a NUL character, the only way JSON carries one.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| w == br"\u0000")
 }
 
 /// The JSON path of the first string (or member name) holding a NUL character.

@@ -138,3 +138,81 @@ async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() 
         .collect();
     assert_eq!(allies, [("ally-1", 1), ("unknown", 1)]);
 }
+
+/// The lines a service writes (`service_json_lines`) for a success, a refusal and an anonymous
+/// call, with `filter`.
+async fn service_lines(filter: &str) -> CapturedLogs {
+    let lines = CapturedLogs::default();
+    let writer = lines.clone();
+    let subscriber =
+        platform::telemetry::service_json_lines(EnvFilter::new(filter), move || writer.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
+    let token = issuer
+        .issue(TokenSubject {
+            user_id: "user-7".to_owned(),
+            email: "support@cargoexpress.test".to_owned(),
+            role: Role::Support,
+            seller_id: None,
+            courier_id: None,
+        })
+        .unwrap()
+        .access_token;
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(observe_request))
+            .wrap(RequestTracing::new())
+            .app_data(web::Data::new(issuer.verifier().unwrap()))
+            .route(
+                "/allies/{allyId}/credentials",
+                web::post().to(ally_credentials),
+            ),
+    )
+    .await;
+    for (ally, token) in [
+        ("ally-1", Some(&token)),
+        ("unknown", Some(&token)),
+        ("ally-1", None),
+    ] {
+        let request = test::TestRequest::post().uri(&format!("/allies/{ally}/credentials"));
+        let request = match token {
+            Some(token) => request.insert_header(("authorization", format!("Bearer {token}"))),
+            None => request,
+        };
+        let response = test::call_service(&app, request.to_request()).await;
+        test::read_body(response).await;
+    }
+    lines
+}
+
+#[actix_web::test]
+async fn a_service_logs_every_failed_request_at_info_and_successes_only_at_debug() {
+    let lines = service_lines("info").await;
+    let ends = request_ends(&lines);
+    let statuses: Vec<&Value> = ends
+        .iter()
+        .map(|l| &l["span"]["http.status_code"])
+        .collect();
+    assert_eq!(statuses, [400, 401], "failures only: {ends:#?}");
+    assert!(ends.iter().all(|line| line["level"] == "INFO"));
+    assert_eq!(ends[0]["span"]["principal"], "user-7");
+    assert_eq!(
+        ends[0]["span"]["problem_type"],
+        "urn:cargo-express:problem:not-found"
+    );
+    assert_eq!(ends[1]["span"]["principal"], "anonymous");
+    let mut failed = FailedRequests::new(Window::default());
+    failed.read(&mut lines.bytes().as_slice()).unwrap();
+    let report = failed.report();
+    assert_eq!((report.failed, report.client_errors), (2, 2));
+
+    let lines = service_lines(&format!(
+        "info,{}=debug",
+        platform::telemetry::SUCCESSES_TARGET
+    ))
+    .await;
+    let ends = request_ends(&lines);
+    assert_eq!(ends.len(), 3, "successes too at debug: {ends:#?}");
+    assert_eq!(ends[0]["span"]["http.status_code"], 200);
+    assert_eq!(ends[0]["span"]["principal"], "user-7");
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use platform::ApiError;
 use platform::auth::{Authenticated, Role};
 use platform::error::InvalidParam;
-use platform::json::Json;
+use platform::json::{Json, JsonBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,8 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Seed 000's report. Other fields are ignored, among them the device's `Nombre`, `producto`
 /// and `precio`: the fleet and the catalog are authoritative, not the device. This describes
-/// the body in the OpenAPI document; the handler reads it field by field ([`seed_body`]) so that
-/// every field at fault is named at once.
+/// the body in the OpenAPI document; the handler reads a body of another shape field by field
+/// ([`seed_body`]) so that every field at fault is named at once.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 #[schema(example = seed_report_example)]
@@ -171,9 +171,9 @@ pub struct BatchReceipt {
 async fn register_delivered_order(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: Json<serde_json::Value>,
+    body: JsonBody,
 ) -> Result<web::Json<SeedReceipt>, ApiError> {
-    let submission = seed_body::read(&body.into_inner(), caller.courier_id.unwrap_or_default());
+    let submission = seed_body::parse(&body.0, caller.courier_id.unwrap_or_default())?;
     let receipt = store(&state, &caller, vec![submission], false)
         .await?
         .remove(0);
