@@ -29,14 +29,13 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
-use test_support::bench::{cores, env_or, wait_ready};
+use test_support::bench::{WrkRun, cores, env_or, wait_ready, wrk};
 use test_support::{TestNats, free_port};
 use tokio::process::{Child, Command};
 
 /// Which process this binary is: the benchmark itself, or one of the servers it starts.
 const ROLE: &str = "INGEST_BENCH_ROLE";
 const ISSUER: &str = "cargo-express";
-const WRK: &str = "/usr/bin/wrk";
 const PATH: &str = "/registrar_pedido_entregado";
 
 fn main() {
@@ -62,11 +61,8 @@ async fn benchmark() {
     let nats = TestNats::start_private().await.unwrap();
     let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, ISSUER, 3600).unwrap();
     let jwks_url = serve_jwks(&issuer);
-    let script = scratch.path().join("reports.lua");
-    std::fs::write(&script, wrk_script(&issuer)).unwrap();
     let bench = Bench {
-        wrk: wrk_binary(),
-        script,
+        script: wrk_script(&issuer),
         connections,
         seconds,
         nats,
@@ -150,13 +146,13 @@ async fn benchmark() {
             "| {path} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} / {:.0} / {} | {} |",
             reference.rate(),
             ours.rate(),
-            ours.p99_ms(),
+            ours.run.p99_ms,
             ours.rate() / reference.rate(),
             reference.cpu_ms_per_thousand(),
             ours.cpu_ms_per_thousand(),
             ours.consumer_cpu_ms_per_thousand()
                 .map_or("-".to_owned(), |ms| format!("{ms:.0}")),
-            ours.status_errors
+            ours.run.other
         );
     }
     println!(
@@ -167,8 +163,7 @@ async fn benchmark() {
 
 /// What every run shares: the load generator and the NATS server.
 struct Bench {
-    wrk: PathBuf,
-    script: PathBuf,
+    script: String,
     connections: usize,
     seconds: u64,
     nats: TestNats,
@@ -179,19 +174,17 @@ impl Bench {
     /// process and `consumer` (if any) spend meanwhile.
     async fn run(&self, port: u16, pid: u32, consumer: Option<u32>) -> Measured {
         let before = (cpu_seconds(pid), consumer.map(cpu_seconds));
-        let mut measured = wrk_run(
-            &self.wrk,
-            &self.script,
-            port,
-            self.connections,
-            self.seconds,
-        )
-        .await;
-        measured.cpu_seconds = cpu_seconds(pid) - before.0;
-        measured.consumer_cpu_seconds = consumer
-            .zip(before.1)
-            .map(|(pid, before)| cpu_seconds(pid) - before);
-        measured
+        let url = format!("http://127.0.0.1:{port}{PATH}");
+        let run = wrk(&url, &self.script, self.connections, self.seconds)
+            .await
+            .unwrap();
+        Measured {
+            run,
+            cpu_seconds: cpu_seconds(pid) - before.0,
+            consumer_cpu_seconds: consumer
+                .zip(before.1)
+                .map(|(pid, before)| cpu_seconds(pid) - before),
+        }
     }
 
     /// The bare reference, started afresh on a namespace of its own, measured, stopped.
@@ -230,16 +223,6 @@ fn cpu_seconds(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
-}
-
-fn wrk_binary() -> PathBuf {
-    let wrk = PathBuf::from(WRK);
-    assert!(
-        wrk.is_file(),
-        "wrk is missing ({WRK}): this benchmark measures from a separate process with it; \
-         install it with `apt-get install -y wrk`"
-    );
-    wrk
 }
 
 /// Serves the issuer's public keys at `/.well-known/jwks.json`, as ecommerce does; returns the
@@ -376,49 +359,34 @@ request = function()
   return wrk.format(nil, nil, {{["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[courier + 1]}}, body)
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK_RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
-    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
-end
 "#,
         tokens = tokens.join(", ")
     )
 }
 
-/// What one wrk run measured.
-#[derive(Debug, Clone, Copy, Default)]
+/// What one wrk run measured, with the CPU time the servers spent meanwhile.
+#[derive(Debug, Clone, Copy)]
 struct Measured {
+    run: WrkRun,
     /// CPU time the server spent during the run.
     cpu_seconds: f64,
     /// CPU time the consumer (metrics) spent during the run, if one ran.
     consumer_cpu_seconds: Option<f64>,
-    requests: u64,
-    duration_us: u64,
-    p99_us: u64,
-    /// Answers other than 2xx and 3xx.
-    status_errors: u64,
-    /// Connect, read, write errors and timeouts.
-    socket_errors: u64,
 }
 
 impl Measured {
     /// Successful requests per second.
     fn rate(&self) -> f64 {
-        (self.requests - self.status_errors) as f64 / (self.duration_us as f64 / 1e6)
+        self.run.ok_per_second
     }
 
     fn cpu_ms_per_thousand(&self) -> f64 {
-        self.cpu_seconds * 1e6 / self.requests.max(1) as f64
+        self.cpu_seconds * 1e6 / self.run.requests.max(1) as f64
     }
 
     fn consumer_cpu_ms_per_thousand(&self) -> Option<f64> {
         self.consumer_cpu_seconds
-            .map(|seconds| seconds * 1e6 / self.requests.max(1) as f64)
-    }
-
-    fn p99_ms(&self) -> f64 {
-        self.p99_us as f64 / 1e3
+            .map(|seconds| seconds * 1e6 / self.run.requests.max(1) as f64)
     }
 }
 
@@ -429,51 +397,12 @@ impl std::fmt::Display for Measured {
             "{:.0} req/s, p99 {:.1} ms, {:.0} ms CPU per 1,000 requests, {} requests, {} non-2xx, \
              {} socket errors",
             self.rate(),
-            self.p99_ms(),
+            self.run.p99_ms,
             self.cpu_ms_per_thousand(),
-            self.requests,
-            self.status_errors,
-            self.socket_errors
+            self.run.requests,
+            self.run.other,
+            self.run.socket_errors
         )
-    }
-}
-
-async fn wrk_run(
-    wrk: &Path,
-    script: &Path,
-    port: u16,
-    connections: usize,
-    seconds: u64,
-) -> Measured {
-    let output = Command::new(wrk)
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .arg("-s")
-        .arg(script)
-        .arg(format!("http://127.0.0.1:{port}{PATH}"))
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("WRK_RESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "wrk printed no result: {stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    let numbers: Vec<u64> = line
-        .split_whitespace()
-        .map(|n| n.parse().unwrap())
-        .collect();
-    Measured {
-        requests: numbers[0],
-        duration_us: numbers[1],
-        p99_us: numbers[2],
-        status_errors: numbers[3],
-        socket_errors: numbers[4],
-        ..Measured::default()
     }
 }
 

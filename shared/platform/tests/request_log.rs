@@ -49,16 +49,7 @@ async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() 
         platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
     let _default = tracing::subscriber::set_default(subscriber);
     let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
-    let token = issuer
-        .issue(TokenSubject {
-            user_id: "user-7".to_owned(),
-            email: "support@cargoexpress.test".to_owned(),
-            role: Role::Support,
-            seller_id: None,
-            courier_id: None,
-        })
-        .unwrap()
-        .access_token;
+    let token = support_token(&issuer);
     let app = test::init_service(
         App::new()
             .wrap(from_fn(observe_request))
@@ -148,16 +139,7 @@ async fn service_lines(filter: &str) -> CapturedLogs {
         platform::telemetry::service_json_lines(EnvFilter::new(filter), move || writer.clone());
     let _default = tracing::subscriber::set_default(subscriber);
     let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
-    let token = issuer
-        .issue(TokenSubject {
-            user_id: "user-7".to_owned(),
-            email: "support@cargoexpress.test".to_owned(),
-            role: Role::Support,
-            seller_id: None,
-            courier_id: None,
-        })
-        .unwrap()
-        .access_token;
+    let token = support_token(&issuer);
     let app = test::init_service(
         App::new()
             .wrap(from_fn(observe_request))
@@ -215,4 +197,18 @@ async fn a_service_logs_every_failed_request_at_info_and_successes_only_at_debug
     assert_eq!(ends.len(), 3, "successes too at debug: {ends:#?}");
     assert_eq!(ends[0]["span"]["http.status_code"], 200);
     assert_eq!(ends[0]["span"]["principal"], "user-7");
+}
+
+/// A token of support user `user-7`.
+fn support_token(issuer: &JwtIssuer) -> String {
+    issuer
+        .issue(TokenSubject {
+            user_id: "user-7".to_owned(),
+            email: "support@cargoexpress.test".to_owned(),
+            role: Role::Support,
+            seller_id: None,
+            courier_id: None,
+        })
+        .unwrap()
+        .access_token
 }

@@ -64,12 +64,16 @@ pub fn cores() -> usize {
 /// What one `wrk` run measured.
 #[derive(Debug, Clone, Copy)]
 pub struct WrkRun {
+    /// Requests answered, of any status.
+    pub requests: u64,
     /// Answers per second, of any status.
     pub requests_per_second: f64,
     /// Answers per second with a 2xx or 3xx status.
     pub ok_per_second: f64,
     /// Answers with another status.
     pub other: u64,
+    /// Connections refused or broken, and timeouts.
+    pub socket_errors: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
 }
@@ -128,10 +132,24 @@ fn parse_wrk(report: &str) -> anyhow::Result<WrkRun> {
         .map(str::trim)
         .find_map(|l| l.strip_prefix("Non-2xx or 3xx responses:"))
         .map_or(Ok(0.0), number)?;
+    // "Socket errors: connect 0, read 2, write 0, timeout 1", only when there were some.
+    let socket_errors = report
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("Socket errors:"))
+        .map_or(0, |counts| {
+            counts
+                .split(',')
+                .filter_map(|count| count.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum()
+        });
+    let total = number(total)?;
     Ok(WrkRun {
+        requests: total as u64,
         requests_per_second,
-        ok_per_second: (number(total)? - other) / elapsed,
+        ok_per_second: (total - other) / elapsed,
         other: other as u64,
+        socket_errors,
         p50_ms: latency_ms(line("50%")?)?,
         p99_ms: latency_ms(line("99%")?)?,
     })
@@ -172,6 +190,7 @@ mod tests {
      90%   50.00ms
      99%    1.20s
   16000 requests in 10.00s, 20.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
   Non-2xx or 3xx responses: 100
 Requests/sec:   1600.00
 Transfer/sec:      2.00MB
@@ -179,7 +198,9 @@ Transfer/sec:      2.00MB
         let run = parse_wrk(report).unwrap();
         assert_eq!(run.requests_per_second, 1600.0);
         assert_eq!(run.ok_per_second, 1590.0);
+        assert_eq!(run.requests, 16000);
         assert_eq!(run.other, 100);
+        assert_eq!(run.socket_errors, 3);
         assert_eq!(run.p50_ms, 38.5);
         assert_eq!(run.p99_ms, 1200.0);
     }

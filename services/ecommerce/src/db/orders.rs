@@ -443,7 +443,7 @@ pub type KeyOf = (String, String);
 /// stored again in this transaction.
 pub fn idempotent_responses(
     conn: &mut DbConnection,
-    keys: &[&KeyOf],
+    keys: &[KeyOf],
     fresh_since: NaiveDateTime,
 ) -> QueryResult<HashMap<KeyOf, (String, String)>> {
     if keys.is_empty() {
@@ -471,7 +471,7 @@ pub fn idempotent_responses(
     Ok(rows
         .into_iter()
         .map(|(user, key, request, response)| ((user, key), (request, response)))
-        .filter(|(key, _)| keys.contains(&key))
+        .filter(|(key, _)| keys.contains(key))
         .collect())
 }
 

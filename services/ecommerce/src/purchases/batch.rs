@@ -50,8 +50,7 @@ pub fn place_all(
         .collect();
     let mut stock = orders::lock_stock(conn, &skus)?;
     let keys: Vec<KeyOf> = requests.iter().filter_map(key_of).collect();
-    let mut answered =
-        orders::idempotent_responses(conn, &keys.iter().collect::<Vec<_>>(), fresh_since)?;
+    let mut answered = orders::idempotent_responses(conn, &keys, fresh_since)?;
     let products: BTreeMap<String, Buyable> = orders::buyable_by_sku(conn, &skus)?
         .into_iter()
         .map(|product| (product.sku.clone(), product))

@@ -339,3 +339,20 @@ impl TestApp {
         }
     }
 }
+
+/// Asserts that every answer is a 201 of one and the same purchase, as retries with one
+/// `Idempotency-Key` must be.
+pub async fn assert_one_purchase(responses: Vec<Response>) {
+    let mut purchase_ids = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        purchase_ids.push(body["purchase_id"].as_str().unwrap().to_owned());
+    }
+    purchase_ids.dedup();
+    assert_eq!(
+        purchase_ids.len(),
+        1,
+        "every retry answers the first purchase"
+    );
+}

@@ -4,7 +4,7 @@ use platform::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, blamed_fields, problem, spawn_app};
+use crate::helpers::{TestApp, assert_one_purchase, blamed_fields, problem, spawn_app};
 
 /// A second seller with one product `sku` of `stock` units at 7.50; returns its token.
 async fn seller_with_product(app: &TestApp, name: &str, sku: &str, stock: i64) -> String {
@@ -276,19 +276,7 @@ async fn concurrent_retries_with_one_key_buy_once() {
     let buyer = app.token(Role::MarketplaceUser).await;
     let body = json!({"lines": [{"sku": "pk0003", "quantity": 1}]});
     let attempts = (0..8).map(|_| app.purchase(&buyer, &body, Some("double-click")));
-    let responses = futures_util::future::join_all(attempts).await;
-    let mut purchase_ids = Vec::new();
-    for response in responses {
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
-        purchase_ids.push(body["purchase_id"].as_str().unwrap().to_owned());
-    }
-    purchase_ids.dedup();
-    assert_eq!(
-        purchase_ids.len(),
-        1,
-        "every retry answers the first purchase"
-    );
+    assert_one_purchase(futures_util::future::join_all(attempts).await).await;
     assert_eq!(app.stock("pk0003").await, 999);
 }
 

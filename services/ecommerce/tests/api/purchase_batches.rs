@@ -18,7 +18,7 @@ use platform::auth::Role;
 use platform::outbox::OutboxSignal;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, assert_one_purchase, spawn_app};
 
 fn checkout(buyer_id: &str, lines: &[(&str, i64)], key: Option<&str>) -> Checkout {
     let mut purchase = Purchase {
@@ -238,18 +238,6 @@ async fn retries_with_one_key_on_two_replicas_and_in_two_batches_at_once_buy_onc
             .send()
     });
     let responses = futures_util::future::join_all(attempts).await;
-    let mut purchase_ids = Vec::new();
-    for response in responses {
-        let response = response.unwrap();
-        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
-        purchase_ids.push(body["purchase_id"].as_str().unwrap().to_owned());
-    }
-    purchase_ids.dedup();
-    assert_eq!(
-        purchase_ids.len(),
-        1,
-        "every retry answers the first purchase"
-    );
+    assert_one_purchase(responses.into_iter().map(Result::unwrap).collect()).await;
     assert_eq!(app.stock("pk0003").await, before - 1);
 }
