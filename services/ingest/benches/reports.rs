@@ -18,8 +18,8 @@
 //! the identity provider would) and is checked, priced and stored as in production.
 //!
 //! Knobs: `BENCH_SECONDS` (10), `BENCH_CONNECTIONS` (64), `BENCH_BACKENDS` (`sqlite`),
-//! `BENCH_PERF_DIR` (unset: when set, `perf record` samples ingest (DWARF call graphs) during each of its runs
-//! and leaves `perf-<path>.data` there).
+//! `BENCH_PERF_DIR` (unset: when set, `perf record` samples ingest, and metrics when it runs,
+//! with DWARF call graphs during each run and leaves `perf-<path>.data` there).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,7 +80,7 @@ async fn benchmark() {
     ready(port).await;
     let profile = perf_dir
         .as_deref()
-        .map(|dir| perf_record(dir, "alone", ingest.id().unwrap(), seconds));
+        .map(|dir| perf_record(dir, "alone", &[ingest.id().unwrap()], seconds));
     let ours = bench.run(port, ingest.id().unwrap(), None).await;
     finish_perf(profile).await;
     stop(ingest).await;
@@ -124,9 +124,14 @@ async fn benchmark() {
             .spawn()
             .unwrap();
         ready(metrics_port).await;
-        let profile = perf_dir
-            .as_deref()
-            .map(|dir| perf_record(dir, backend, ingest.id().unwrap(), seconds));
+        let profile = perf_dir.as_deref().map(|dir| {
+            perf_record(
+                dir,
+                backend,
+                &[ingest.id().unwrap(), metrics.id().unwrap()],
+                seconds,
+            )
+        });
         let ours = bench.run(port, ingest.id().unwrap(), metrics.id()).await;
         finish_perf(profile).await;
         stop(ingest).await;
@@ -138,12 +143,12 @@ async fn benchmark() {
     println!();
     println!(
         "| path | reference req/s | ours req/s | ours p99 ms | ratio | CPU ms per 1,000 \
-         requests: reference / ingest / metrics | ours non-2xx |\n\
+         requests: reference / ingest / metrics / nats-server | ours non-2xx |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (path, reference, ours) in rows {
         println!(
-            "| {path} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} / {:.0} / {} | {} |",
+            "| {path} | {:.0} | {:.0} | {:.1} | {:.2} | {:.0} / {:.0} / {} / {:.0} | {} |",
             reference.rate(),
             ours.rate(),
             ours.run.p99_ms,
@@ -152,6 +157,7 @@ async fn benchmark() {
             ours.cpu_ms_per_thousand(),
             ours.consumer_cpu_ms_per_thousand()
                 .map_or("-".to_owned(), |ms| format!("{ms:.0}")),
+            ours.nats_cpu_ms_per_thousand(),
             ours.run.other
         );
     }
@@ -171,9 +177,14 @@ struct Bench {
 
 impl Bench {
     /// Runs wrk against the server at `port` (process `pid`), measuring the CPU time that
-    /// process and `consumer` (if any) spend meanwhile.
+    /// process, `consumer` (if any) and nats-server spend meanwhile.
     async fn run(&self, port: u16, pid: u32, consumer: Option<u32>) -> Measured {
-        let before = (cpu_seconds(pid), consumer.map(cpu_seconds));
+        let nats = self.nats.pid().expect("the benchmark's own nats-server");
+        let before = (
+            cpu_seconds(pid),
+            consumer.map(cpu_seconds),
+            cpu_seconds(nats),
+        );
         let url = format!("http://127.0.0.1:{port}{PATH}");
         let run = wrk(&url, &self.script, self.connections, self.seconds)
             .await
@@ -184,6 +195,7 @@ impl Bench {
             consumer_cpu_seconds: consumer
                 .zip(before.1)
                 .map(|(pid, before)| cpu_seconds(pid) - before),
+            nats_cpu_seconds: cpu_seconds(nats) - before.2,
         }
     }
 
@@ -298,11 +310,12 @@ async fn stop(mut child: Child) {
     let _ = child.wait().await;
 }
 
-fn perf_record(dir: &Path, name: &str, pid: u32, seconds: u64) -> Child {
+fn perf_record(dir: &Path, name: &str, pids: &[u32], seconds: u64) -> Child {
     std::fs::create_dir_all(dir).unwrap();
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
     Command::new("perf")
         .args(["record", "--call-graph", "dwarf,16384", "-F", "250"])
-        .args(["-p", &pid.to_string(), "-o"])
+        .args(["-p", &pids.join(","), "-o"])
         .arg(dir.join(format!("perf-{name}.data")))
         .args(["--", "sleep", &seconds.to_string()])
         .stdout(Stdio::null())
@@ -372,6 +385,8 @@ struct Measured {
     cpu_seconds: f64,
     /// CPU time the consumer (metrics) spent during the run, if one ran.
     consumer_cpu_seconds: Option<f64>,
+    /// CPU time nats-server spent during the run.
+    nats_cpu_seconds: f64,
 }
 
 impl Measured {
@@ -387,6 +402,10 @@ impl Measured {
     fn consumer_cpu_ms_per_thousand(&self) -> Option<f64> {
         self.consumer_cpu_seconds
             .map(|seconds| seconds * 1e6 / self.run.requests.max(1) as f64)
+    }
+
+    fn nats_cpu_ms_per_thousand(&self) -> f64 {
+        self.nats_cpu_seconds * 1e6 / self.run.requests.max(1) as f64
     }
 }
 

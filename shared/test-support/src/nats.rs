@@ -62,6 +62,11 @@ impl TestNats {
         }
     }
 
+    /// The process id of the private server while it runs (`None` for `TEST_NATS_URL`'s).
+    pub fn pid(&self) -> Option<u32> {
+        self.private.as_ref()?.child.as_ref().map(Child::id)
+    }
+
     /// The prefix this test's streams, subjects and buckets live under.
     pub fn namespace(&self) -> &str {
         &self.namespace
