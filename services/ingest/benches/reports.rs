@@ -413,11 +413,12 @@ impl std::fmt::Display for Measured {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:.0} req/s, p99 {:.1} ms, {:.0} ms CPU per 1,000 requests, {} requests, {} non-2xx, \
-             {} socket errors",
+            "{:.0} req/s, p99 {:.1} ms, {:.0} ms CPU per 1,000 requests (nats-server {:.0} ms), \
+             {} requests, {} non-2xx, {} socket errors",
             self.rate(),
             self.run.p99_ms,
             self.cpu_ms_per_thousand(),
+            self.nats_cpu_ms_per_thousand(),
             self.run.requests,
             self.run.other,
             self.run.socket_errors
