@@ -12,7 +12,6 @@
 
 use std::time::Instant;
 
-use contracts::streams::Namespace;
 use delivery::db::deliveries::DeliveryRow;
 use delivery::db::schema::deliveries;
 use delivery::worker::{StatusWorker, TickClock};
@@ -50,14 +49,7 @@ async fn run(backend: &str, database: TestDatabase, count: usize, ticks: i64, ba
         started.elapsed().as_secs_f64()
     );
     let clock = TickClock::new(std::time::Duration::from_secs(30));
-    let worker = StatusWorker::new(
-        db,
-        Namespace::default(),
-        OutboxSignal::default(),
-        clock,
-        batch,
-        Some(1),
-    );
+    let worker = StatusWorker::new(db, OutboxSignal::default(), clock, batch, Some(1));
     let first = clock.current() + 1;
     for tick in first..first + ticks {
         let started = Instant::now();

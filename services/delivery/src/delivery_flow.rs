@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use contracts::deliveries::DeliveryStatus;
-use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::db::{DbConnection, new_id};
 use platform::outbox;
@@ -42,7 +41,6 @@ pub enum Created {
 /// current tick: a new delivery waits for the next one before it moves.
 pub fn create(
     conn: &mut DbConnection,
-    namespace: &Namespace,
     new: &NewDelivery,
     created_by: &str,
     tick: i64,
@@ -102,7 +100,6 @@ pub fn create(
         }],
     )?;
     let event = status_changed(
-        namespace,
         Changed {
             delivery_id: &row.id,
             tracking_number: &row.tracking_number,
@@ -139,7 +136,6 @@ pub enum Reported {
 /// delivered and changes nothing.
 pub fn deliver_reported(
     conn: &mut DbConnection,
-    namespace: &Namespace,
     tracking_number: &str,
     courier_id: i64,
 ) -> Result<Reported, ApiError> {
@@ -183,7 +179,6 @@ pub fn deliver_reported(
         }],
     )?;
     let event = status_changed(
-        namespace,
         Changed {
             delivery_id: &delivery.id,
             tracking_number: &delivery.tracking_number,

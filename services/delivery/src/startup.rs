@@ -99,7 +99,6 @@ impl Application {
         if tasks.status_worker {
             let worker = StatusWorker::new(
                 db.clone(),
-                nats.namespace().clone(),
                 outbox.clone(),
                 clock,
                 settings.worker.batch_size,

@@ -1,7 +1,6 @@
 //! What handlers share: the database, NATS, the outbox signal, the worker's clock and the
 //! webhook rules.
 
-use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
@@ -43,9 +42,5 @@ impl AppState {
         T: Send + 'static,
     {
         self.db.run(f).await
-    }
-
-    pub fn namespace(&self) -> Namespace {
-        self.nats.namespace().clone()
     }
 }

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
-use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::db::{Backend, Db, DbConnection};
 use platform::outbox::{self, OutboxSignal};
@@ -68,7 +67,6 @@ pub struct TickReport {
 #[derive(Clone)]
 pub struct StatusWorker {
     db: Db,
-    namespace: Namespace,
     signal: OutboxSignal,
     clock: TickClock,
     batch_size: i64,
@@ -78,7 +76,6 @@ pub struct StatusWorker {
 impl StatusWorker {
     pub fn new(
         db: Db,
-        namespace: Namespace,
         signal: OutboxSignal,
         clock: TickClock,
         batch_size: i64,
@@ -86,7 +83,6 @@ impl StatusWorker {
     ) -> Self {
         Self {
             db,
-            namespace,
             signal,
             clock,
             batch_size: batch_size.max(1),
@@ -172,10 +168,9 @@ impl StatusWorker {
                 return Ok(report);
             }
             let steps = self.draw_steps(batch)?;
-            let namespace = self.namespace.clone();
             let moved = self
                 .db
-                .write(move |conn| apply_steps(conn, &namespace, tick, &steps))
+                .write(move |conn| apply_steps(conn, tick, &steps))
                 .await?;
             self.signal.notify();
             report.moved += moved.moved;
@@ -216,12 +211,7 @@ struct Step {
 
 /// Moves the deliveries of `steps` that are still where the worker saw them and not yet moved
 /// in `tick` (another replica may have been first), and writes history and events for those.
-fn apply_steps(
-    conn: &mut DbConnection,
-    namespace: &Namespace,
-    tick: i64,
-    steps: &[Step],
-) -> Result<TickReport, ApiError> {
+fn apply_steps(conn: &mut DbConnection, tick: i64, steps: &[Step]) -> Result<TickReport, ApiError> {
     let at = Utc::now();
     let now = at.naive_utc();
     let mut groups: BTreeMap<(&str, &str), (DeliveryStatus, DeliveryStatus, Vec<&str>)> =
@@ -263,7 +253,7 @@ fn apply_steps(
                 courier_id: delivery.courier_id,
                 created_by: &delivery.created_by,
             };
-            status_changed(namespace, changed, step.to, Some(step.from), at)
+            status_changed(changed, step.to, Some(step.from), at)
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.into()))?;

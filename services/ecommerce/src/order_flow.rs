@@ -4,7 +4,6 @@
 
 use contracts::deliveries::{DeliveryStatus, DeliveryStatusChanged};
 use contracts::orders::OrderStatus;
-use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::db::{DbConnection, OnMissing};
 use platform::outbox;
@@ -16,7 +15,6 @@ use crate::events;
 /// Moves an order to `to` on behalf of `actor` (user `actor_id`), restoring stock on a cancel.
 pub fn change_status(
     conn: &mut DbConnection,
-    namespace: &Namespace,
     order_id: &str,
     to: OrderStatus,
     actor: Actor,
@@ -50,12 +48,7 @@ pub fn change_status(
     let order = orders::find(conn, order_id)?;
     outbox::enqueue(
         conn,
-        &[events::orders::status_changed(
-            namespace,
-            &order,
-            to,
-            Some(from),
-        )?],
+        &[events::orders::status_changed(&order, to, Some(from))?],
     )?;
     Ok(order)
 }
@@ -78,7 +71,6 @@ pub enum DeliveryUpdate {
 /// delivered (emitting `orders.delivered`). Safe to apply twice and in any order.
 pub fn apply_delivery_status(
     conn: &mut DbConnection,
-    namespace: &Namespace,
     change: &DeliveryStatusChanged,
 ) -> Result<DeliveryUpdate, ApiError> {
     let order = match orders::find(conn, &change.foreign_order_id) {
@@ -100,7 +92,6 @@ pub fn apply_delivery_status(
     if delivered {
         change_status(
             conn,
-            namespace,
             &order.row.id,
             OrderStatus::Delivered,
             Actor::Delivery,

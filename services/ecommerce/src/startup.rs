@@ -64,7 +64,6 @@ impl Application {
         let (purchases, purchase_writer) = PurchaseBatcher::new(
             db.clone(),
             outbox.clone(),
-            nats.namespace().clone(),
             idempotency_ttl,
             routes::render_purchase,
             &settings.orders.group_commit,

@@ -1,7 +1,6 @@
 //! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
 //! hashing threads, the log-in throttle, the vault of ally credentials and the purchase batcher.
 
-use contracts::streams::Namespace;
 use platform::ApiError;
 use platform::auth::{JwtIssuer, Passwords};
 use platform::db::{Db, DbConnection};
@@ -43,9 +42,5 @@ impl AppState {
         T: Send + 'static,
     {
         self.db.run(f).await
-    }
-
-    pub fn namespace(&self) -> Namespace {
-        self.nats.namespace().clone()
     }
 }

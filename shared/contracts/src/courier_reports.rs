@@ -13,6 +13,11 @@ pub const COURIER_REPORT_RECEIVED: &str = "co.cargoexpress.courier.report_receiv
 /// The subject suffix of reports: `couriers.reports`.
 pub const REPORTS: &str = "reports";
 
+/// The subject every report is published on: `couriers.reports`.
+pub fn subject() -> String {
+    crate::streams::COURIER_REPORTS.subject(REPORTS)
+}
+
 /// One product of a report, priced from the catalog when the report was received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportLine {

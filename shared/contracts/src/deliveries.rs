@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 /// CloudEvents `type` of [`DeliveryStatusChanged`].
 pub const DELIVERY_STATUS_CHANGED: &str = "co.cargoexpress.delivery.status_changed.v1";
 
+/// The subject of a delivery's change to `status`: `deliveries.status.<STATUS>`.
+pub fn subject(status: DeliveryStatus) -> String {
+    crate::streams::DELIVERIES.subject(&format!("status.{}", status.as_str()))
+}
+
+/// The subjects of every delivery's changes: `deliveries.status.>`.
+pub fn every_change() -> String {
+    crate::streams::DELIVERIES.subject("status.>")
+}
+
 /// The statuses of a delivery (seed 004), spelled as the seed spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

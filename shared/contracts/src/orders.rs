@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 /// CloudEvents `type` of [`OrderStatusChanged`].
 pub const ORDER_STATUS_CHANGED: &str = "co.cargoexpress.order.status_changed.v1";
 
+/// The subject of an order's change to `status`: `orders.<status>`.
+pub fn subject(status: OrderStatus) -> String {
+    crate::streams::ORDERS.subject(status.as_str())
+}
+
+/// The subjects of every order change: `orders.>`.
+pub fn every_change() -> String {
+    crate::streams::ORDERS.subject(">")
+}
+
 /// The statuses of an order, as they appear in subjects (`orders.created`) and payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

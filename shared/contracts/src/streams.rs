@@ -1,7 +1,10 @@
 //! JetStream streams and KV buckets of the platform, with the owner of each.
 //!
-//! Names here are the production names. A [`Namespace`] prefixes them so that several test
-//! runs can share one NATS server without seeing each other's messages.
+//! Names here are the production names, and every subject a service writes to is built here or
+//! in the module of its payload (`orders::subject`, `deliveries::subject`...). A [`Namespace`]
+//! prefixes them, in one place each ([`crate::streams::Namespace::resolve`] for what the outbox
+//! publishes), so that several test runs can share one NATS server without seeing each other's
+//! messages, and no workflow needs to know the namespace.
 
 /// A JetStream stream: its name and the subjects it captures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +36,13 @@ pub const COURIER_REPORTS: StreamSpec = StreamSpec {
     description: "Delivered-order reports from couriers' devices, written by ingest",
 };
 
+impl StreamSpec {
+    /// The production subject `<prefix>.<suffix>` of this stream.
+    pub fn subject(&self, suffix: &str) -> String {
+        format!("{}.{suffix}", self.subject_prefix)
+    }
+}
+
 /// A KV bucket of reference data with a single owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BucketSpec {
@@ -51,6 +61,17 @@ pub const COURIERS: BucketSpec = BucketSpec {
     name: "couriers",
     description: "Couriers by id, owned by delivery",
 };
+
+impl BucketSpec {
+    /// The production subject a KV write of `key` is stored under (`$KV.<bucket>.<key>`), for
+    /// publishing KV writes through the outbox.
+    pub fn kv_subject(&self, key: &str) -> String {
+        format!("{KV_PREFIX}{}.{key}", self.name)
+    }
+}
+
+/// What JetStream's KV subjects start with.
+const KV_PREFIX: &str = "$KV.";
 
 /// Prefix for every stream, subject and bucket name, empty in production.
 ///
@@ -106,9 +127,17 @@ impl Namespace {
         self.join(bucket.name, "_")
     }
 
-    /// The subject a KV put on `key` is stored under, for publishing KV writes through the outbox.
-    pub fn kv_subject(&self, bucket: &BucketSpec, key: &str) -> String {
-        format!("$KV.{}.{key}", self.bucket_name(bucket))
+    /// A production subject (as [`StreamSpec::subject`] or [`BucketSpec::kv_subject`] build
+    /// it) in this namespace: a KV subject gets its bucket's namespaced name, any other the
+    /// prefix. The outbox stores production subjects and its relay resolves them, so what a
+    /// workflow writes does not depend on the namespace.
+    pub fn resolve(&self, subject: &str) -> String {
+        match subject.strip_prefix(KV_PREFIX) {
+            Some(bucket_and_key) if !self.is_empty() => {
+                format!("{KV_PREFIX}{}_{bucket_and_key}", self.0)
+            }
+            _ => self.join(subject, "."),
+        }
     }
 
     fn join(&self, name: &str, separator: &str) -> String {
@@ -130,7 +159,9 @@ mod tests {
         assert_eq!(ns.stream_name(&ORDERS), "ORDERS");
         assert_eq!(ns.subject(&ORDERS, "created"), "orders.created");
         assert_eq!(ns.stream_subjects(&DELIVERIES), "deliveries.>");
-        assert_eq!(ns.kv_subject(&CATALOG, "pk0001"), "$KV.catalog.pk0001");
+        assert_eq!(CATALOG.kv_subject("pk0001"), "$KV.catalog.pk0001");
+        assert_eq!(ns.resolve("orders.created"), "orders.created");
+        assert_eq!(ns.resolve("$KV.catalog.pk0001"), "$KV.catalog.pk0001");
     }
 
     #[test]
@@ -142,7 +173,14 @@ mod tests {
             "t42.couriers.reports"
         );
         assert_eq!(ns.bucket_name(&CATALOG), "t42_catalog");
-        assert_eq!(ns.kv_subject(&CATALOG, "pk1"), "$KV.t42_catalog.pk1");
+        assert_eq!(
+            ns.resolve(&CATALOG.kv_subject("pk1")),
+            "$KV.t42_catalog.pk1"
+        );
+        assert_eq!(
+            ns.resolve(&ORDERS.subject("created")),
+            ns.subject(&ORDERS, "created")
+        );
         assert_eq!(
             ns.notice_subject(crate::notices::WEBHOOK_SUBSCRIPTION_CHANGED),
             "t42.webhooks.subscriptions.changed"

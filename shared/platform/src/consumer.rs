@@ -71,8 +71,9 @@ pub struct DurableConsumer {
     pub stream: StreamSpec,
     /// Fixed per (service, purpose), e.g. `ecommerce-orders-created`.
     pub name: String,
-    /// The subject suffix after the stream's prefix, e.g. `created` for `orders.created`.
-    pub subject_suffix: String,
+    /// The production subject (or wildcard) taken, as `contracts` builds it, e.g.
+    /// `orders.created`; the consumer is filtered to it in the connection's namespace.
+    pub filter_subject: String,
     /// How long a handler may take before the server redelivers the message.
     pub ack_wait: Duration,
     /// The most events handed to the handler at once.
@@ -137,7 +138,7 @@ where
             &name,
             pull::Config {
                 durable_name: Some(name.clone()),
-                filter_subject: nats.namespace().subject(&spec.stream, &spec.subject_suffix),
+                filter_subject: nats.namespace().resolve(&spec.filter_subject),
                 ack_wait: spec.ack_wait,
                 ..Default::default()
             },

@@ -15,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDateTime, Utc};
 use contracts::CloudEvent;
-use contracts::streams::{BucketSpec, Namespace};
+use contracts::streams::BucketSpec;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -43,6 +43,8 @@ diesel::table! {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxMessage {
     pub message_id: String,
+    /// The production subject, as `contracts` builds it; the relay publishes it in its
+    /// connection's namespace ([`contracts::streams::Namespace::resolve`]).
     pub subject: String,
     pub payload: Vec<u8>,
     pub headers: BTreeMap<String, String>,
@@ -74,24 +76,23 @@ impl OutboxMessage {
 
     /// A KV put, published as JetStream publishes it: to `$KV.<bucket>.<key>`.
     pub fn kv_put<T: Serialize>(
-        namespace: &Namespace,
         bucket: &BucketSpec,
         key: &str,
         value: &T,
     ) -> Result<Self, serde_json::Error> {
         Ok(Self {
             message_id: uuid::Uuid::now_v7().to_string(),
-            subject: namespace.kv_subject(bucket, key),
+            subject: bucket.kv_subject(key),
             payload: serde_json::to_vec(value)?,
             headers: BTreeMap::new(),
         })
     }
 
     /// A KV delete marker, as `kv::Store::delete` writes it.
-    pub fn kv_delete(namespace: &Namespace, bucket: &BucketSpec, key: &str) -> Self {
+    pub fn kv_delete(bucket: &BucketSpec, key: &str) -> Self {
         Self {
             message_id: uuid::Uuid::now_v7().to_string(),
-            subject: namespace.kv_subject(bucket, key),
+            subject: bucket.kv_subject(key),
             payload: Vec::new(),
             headers: BTreeMap::from([("KV-Operation".to_owned(), "DEL".to_owned())]),
         }
@@ -415,7 +416,8 @@ impl OutboxRelay {
                 for (name, value) in &m.headers {
                     message = message.header(name.as_str(), value.as_str());
                 }
-                match jetstream.send_publish(m.subject, message).await {
+                let subject = self.nats.namespace().resolve(&m.subject);
+                match jetstream.send_publish(subject, message).await {
                     Ok(ack) => acks.push((id, ack)),
                     Err(error) => {
                         failure = Some((id, error.to_string()));

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use contracts::CloudEvent;
-use contracts::courier_reports::{CourierReport, REPORTS};
+use contracts::courier_reports::{self, CourierReport};
 use contracts::streams::COURIER_REPORTS;
 use platform::ApiError;
 use platform::consumer::{self, DurableConsumer};
@@ -26,13 +26,12 @@ pub fn run(
     let spec = DurableConsumer {
         stream: COURIER_REPORTS,
         name: "delivery-courier-reports".to_owned(),
-        subject_suffix: REPORTS.to_owned(),
+        filter_subject: courier_reports::subject(),
         ack_wait: Duration::from_secs(30),
         max_batch: 200,
     };
-    let namespace = nats.namespace().clone();
     let handler = move |events: Vec<CloudEvent<CourierReport>>| {
-        let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
+        let (db, signal) = (db.clone(), signal.clone());
         async move {
             let closing: Vec<(Option<TraceContext>, String, String, i64)> = events
                 .into_iter()
@@ -52,7 +51,7 @@ pub fn run(
                     for (trace, report_id, number, courier_id) in closing {
                         // The delivery's event continues the report's trace.
                         let outcome = trace::with(trace, || {
-                            delivery_flow::deliver_reported(conn, &namespace, &number, courier_id)
+                            delivery_flow::deliver_reported(conn, &number, courier_id)
                         })?;
                         outcomes.push((report_id, number, outcome));
                     }

@@ -14,7 +14,6 @@ use crate::db::couriers;
 /// Enqueues every courier's KV entry; returns how many.
 pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     nats.ensure_bucket(&COURIERS).await?;
-    let namespace = nats.namespace().clone();
     let count = db
         .write(move |conn| -> Result<usize, ApiError> {
             let fleet = couriers::all(conn)?;
@@ -22,7 +21,7 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
                 .into_iter()
                 .map(|row| {
                     let courier = Courier::from(row);
-                    OutboxMessage::kv_put(&namespace, &COURIERS, &courier.id.to_string(), &courier)
+                    OutboxMessage::kv_put(&COURIERS, &courier.id.to_string(), &courier)
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApiError::Internal(e.into()))?;

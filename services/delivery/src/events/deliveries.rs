@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::CloudEvent;
-use contracts::deliveries::{DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
-use contracts::streams::{DELIVERIES, Namespace};
+use contracts::deliveries::{self, DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
 use platform::outbox::OutboxMessage;
 
 use crate::domain::owner;
@@ -24,7 +23,6 @@ pub struct Changed<'a> {
 
 /// The event announcing that the delivery reached `status` from `previous` at `at`.
 pub fn status_changed(
-    namespace: &Namespace,
     delivery: Changed<'_>,
     status: DeliveryStatus,
     previous: Option<DeliveryStatus>,
@@ -46,10 +44,5 @@ pub fn status_changed(
         delivery.delivery_id.to_owned(),
         data,
     );
-    OutboxMessage::event(subject(namespace, status), event)
-}
-
-/// `deliveries.status.<STATUS>`.
-pub fn subject(namespace: &Namespace, status: DeliveryStatus) -> String {
-    namespace.subject(&DELIVERIES, &format!("status.{}", status.as_str()))
+    OutboxMessage::event(deliveries::subject(status), event)
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use contracts::CloudEvent;
-use contracts::orders::{OrderStatus, OrderStatusChanged};
+use contracts::orders::{self, OrderStatus, OrderStatusChanged};
 use contracts::streams::ORDERS;
 use platform::ApiError;
 use platform::consumer::{self, DurableConsumer};
@@ -29,13 +29,12 @@ pub fn run(
     let spec = DurableConsumer {
         stream: ORDERS,
         name: "delivery-orders-dispatched".to_owned(),
-        subject_suffix: OrderStatus::Dispatched.as_str().to_owned(),
+        filter_subject: orders::subject(OrderStatus::Dispatched),
         ack_wait: Duration::from_secs(30),
         max_batch: 200,
     };
-    let namespace = nats.namespace().clone();
     let handler = move |events: Vec<CloudEvent<OrderStatusChanged>>| {
-        let (db, namespace, signal) = (db.clone(), namespace.clone(), signal.clone());
+        let (db, signal) = (db.clone(), signal.clone());
         async move {
             let orders: Vec<(Option<TraceContext>, NewDelivery)> = events
                 .iter()
@@ -51,13 +50,7 @@ pub fn run(
                     for (trace, order) in orders {
                         // The delivery's first event continues the dispatch's trace.
                         let new = trace::with(trace, || {
-                            delivery_flow::create(
-                                conn,
-                                &namespace,
-                                &order,
-                                owner::MARKETPLACE,
-                                tick,
-                            )
+                            delivery_flow::create(conn, &order, owner::MARKETPLACE, tick)
                         })?;
                         if let Created::New(_) = new {
                             created += 1;

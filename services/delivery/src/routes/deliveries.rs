@@ -272,13 +272,9 @@ async fn create_delivery(
 ) -> Result<HttpResponse, ApiError> {
     require_manager(&auth)?;
     let new = parse_new_delivery(body.into_inner())?;
-    let (namespace, tick, created_by) = (
-        state.namespace(),
-        state.clock.current(),
-        owner::of_caller(&auth).to_owned(),
-    );
+    let (tick, created_by) = (state.clock.current(), owner::of_caller(&auth).to_owned());
     let created = state
-        .write(move |conn| delivery_flow::create(conn, &namespace, &new, &created_by, tick))
+        .write(move |conn| delivery_flow::create(conn, &new, &created_by, tick))
         .await?;
     Ok(match created {
         Created::New(delivery) => HttpResponse::Created().json(DeliveryResponse::from(delivery)),

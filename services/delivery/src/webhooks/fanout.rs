@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use contracts::CloudEvent;
-use contracts::deliveries::{DeliveryStatusChanged, WEBHOOK_STATUS_CHANGED, WebhookMessage};
+use contracts::deliveries::{self, DeliveryStatusChanged, WEBHOOK_STATUS_CHANGED, WebhookMessage};
 use contracts::streams::DELIVERIES;
 use platform::consumer::{self, DurableConsumer};
 use platform::db::{Db, now};
@@ -23,7 +23,7 @@ pub fn run(
     let spec = DurableConsumer {
         stream: DELIVERIES,
         name: "delivery-webhooks".to_owned(),
-        subject_suffix: "status.*".to_owned(),
+        filter_subject: deliveries::every_change(),
         ack_wait: Duration::from_secs(30),
         max_batch: 500,
     };

@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use contracts::streams::Namespace;
 use delivery::config::Settings;
 use delivery::startup::Application;
 use delivery::webhooks::gate::SubscriptionGate;
@@ -130,7 +129,6 @@ impl TestApp {
     pub fn worker(&self, seed: u64) -> StatusWorker {
         StatusWorker::new(
             self.database(),
-            Namespace::new(self.nats.namespace().to_owned()).unwrap(),
             OutboxSignal::default(),
             self.clock(),
             self.settings.worker.batch_size,

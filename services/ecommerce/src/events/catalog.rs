@@ -6,7 +6,7 @@
 //! longer exist are deleted, which repairs a bucket that was lost or created empty.
 
 use contracts::catalog::CatalogProduct;
-use contracts::streams::{CATALOG, Namespace};
+use contracts::streams::CATALOG;
 use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
@@ -18,20 +18,19 @@ use platform::outbox::{self, OutboxMessage};
 use crate::db::products::{self, Product};
 
 /// The KV write announcing `product` as it now is.
-pub fn product_put(namespace: &Namespace, product: &Product) -> Result<OutboxMessage, ApiError> {
+pub fn product_put(product: &Product) -> Result<OutboxMessage, ApiError> {
     let entry = CatalogProduct {
         sku: product.sku.clone(),
         name: product.name.clone(),
         price_cents: product.price_cents,
         seller_id: product.seller_id.clone(),
     };
-    OutboxMessage::kv_put(namespace, &CATALOG, &product.sku, &entry)
-        .map_err(|e| ApiError::Internal(e.into()))
+    OutboxMessage::kv_put(&CATALOG, &product.sku, &entry).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The KV delete withdrawing `sku` from the catalog.
-pub fn product_delete(namespace: &Namespace, sku: &str) -> OutboxMessage {
-    OutboxMessage::kv_delete(namespace, &CATALOG, sku)
+pub fn product_delete(sku: &str) -> OutboxMessage {
+    OutboxMessage::kv_delete(&CATALOG, sku)
 }
 
 /// Enqueues the whole catalog, and deletes of keys whose product is gone; returns how many
@@ -39,20 +38,16 @@ pub fn product_delete(namespace: &Namespace, sku: &str) -> OutboxMessage {
 pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     let bucket = nats.ensure_bucket(&CATALOG).await?;
     let published_keys: HashSet<String> = bucket.keys().await?.try_collect().await?;
-    let namespace = nats.namespace().clone();
     let count = db
         .write(move |conn| -> Result<usize, ApiError> {
             let all = products::all(conn)?;
             let current: HashSet<&str> = all.iter().map(|p| p.sku.as_str()).collect();
-            let mut messages = all
-                .iter()
-                .map(|p| product_put(&namespace, p))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut messages = all.iter().map(product_put).collect::<Result<Vec<_>, _>>()?;
             messages.extend(
                 published_keys
                     .iter()
                     .filter(|key| !current.contains(key.as_str()))
-                    .map(|key| product_delete(&namespace, key)),
+                    .map(|key| product_delete(key)),
             );
             outbox::enqueue(conn, &messages).map_err(DbError::from)?;
             Ok(all.len())

@@ -21,7 +21,7 @@ pub fn spawn_all(supervisor: &mut Supervisor, db: &Db, nats: &Nats) {
         let spec = DurableConsumer {
             stream: ORDERS,
             name: consumer_name(status),
-            subject_suffix: status.as_str().to_owned(),
+            filter_subject: contracts::orders::subject(status),
             ack_wait: Duration::from_secs(30),
             max_batch: 200,
         };

@@ -3,9 +3,8 @@
 use chrono::Utc;
 use contracts::CloudEvent;
 use contracts::orders::{
-    Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
+    self, Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
 };
-use contracts::streams::{Namespace, ORDERS};
 use platform::ApiError;
 use platform::outbox::OutboxMessage;
 
@@ -16,7 +15,6 @@ pub const SOURCE: &str = "/cargo-express/ecommerce";
 
 /// The event announcing that `order` (as it now is) reached `status` from `previous`.
 pub fn status_changed(
-    namespace: &Namespace,
     order: &Order,
     status: OrderStatus,
     previous: Option<OrderStatus>,
@@ -51,6 +49,5 @@ pub fn status_changed(
         changed_at: Utc::now(),
     };
     let event = CloudEvent::new(SOURCE, ORDER_STATUS_CHANGED, row.id.clone(), data);
-    OutboxMessage::event(namespace.subject(&ORDERS, status.as_str()), event)
-        .map_err(|e| ApiError::Internal(e.into()))
+    OutboxMessage::event(orders::subject(status), event).map_err(|e| ApiError::Internal(e.into()))
 }

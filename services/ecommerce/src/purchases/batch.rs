@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
 use contracts::orders::OrderStatus;
-use contracts::streams::Namespace;
 use diesel::QueryResult;
 use platform::ApiError;
 use platform::db::DbConnection;
@@ -39,7 +38,6 @@ pub type Render = fn(&str, &[Order]) -> Result<String, ApiError>;
 /// batch) gets the first answer back. Fails as a whole only when a statement fails.
 pub fn place_all(
     conn: &mut DbConnection,
-    namespace: &Namespace,
     fresh_since: NaiveDateTime,
     requests: &[Checkout],
     render: Render,
@@ -67,7 +65,7 @@ pub fn place_all(
             }));
             continue;
         }
-        match place(namespace, request, &products, &stock, render) {
+        match place(request, &products, &stock, render) {
             Ok(placement) => {
                 for (product_id, units) in &placement.taken {
                     if let Some(left) = stock.get_mut(product_id) {
@@ -144,7 +142,6 @@ struct Placement {
 /// Decides one purchase against the stock left by those before it: one order per seller, all
 /// lines or none.
 fn place(
-    namespace: &Namespace,
     request: &Checkout,
     products: &BTreeMap<String, Buyable>,
     stock: &BTreeMap<String, i64>,
@@ -228,7 +225,7 @@ fn place(
         .collect();
     let events = orders
         .iter()
-        .map(|order| events::orders::status_changed(namespace, order, OrderStatus::Created, None))
+        .map(|order| events::orders::status_changed(order, OrderStatus::Created, None))
         .collect::<Result<_, _>>()?;
     let body = render(&purchase_id, &orders)?;
     Ok(Placement {

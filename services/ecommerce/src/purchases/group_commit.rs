@@ -9,7 +9,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use contracts::streams::Namespace;
 use diesel::result::Error as DieselError;
 use futures_util::FutureExt;
 use platform::ApiError;
@@ -62,7 +61,6 @@ impl PurchaseBatcher {
     pub fn new(
         db: Db,
         outbox: OutboxSignal,
-        namespace: Namespace,
         idempotency_ttl: TimeDelta,
         render: Render,
         settings: &GroupCommitSettings,
@@ -77,7 +75,6 @@ impl PurchaseBatcher {
         let writer = BatchWriter {
             db,
             outbox,
-            namespace,
             idempotency_ttl,
             render,
             max_batch: settings.max_batch.clamp(1, MAX_BATCH),
@@ -104,7 +101,6 @@ impl PurchaseBatcher {
 pub struct BatchWriter {
     db: Db,
     outbox: OutboxSignal,
-    namespace: Namespace,
     idempotency_ttl: TimeDelta,
     render: Render,
     max_batch: usize,
@@ -175,12 +171,7 @@ impl BatchWriter {
     /// Writes `jobs` in one transaction and answers each. Should a statement fail, writes each
     /// purchase on its own, so that each gets the answer of its own purchase.
     fn write(&self, jobs: Vec<Job>) -> impl Future<Output = ()> + Send + 'static {
-        let (db, outbox, namespace, render) = (
-            self.db.clone(),
-            self.outbox.clone(),
-            self.namespace.clone(),
-            self.render,
-        );
+        let (db, outbox, render) = (self.db.clone(), self.outbox.clone(), self.render);
         let fresh_since = now() - self.idempotency_ttl;
         async move {
             let (checkouts, answers): (Vec<_>, Vec<_>) = jobs
@@ -188,11 +179,11 @@ impl BatchWriter {
                 .map(|job| (job.checkout, job.answer))
                 .unzip();
             let place = |checkouts: Arc<Vec<Checkout>>| {
-                let (db, outbox, namespace) = (db.clone(), outbox.clone(), namespace.clone());
+                let (db, outbox) = (db.clone(), outbox.clone());
                 async move {
                     let placed = db
                         .write(move |conn| {
-                            batch::place_all(conn, &namespace, fresh_since, &checkouts, render)
+                            batch::place_all(conn, fresh_since, &checkouts, render)
                                 .map_err(BatchFailed::Statement)
                         })
                         .await?;

@@ -75,14 +75,13 @@ async fn receive_delivery_status(
         );
         return Ok(HttpResponse::NoContent().finish());
     }
-    let namespace = state.namespace();
     let change = message.data;
     let outcome = state
         .write(move |conn| {
             if first_time(conn, RECEIVER, std::slice::from_ref(&message_id))?.is_empty() {
                 return Ok(None);
             }
-            order_flow::apply_delivery_status(conn, &namespace, &change).map(|o| Some((o, change)))
+            order_flow::apply_delivery_status(conn, &change).map(|o| Some((o, change)))
         })
         .await?;
     match outcome {

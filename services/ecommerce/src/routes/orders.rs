@@ -502,13 +502,13 @@ async fn apply_status_change(
              created/received and delivered/completed are not set by hand",
         )
     })?;
-    let (claims, namespace) = (auth.0.clone(), state.namespace());
+    let claims = auth.0.clone();
     let order = state
         .write(move |conn| {
             let order = orders::find(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("order {id}")))?;
             let actor = actor_for(&claims, &order)?;
-            order_flow::change_status(conn, &namespace, &id, to, actor, &claims.sub)
+            order_flow::change_status(conn, &id, to, actor, &claims.sub)
         })
         .await?;
     Ok(web::Json(OrderResponse::from_order(order)?))

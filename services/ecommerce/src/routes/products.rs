@@ -107,11 +107,10 @@ async fn create_product(
         price_cents: Price::parse(body.price).field("price")?.cents(),
         stock: Stock::parse(body.quantity).field("quantity")?.units(),
     };
-    let namespace = state.namespace();
     let product = state
         .write(move |conn| {
             let product = products::insert(conn, &seller_id, &new).or_duplicate("sku", &new.sku)?;
-            outbox::enqueue(conn, &[catalog::product_put(&namespace, &product)?])?;
+            outbox::enqueue(conn, &[catalog::product_put(&product)?])?;
             Ok(product)
         })
         .await?;
@@ -229,15 +228,15 @@ async fn update_product(
             .field("quantity")?
             .map(Stock::units),
     };
-    let (id, namespace) = (id.into_inner(), state.namespace());
+    let id = id.into_inner();
     let product = state
         .write(move |conn| {
             let before = find_owned(conn, &id, &seller_id)?;
             let sku = changes.sku.clone().unwrap_or_default();
             let after = products::update(conn, &id, &changes).or_duplicate("sku", &sku)?;
-            let mut messages = vec![catalog::product_put(&namespace, &after)?];
+            let mut messages = vec![catalog::product_put(&after)?];
             if before.sku != after.sku {
-                messages.push(catalog::product_delete(&namespace, &before.sku));
+                messages.push(catalog::product_delete(&before.sku));
             }
             outbox::enqueue(conn, &messages)?;
             Ok(after)
@@ -258,12 +257,12 @@ async fn delete_product(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let seller_id = seller_of(&auth)?;
-    let (id, namespace) = (id.into_inner(), state.namespace());
+    let id = id.into_inner();
     state
         .write(move |conn| {
             let product = find_owned(conn, &id, &seller_id)?;
             products::delete(conn, &id)?;
-            outbox::enqueue(conn, &[catalog::product_delete(&namespace, &product.sku)])?;
+            outbox::enqueue(conn, &[catalog::product_delete(&product.sku)])?;
             Ok(())
         })
         .await?;

@@ -383,12 +383,11 @@ async fn delete_seller(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let id = id.into_inner();
-    let namespace = state.namespace();
     state
         .write(move |conn| {
             let withdrawn: Vec<_> = products::of_seller(conn, &id)?
                 .iter()
-                .map(|p| catalog::product_delete(&namespace, &p.sku))
+                .map(|p| catalog::product_delete(&p.sku))
                 .collect();
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))?;
             // Orders are the marketplace's records of what was sold; they outlive no seller.

@@ -7,7 +7,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use contracts::streams::Namespace;
 use ecommerce::db::users;
 use ecommerce::domain::Quantity;
 use ecommerce::purchases::batch::place_all;
@@ -45,17 +44,10 @@ async fn place_in_one_transaction(
     app: &TestApp,
     batch: Vec<Checkout>,
 ) -> Vec<Result<Placed, ApiError>> {
-    let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
     let fresh_since = ecommerce::db::now() - chrono::TimeDelta::hours(1);
     app.database()
         .write(move |conn| -> Result<_, ApiError> {
-            Ok(place_all(
-                conn,
-                &namespace,
-                fresh_since,
-                &batch,
-                render_purchase,
-            )?)
+            Ok(place_all(conn, fresh_since, &batch, render_purchase)?)
         })
         .await
         .expect("the batch commits")
@@ -176,7 +168,6 @@ async fn when_a_batch_fails_in_the_database_each_purchase_is_written_on_its_own(
     let (batcher, writer) = PurchaseBatcher::new(
         app.database(),
         OutboxSignal::default(),
-        Namespace::new(app.nats.namespace().to_owned()).unwrap(),
         chrono::TimeDelta::hours(1),
         render_purchase,
         &GroupCommitSettings {

@@ -3,8 +3,7 @@
 
 use async_nats::jetstream::message::PublishMessage;
 use contracts::CloudEvent;
-use contracts::courier_reports::{COURIER_REPORT_RECEIVED, REPORTS};
-use contracts::streams::COURIER_REPORTS;
+use contracts::courier_reports::{self, COURIER_REPORT_RECEIVED};
 use futures_util::future::try_join_all;
 use platform::ApiError;
 use platform::nats::{Nats, PUBLISH_DEADLINE};
@@ -25,7 +24,7 @@ pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, A
     if !nats.is_connected() {
         return Err(unavailable("no connection to NATS".to_owned()));
     }
-    let subject = nats.namespace().subject(&COURIER_REPORTS, REPORTS);
+    let subject = nats.namespace().resolve(&courier_reports::subject());
     let mut acks = Vec::with_capacity(reports.len());
     for Accepted { id, report } in reports {
         let subject_id = report.report_id.clone();

@@ -4,9 +4,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use contracts::CloudEvent;
-use contracts::courier_reports::{CourierReport, REPORTS};
-use contracts::deliveries::DeliveryStatusChanged;
-use contracts::orders::OrderStatusChanged;
+use contracts::courier_reports::{self, CourierReport};
+use contracts::deliveries::{self, DeliveryStatusChanged};
+use contracts::orders::{self, OrderStatusChanged};
 use contracts::streams::{COURIER_REPORTS, DELIVERIES, ORDERS, StreamSpec};
 use platform::consumer::{self, DurableConsumer, first_time};
 use platform::db::{Db, DbConnection, DbError};
@@ -24,19 +24,19 @@ pub fn spawn(db: &Db, nats: &Nats, changes: &Changes, supervisor: &mut Superviso
     let orders = Rollup {
         stream: ORDERS,
         consumer: "metrics-orders",
-        subjects: ">",
+        subjects: orders::every_change(),
         apply: apply_orders,
     };
     let deliveries = Rollup {
         stream: DELIVERIES,
         consumer: "metrics-deliveries",
-        subjects: "status.>",
+        subjects: deliveries::every_change(),
         apply: apply_deliveries,
     };
     let reports = Rollup {
         stream: COURIER_REPORTS,
         consumer: "metrics-courier-reports",
-        subjects: REPORTS,
+        subjects: courier_reports::subject(),
         apply: apply_reports,
     };
     let token = supervisor.token();
@@ -59,8 +59,8 @@ struct Rollup<T> {
     stream: StreamSpec,
     /// The durable consumer's name, also the key of its ids in `processed_events`.
     consumer: &'static str,
-    /// The subject suffix after the stream's prefix.
-    subjects: &'static str,
+    /// The subjects taken, as `contracts` builds them.
+    subjects: String,
     apply: fn(&mut DbConnection, &[T]) -> Result<(), DbError>,
 }
 
@@ -99,7 +99,7 @@ impl<T: DeserializeOwned + Send + 'static> Rollup<T> {
         let spec = DurableConsumer {
             stream: self.stream,
             name: self.consumer.to_owned(),
-            subject_suffix: self.subjects.to_owned(),
+            filter_subject: self.subjects,
             ack_wait: Duration::from_secs(30),
             max_batch: 500,
         };
