@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
-use ecommerce::accounts::{DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email};
+use ecommerce::domain::demo_accounts::{
+    DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email,
+};
 use serde_json::json;
 use test_support::bench::{cores, env_or, wait_ready};
 use test_support::{TestDatabase, TestNats, free_port};

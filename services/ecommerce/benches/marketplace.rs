@@ -18,10 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
-use ecommerce::accounts::DEFAULT_SELLER_ID;
 use ecommerce::config::Settings;
 use ecommerce::db::products::{self, NewProduct};
 use ecommerce::db::sellers::{self, NewSeller};
+use ecommerce::domain::demo_accounts::DEFAULT_SELLER_ID;
 use ecommerce::startup::Application;
 use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
 use platform::outbox;

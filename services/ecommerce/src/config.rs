@@ -8,7 +8,7 @@ use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, Nats
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::accounts::DEMO_ACCOUNTS;
+use crate::domain::demo_accounts::DEMO_ACCOUNTS;
 use crate::purchases::GroupCommitSettings;
 use crate::vault::{Key, Vault};
 

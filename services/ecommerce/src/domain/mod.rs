@@ -3,6 +3,7 @@
 //! and handlers attach the field name (`FieldResult::field`).
 
 pub mod ally_credentials;
+pub mod demo_accounts;
 mod email;
 mod money;
 pub mod order_status;

@@ -5,8 +5,8 @@ use contracts::catalog::CatalogProduct;
 use contracts::orders::OrderStatusChanged;
 use contracts::streams::{CATALOG, Namespace, ORDERS};
 
-use ecommerce::accounts::DEMO_ACCOUNTS;
 use ecommerce::config::Settings;
+use ecommerce::domain::demo_accounts::DEMO_ACCOUNTS;
 use ecommerce::startup::Application;
 use platform::auth::Role;
 use platform::nats::Nats;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use async_nats::jetstream;
 use contracts::streams::{Namespace, ORDERS};
-use ecommerce::accounts::DEMO_FLEET;
+use ecommerce::domain::demo_accounts::DEMO_FLEET;
 use ecommerce::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

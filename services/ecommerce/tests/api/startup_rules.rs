@@ -1,8 +1,8 @@
 //! Production settings refuse the public demo keys and demo passwords; every mode refuses a
 //! guessable bootstrap password and a bad log-in throttle setting.
 
-use ecommerce::accounts::DEMO_ACCOUNTS;
 use ecommerce::config::BootstrapAdmin;
+use ecommerce::domain::demo_accounts::DEMO_ACCOUNTS;
 use ecommerce::startup::Application;
 use platform::settings::Mode;
 use test_support::{TestDatabase, TestNats};
