@@ -182,7 +182,7 @@ where
                     message
                         .ack_with(AckKind::Term)
                         .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        .map_err(anyhow::Error::from_boxed)?;
                 }
             }
         }
@@ -216,7 +216,7 @@ where
             message
                 .ack_with(outcome)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from_boxed)?;
         }
     }
 }

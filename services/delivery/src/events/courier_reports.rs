@@ -58,7 +58,7 @@ pub fn run(
                     Ok(outcomes)
                 })
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             for (report_id, tracking_number, outcome) in outcomes {
                 match outcome {
                     Reported::Delivered { from } => {

@@ -29,6 +29,6 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
             Ok(messages.len())
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::from)?;
     Ok(count)
 }

@@ -59,7 +59,7 @@ pub fn run(
                     Ok(created)
                 })
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
             if created > 0 {
                 signal.notify();
                 tracing::info!(created, "deliveries created for dispatched orders");

@@ -53,6 +53,6 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
             Ok(all.len())
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::from)?;
     Ok(count)
 }

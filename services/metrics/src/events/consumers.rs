@@ -120,7 +120,7 @@ impl<T: DeserializeOwned + Send + 'static> Rollup<T> {
                     apply(conn, &data)
                 })
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::from)?;
                 changes.applied(&nats).await;
                 Ok(())
             }

@@ -64,6 +64,6 @@ where
     EmbeddedMigrations: MigrationSource<DB>,
 {
     conn.run_pending_migrations(migrations)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::from_boxed)?;
     Ok(())
 }
