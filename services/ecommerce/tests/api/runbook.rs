@@ -87,15 +87,36 @@ fn shows(output: &str, expected: &str) -> bool {
     })
 }
 
+/// A request's log line is written once its answer has been sent (when its span closes), so a
+/// block that reads the log right after a request could miss that request's line. Before each
+/// block, this waits until the log holds a line for every request the service has counted in
+/// `/metrics` since it started (after a restart the log also holds the former process's lines,
+/// which only makes the wait shorter).
+const WAIT_FOR_REQUEST_LINES: &str = r#"
+cx_wait_for_request_lines() {
+  local counted logged
+  for _ in $(seq 1 400); do
+    counted=$(curl -s "$ECOMMERCE/metrics" | awk '/^http_requests_total[{ ]/ { n += $NF } END { print n + 0 }')
+    logged=$("$CX_SUPPORT" failed-requests "$LOG" | sed -nE 's/^Lines read: [0-9]+ \(([0-9]+) requests.*/\1/p')
+    [ "${logged:-0}" -ge "$counted" ] && return 0
+    sleep 0.05
+  done
+  echo "the log holds $logged request lines, the service counted $counted requests" >&2
+  return 1
+}
+"#;
+
 /// Runs `blocks` in one bash, each announced by a marker; answers each block's output.
 fn run_blocks(
     blocks: &[(usize, &str)],
     workdir: &Path,
     environment: &[(&str, String)],
 ) -> Vec<String> {
-    let mut script = String::from("set -euo pipefail\n");
+    let mut script = format!("set -euo pipefail\n{WAIT_FOR_REQUEST_LINES}\n");
     for (i, (_, body)) in blocks.iter().enumerate() {
-        script.push_str(&format!("printf '\\n@@cx-block {i}@@\\n'\n{body}\n"));
+        script.push_str(&format!(
+            "cx_wait_for_request_lines\nprintf '\\n@@cx-block {i}@@\\n'\n{body}\n"
+        ));
     }
     let output = Command::new("bash")
         .arg("-c")
