@@ -1,11 +1,11 @@
 //! What handlers share: the database, NATS, the outbox signal, the worker's clock and the
 //! webhook rules.
 
+use std::ops::Deref;
+
 use contracts::streams::Namespace;
-use platform::ApiError;
-use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
-use platform::outbox::{self, OutboxSignal};
+use platform::outbox::OutboxDb;
 
 use crate::webhooks::Wakeup;
 use crate::webhooks::gate::SubscriptionGate;
@@ -13,9 +13,9 @@ use crate::webhooks::url_guard::UrlGuard;
 use crate::worker::TickClock;
 
 pub struct AppState {
-    pub db: Db,
+    /// The database and the outbox signal: handlers call `state.write`/`state.read` on it.
+    pub store: OutboxDb,
     pub nats: Nats,
-    pub outbox: OutboxSignal,
     pub clock: TickClock,
     pub url_guard: UrlGuard,
     /// After a rotation the previous webhook secret keeps signing this long.
@@ -27,25 +27,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs `f` in one write transaction, then wakes the outbox relay for what it enqueued.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        outbox::write_then_signal(&self.db, &self.outbox, f).await
-    }
-
-    /// Runs the read-only query `f`.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db.run(f).await
-    }
-
     pub fn namespace(&self) -> Namespace {
         self.nats.namespace().clone()
+    }
+}
+
+impl Deref for AppState {
+    type Target = OutboxDb;
+
+    fn deref(&self) -> &OutboxDb {
+        &self.store
     }
 }

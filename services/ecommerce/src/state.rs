@@ -1,22 +1,22 @@
 //! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
 //! hashing threads, the log-in throttle, the vault of ally credentials and the purchase batcher.
 
+use std::ops::Deref;
+
 use contracts::streams::Namespace;
-use platform::ApiError;
 use platform::auth::{JwtIssuer, Passwords};
-use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
-use platform::outbox::{self, OutboxSignal};
+use platform::outbox::OutboxDb;
 
 use crate::login_throttle::LoginThrottle;
 use crate::purchases::PurchaseBatcher;
 use crate::vault::Vault;
 
 pub struct AppState {
-    pub db: Db,
+    /// The database and the outbox signal: handlers call `state.write`/`state.read` on it.
+    pub store: OutboxDb,
     pub nats: Nats,
     pub issuer: JwtIssuer,
-    pub outbox: OutboxSignal,
     /// How long a purchase's idempotency key is remembered.
     pub idempotency_ttl: chrono::TimeDelta,
     pub passwords: Passwords,
@@ -27,25 +27,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs `f` in one write transaction, then wakes the outbox relay for what it enqueued.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        outbox::write_then_signal(&self.db, &self.outbox, f).await
-    }
-
-    /// Runs the read-only query `f`.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db.run(f).await
-    }
-
     pub fn namespace(&self) -> Namespace {
         self.nats.namespace().clone()
+    }
+}
+
+impl Deref for AppState {
+    type Target = OutboxDb;
+
+    fn deref(&self) -> &OutboxDb {
+        &self.store
     }
 }
