@@ -13,7 +13,8 @@ use crate::webhooks::url_guard::UrlGuard;
 use crate::worker::TickClock;
 
 pub struct AppState {
-    /// The database and the outbox signal: handlers call `state.write`/`state.read` on it.
+    /// The database and the outbox signal; `Deref` makes `state.write`, `state.read` and
+    /// `state.db` reach it.
     pub store: OutboxDb,
     pub nats: Nats,
     pub clock: TickClock,

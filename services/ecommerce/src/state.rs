@@ -13,7 +13,8 @@ use crate::purchases::PurchaseBatcher;
 use crate::vault::Vault;
 
 pub struct AppState {
-    /// The database and the outbox signal: handlers call `state.write`/`state.read` on it.
+    /// The database and the outbox signal; `Deref` makes `state.write`, `state.read` and
+    /// `state.db` reach it.
     pub store: OutboxDb,
     pub nats: Nats,
     pub issuer: JwtIssuer,

@@ -33,8 +33,8 @@ impl Instance {
         instance
     }
 
-    /// Runs a built service without waiting for it, for services that become ready only
-    /// together.
+    /// Runs a built service without waiting for it to be ready, for tests that wait themselves
+    /// (services that become ready only together, or one that must not be ready yet).
     pub fn run(service: Service) -> Self {
         let api = ServiceClient::new(format!("http://127.0.0.1:{}", service.port()));
         let stop = service.stop_token();
@@ -73,7 +73,7 @@ pub struct TestApp<S> {
 }
 
 #[allow(clippy::expect_used)]
-impl<S: Clone> TestApp<S> {
+impl<S> TestApp<S> {
     /// Starts the service `build` makes from `settings`, which name `nats` and `db`.
     pub async fn start<F>(
         nats: TestNats,
@@ -82,6 +82,7 @@ impl<S: Clone> TestApp<S> {
         build: impl FnOnce(S) -> F,
     ) -> Self
     where
+        S: Clone,
         F: Future<Output = anyhow::Result<Service>>,
     {
         let instance = Instance::start(build(settings.clone())).await;
