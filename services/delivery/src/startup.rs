@@ -8,7 +8,7 @@ use platform::auth::JwtVerifier;
 use platform::db::Db;
 use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
-use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
+use platform::outbox::{OutboxDb, OutboxRelay, OutboxSignal, RelaySettings};
 use platform::server;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -61,9 +61,11 @@ impl Application {
         let wakeup = Wakeup::default();
 
         let state = web::Data::new(AppState {
-            db: db.clone(),
+            store: OutboxDb {
+                db: db.clone(),
+                outbox: outbox.clone(),
+            },
             nats: nats.clone(),
-            outbox: outbox.clone(),
             clock,
             url_guard: url_guard.clone(),
             rotation_grace: TimeDelta::seconds(settings.webhooks.rotation_grace_seconds),

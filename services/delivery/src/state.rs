@@ -1,10 +1,10 @@
 //! What handlers share: the database, NATS, the outbox signal, the worker's clock and the
 //! webhook rules.
 
-use platform::ApiError;
-use platform::db::{Db, DbConnection};
+use std::ops::Deref;
+
 use platform::nats::Nats;
-use platform::outbox::{self, OutboxSignal};
+use platform::outbox::OutboxDb;
 
 use crate::webhooks::Wakeup;
 use crate::webhooks::gate::SubscriptionGate;
@@ -12,9 +12,10 @@ use crate::webhooks::url_guard::UrlGuard;
 use crate::worker::TickClock;
 
 pub struct AppState {
-    pub db: Db,
+    /// The database and the outbox signal; `Deref` makes `state.write`, `state.read` and
+    /// `state.db` reach it.
+    pub store: OutboxDb,
     pub nats: Nats,
-    pub outbox: OutboxSignal,
     pub clock: TickClock,
     pub url_guard: UrlGuard,
     /// After a rotation the previous webhook secret keeps signing this long.
@@ -25,22 +26,10 @@ pub struct AppState {
     pub webhook_gate: SubscriptionGate,
 }
 
-impl AppState {
-    /// Runs `f` in one write transaction, then wakes the outbox relay for what it enqueued.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        outbox::write_then_signal(&self.db, &self.outbox, f).await
-    }
+impl Deref for AppState {
+    type Target = OutboxDb;
 
-    /// Runs the read-only query `f`.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db.run(f).await
+    fn deref(&self) -> &OutboxDb {
+        &self.store
     }
 }

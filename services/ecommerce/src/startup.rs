@@ -9,7 +9,7 @@ use platform::auth::{JwtIssuer, Passwords};
 use platform::db::{Db, Migrations};
 use platform::lifecycle::{Service, Supervisor};
 use platform::nats::Nats;
-use platform::outbox::{OutboxRelay, OutboxSignal, RelaySettings};
+use platform::outbox::{OutboxDb, OutboxRelay, OutboxSignal, RelaySettings};
 use platform::server;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -69,10 +69,12 @@ impl Application {
             &settings.orders.group_commit,
         );
         let state = web::Data::new(AppState {
-            db: db.clone(),
+            store: OutboxDb {
+                db: db.clone(),
+                outbox: outbox.clone(),
+            },
             nats: nats.clone(),
             issuer,
-            outbox: outbox.clone(),
             idempotency_ttl,
             passwords,
             login_throttle: login_throttle.clone(),

@@ -1,21 +1,22 @@
 //! What handlers share: the database, NATS, the token issuer, the outbox signal, the password
 //! hashing threads, the log-in throttle, the vault of ally credentials and the purchase batcher.
 
-use platform::ApiError;
+use std::ops::Deref;
+
 use platform::auth::{JwtIssuer, Passwords};
-use platform::db::{Db, DbConnection};
 use platform::nats::Nats;
-use platform::outbox::{self, OutboxSignal};
+use platform::outbox::OutboxDb;
 
 use crate::login_throttle::LoginThrottle;
 use crate::purchases::PurchaseBatcher;
 use crate::vault::Vault;
 
 pub struct AppState {
-    pub db: Db,
+    /// The database and the outbox signal; `Deref` makes `state.write`, `state.read` and
+    /// `state.db` reach it.
+    pub store: OutboxDb,
     pub nats: Nats,
     pub issuer: JwtIssuer,
-    pub outbox: OutboxSignal,
     /// How long a purchase's idempotency key is remembered.
     pub idempotency_ttl: chrono::TimeDelta,
     pub passwords: Passwords,
@@ -25,22 +26,10 @@ pub struct AppState {
     pub purchases: PurchaseBatcher,
 }
 
-impl AppState {
-    /// Runs `f` in one write transaction, then wakes the outbox relay for what it enqueued.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        outbox::write_then_signal(&self.db, &self.outbox, f).await
-    }
+impl Deref for AppState {
+    type Target = OutboxDb;
 
-    /// Runs the read-only query `f`.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db.run(f).await
+    fn deref(&self) -> &OutboxDb {
+        &self.store
     }
 }

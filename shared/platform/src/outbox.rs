@@ -154,21 +154,36 @@ pub fn enqueue(conn: &mut DbConnection, messages: &[OutboxMessage]) -> QueryResu
     Ok(())
 }
 
-/// Runs `f` in one write transaction, then wakes the relay for the messages it enqueued.
-pub async fn write_then_signal<T, F>(
-    db: &Db,
-    signal: &OutboxSignal,
-    f: F,
-) -> Result<T, crate::ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, crate::ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    let result = db.write(f).await;
-    if result.is_ok() {
-        signal.notify();
+/// A service's database as its handlers reach it: read-only queries, and write transactions
+/// that wake the outbox relay once they commit the messages they enqueued.
+#[derive(Clone)]
+pub struct OutboxDb {
+    pub db: Db,
+    pub outbox: OutboxSignal,
+}
+
+impl OutboxDb {
+    /// Runs `f` in one write transaction, then wakes the relay for the messages it enqueued.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, crate::ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, crate::ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.db.write(f).await;
+        if result.is_ok() {
+            self.outbox.notify();
+        }
+        result
     }
-    result
+
+    /// Runs the read-only query `f`.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, crate::ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, crate::ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.run(f).await
+    }
 }
 
 /// Marks a row that holds several messages (see [`enqueue_many`]); never sent as a header.

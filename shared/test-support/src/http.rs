@@ -21,6 +21,14 @@ pub async fn problem(response: Response) -> Value {
     response.json().await.expect("a problem body")
 }
 
+/// Reads the body of a successful answer; fails naming its URL and status otherwise.
+#[allow(clippy::expect_used)]
+pub async fn ok(response: Response) -> Value {
+    let (url, status) = (response.url().to_string(), response.status());
+    assert!(status.is_success(), "{url}: {status}");
+    response.json().await.expect("a JSON body")
+}
+
 /// The names of the fields a problem blames.
 pub fn blamed_fields(problem: &Value) -> Vec<String> {
     problem["invalid-params"]
@@ -117,5 +125,13 @@ impl ServiceClient {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The access token an identity provider gives `email` for `password`.
+    pub async fn token_of(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "log-in of {email}");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("a token").to_owned()
     }
 }

@@ -6,8 +6,11 @@
 //! - [`TestDatabase`]: a fresh database per test, a temporary SQLite file by default, or a
 //!   PostgreSQL database created (and dropped afterwards) on the server named by
 //!   `TEST_DATABASE_URL=postgres://user@host:port/maintenance_db`.
+//! - [`app::TestApp`]: the shell of a service's tests, the service running on both of these,
+//!   with [`tokens`] signed as the identity provider signs them.
 
 pub mod api_docs;
+pub mod app;
 pub mod bench;
 pub mod browser;
 pub mod contract;
@@ -16,6 +19,7 @@ pub mod http;
 pub mod logs;
 mod nats;
 pub mod reference;
+pub mod tokens;
 pub mod webhook_receiver;
 
 pub use database::TestDatabase;
@@ -41,5 +45,21 @@ pub fn http_settings(port: u16) -> platform::settings::HttpSettings {
     platform::settings::HttpSettings {
         workers: 2,
         ..platform::settings::HttpSettings::with_port(port)
+    }
+}
+
+/// Waits until `check` holds, polling; fails after `timeout`.
+pub async fn eventually<F, Fut>(timeout: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }

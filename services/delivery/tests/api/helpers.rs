@@ -1,41 +1,31 @@
-use std::time::Duration;
-
 use delivery::config::Settings;
 use delivery::startup::Application;
 use delivery::webhooks::gate::SubscriptionGate;
 use delivery::worker::{StatusWorker, TickClock};
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
-use platform::db::{DatabaseUrl, Db};
+use platform::auth::{JwtVerifier, Role};
 use platform::outbox::OutboxSignal;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use test_support::{TestDatabase, TestNats};
-use tokio_util::sync::CancellationToken;
-
-use test_support::http::ServiceClient;
+use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
+// The service client is always the same test user, so it owns the subscriptions it creates.
+pub use test_support::eventually;
+use test_support::tokens::demo_issuer;
+pub use test_support::tokens::{token, token_for};
+use test_support::{TestDatabase, TestNats};
 
-pub const ISSUER: &str = "cargo-express";
-
-/// The identity provider's demo key: tests mint tokens as ecommerce would.
-pub fn issuer() -> JwtIssuer {
-    JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, ISSUER, 900).unwrap()
-}
-
+/// The service on its own nats-server and database, verifying tokens of the demo identity key.
 pub struct TestApp {
-    pub api: ServiceClient,
-    pub nats: TestNats,
-    pub settings: Settings,
+    shell: Shell<Settings>,
     /// The instance's webhook gate: closed here by its own API or by another replica's notice.
     pub gate: SubscriptionGate,
-    stop: CancellationToken,
-    // Dropped last: the database outlives the service using it.
-    db: TestDatabase,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
+impl std::ops::Deref for TestApp {
+    type Target = Shell<Settings>;
+
+    fn deref(&self) -> &Shell<Settings> {
+        &self.shell
     }
 }
 
@@ -60,51 +50,27 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the service after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    platform::telemetry::init_for_test();
     let nats = TestNats::start().await.expect("nats-server starts");
     let db = TestDatabase::create().expect("test database");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
     let gate = SubscriptionGate::default();
-    let (address, stop) = start_with_gate(settings.clone(), gate.clone()).await;
-    TestApp {
-        api: ServiceClient::new(address),
-        nats,
-        settings,
-        gate,
-        stop,
-        db,
-    }
+    let shell = Shell::start(nats, Some(db), settings, |settings| {
+        Application::build_with_gate(settings, verifier(), gate.clone())
+    })
+    .await;
+    TestApp { shell, gate }
 }
 
-/// Starts an instance with `settings`; returns its address and stop token once it is ready.
-pub async fn start(settings: Settings) -> (String, CancellationToken) {
-    start_with_gate(settings, SubscriptionGate::default()).await
+/// Starts another instance with `settings` (and a webhook gate of its own); answers once it is
+/// ready.
+pub async fn start(settings: Settings) -> Instance {
+    Instance::start(Application::build_with_verifier(settings, verifier())).await
 }
 
-/// As [`start`], with the instance's webhook gate handed in for the test to watch.
-pub async fn start_with_gate(
-    settings: Settings,
-    gate: SubscriptionGate,
-) -> (String, CancellationToken) {
-    let app = Application::build_with_gate(settings, issuer().verifier().unwrap(), gate)
-        .await
-        .expect("the service builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
-    // Ready means its streams exist and its consumers are attached: nothing a test publishes
-    // or asks for races the start-up.
-    ServiceClient::new(address.clone()).wait_until_ready().await;
-    (address, stop)
-}
-
-impl std::ops::Deref for TestApp {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.api
-    }
+/// Checks tokens as ecommerce's published key would.
+fn verifier() -> JwtVerifier {
+    demo_issuer().verifier().unwrap()
 }
 
 impl TestApp {
@@ -140,10 +106,6 @@ impl TestApp {
         TickClock::new(self.settings.worker.interval())
     }
 
-    pub fn database(&self) -> Db {
-        Db::connect(&DatabaseUrl::parse(self.db.url()).unwrap(), 2).unwrap()
-    }
-
     /// Subscribes the service client to every status at `url`; returns the subscription.
     pub async fn subscribe(&self, url: &str) -> Value {
         let response = self
@@ -156,25 +118,6 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::CREATED, "subscribing");
         response.json().await.unwrap()
     }
-}
-
-/// A token of the one test user of `role` (the service client is always the same one, so it
-/// owns the subscriptions it creates across calls).
-pub fn token(role: Role) -> String {
-    token_for(role, &format!("test-{}", role.as_str()))
-}
-
-pub fn token_for(role: Role, user_id: &str) -> String {
-    issuer()
-        .issue(TokenSubject {
-            user_id: user_id.to_owned(),
-            email: format!("{user_id}@cargoexpress.test"),
-            role,
-            seller_id: None,
-            courier_id: (role == Role::Courier).then_some(101),
-        })
-        .unwrap()
-        .access_token
 }
 
 /// Seed 004's creation contract, spelled as the seed spells it.
@@ -190,20 +133,4 @@ pub fn delivery_request(order_id: &str) -> Value {
         "origin": {"address": "Calle 80 # 10-20, Bogotá"},
         "destination": {"name": "Bea Buyer", "address": "Carrera 7 # 32-16, Bogotá"}
     })
-}
-
-/// Waits until `check` holds, polling; fails after `timeout`.
-pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }

@@ -10,7 +10,6 @@ mod authorization;
 mod courier_reports;
 mod deliveries;
 mod dispatched_orders;
-mod end_to_end;
 mod helpers;
 mod seed_004;
 mod tracking;

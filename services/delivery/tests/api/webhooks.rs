@@ -399,9 +399,9 @@ async fn a_redelivered_event_or_a_restart_sends_nothing_twice() {
         .unwrap();
 
     // And the service restarts on the same database and streams.
-    let (_address, restarted) = start(app.settings.clone()).await;
+    let restarted = start(app.settings.clone()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    restarted.cancel();
+    restarted.stop();
     assert_eq!(receiver.received().len(), 1);
 }
 
@@ -426,7 +426,7 @@ async fn a_slow_subscriber_does_not_hold_up_the_others() {
 #[tokio::test]
 async fn two_replicas_send_each_message_once() {
     let app = spawn_app().await;
-    let (_replica, replica_stop) = start(app.settings.clone()).await;
+    let replica = start(app.settings.clone()).await;
     let receiver = WebhookReceiver::start().unwrap();
     app.subscribe(receiver.url()).await;
     for i in 0..20 {
@@ -447,7 +447,7 @@ async fn two_replicas_send_each_message_once() {
         .collect();
     assert_eq!(received.len(), 60, "every status change once");
     assert_eq!(ids.len(), 60);
-    replica_stop.cancel();
+    replica.stop();
 }
 
 /// A subscription's messages as its owner sees them.
@@ -688,8 +688,7 @@ async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests
     // A replica that only serves the API: the sends are the first one's.
     let mut api_only = app.settings.clone();
     api_only.tasks.webhook_sender = false;
-    let (address, replica_stop) = start(api_only).await;
-    let replica = test_support::http::ServiceClient::new(address);
+    let replica = start(api_only).await;
     let before = app.gate.epoch();
 
     let deleted = replica
@@ -714,5 +713,5 @@ async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests
         0,
         "no request starts after the answer, whichever replica gave it"
     );
-    replica_stop.cancel();
+    replica.stop();
 }

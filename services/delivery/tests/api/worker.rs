@@ -133,7 +133,7 @@ async fn two_replicas_never_move_a_delivery_twice_in_one_tick() {
         s.worker.batch_size = 7;
     })
     .await;
-    let (_replica, replica_stop) = start(app.settings.clone()).await;
+    let replica = start(app.settings.clone()).await;
     let service = token(Role::ServiceClient);
     for i in 0..60 {
         let response = app
@@ -146,7 +146,7 @@ async fn two_replicas_never_move_a_delivery_twice_in_one_tick() {
         assert!(response.status().is_success());
     }
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    replica_stop.cancel();
+    replica.stop();
 
     let histories = histories(&app.database()).await;
     assert_eq!(histories.len(), 60);

@@ -55,17 +55,11 @@ async fn check(api: &ServiceClient, token: &str, ally: &str) -> Response {
     api.get(&format!("/allies/{ally}/credentials"), token).await
 }
 
-/// Logs in through any instance and answers the token.
-async fn token_of(api: &ServiceClient, email: &str, password: &str) -> String {
-    let response = api.login(email, password).await;
-    assert_eq!(response.status(), StatusCode::OK, "login of {email}");
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Creates a store (a seller) as the demo administrator; answers its id.
 async fn create_store(api: &ServiceClient, name: &str) -> String {
-    let admin = token_of(api, "admin@cargoexpress.test", "admin-demo-2026").await;
+    let admin = api
+        .token_of("admin@cargoexpress.test", "admin-demo-2026")
+        .await;
     let slug = name.to_lowercase().replace(' ', "-");
     let response = api
         .post(
@@ -81,7 +75,8 @@ async fn create_store(api: &ServiceClient, name: &str) -> String {
 }
 
 async fn support_token(api: &ServiceClient) -> String {
-    token_of(api, "support@cargoexpress.test", "support-demo-2026").await
+    api.token_of("support@cargoexpress.test", "support-demo-2026")
+        .await
 }
 
 /// The answer's status, `message` and `type`, checking that it is a problem document.

@@ -9,28 +9,27 @@ use ecommerce::config::Settings;
 use ecommerce::domain::demo_accounts::DEMO_ACCOUNTS;
 use ecommerce::startup::Application;
 use platform::auth::Role;
-use platform::nats::Nats;
-use platform::settings::NatsSettings;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use test_support::http::ServiceClient;
+use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
 use test_support::{TestDatabase, TestNats};
-use tokio_util::sync::CancellationToken;
 
-pub struct TestApp {
-    pub api: ServiceClient,
-    pub nats: TestNats,
-    /// The settings it runs with; a replica gets the same.
-    pub settings: Settings,
-    stop: CancellationToken,
-    // Dropped last: the database outlives the service using it.
-    db: TestDatabase,
+/// The service on its own nats-server and database.
+pub struct TestApp(Shell<Settings>);
+
+impl std::ops::Deref for TestApp {
+    type Target = Shell<Settings>;
+
+    fn deref(&self) -> &Shell<Settings> {
+        &self.0
+    }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
+// Tests stop and resume the nats-server under the service.
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Shell<Settings> {
+        &mut self.0
     }
 }
 
@@ -42,7 +41,7 @@ pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
         nats: nats.settings(),
         ..Settings::default()
     };
-    // No delivery service runs beside these tests; the end-to-end tests in delivery link them.
+    // No delivery service runs beside these tests; the end-to-end tests (tests/e2e) link them.
     settings.delivery.url = String::new();
     settings
 }
@@ -63,73 +62,24 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
 }
 
 async fn spawn(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    platform::telemetry::init_for_test();
     let nats = TestNats::start().await.expect("nats-server starts");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
-    let (api, stop) = start(settings.clone()).await;
-    TestApp {
-        api,
-        nats,
-        settings,
-        stop,
-        db,
-    }
-}
-
-/// Builds and runs the service; answers once it is ready.
-async fn start(settings: Settings) -> (ServiceClient, CancellationToken) {
-    let app = Application::build(settings)
-        .await
-        .expect("the service builds");
-    let api = ServiceClient::new(format!("http://127.0.0.1:{}", app.port()));
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
-    api.wait_until_ready().await;
-    (api, stop)
-}
-
-/// A second instance of a test's service, on the same database and NATS namespace.
-pub struct Replica {
-    pub api: ServiceClient,
-    stop: CancellationToken,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-impl std::ops::Deref for Replica {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.api
-    }
-}
-
-impl std::ops::Deref for TestApp {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.api
-    }
+    TestApp(Shell::start(nats, Some(db), settings, Application::build).await)
 }
 
 impl TestApp {
     /// Another instance of this service on the same database, as a second replica or this one
     /// restarted would be.
-    pub async fn spawn_replica(&self) -> Replica {
+    pub async fn spawn_replica(&self) -> Instance {
         self.spawn_replica_with(|_| {}).await
     }
 
     /// Another instance on the same database, with settings changed by `adjust` (other keys).
-    pub async fn spawn_replica_with(&self, adjust: impl FnOnce(&mut Settings)) -> Replica {
+    pub async fn spawn_replica_with(&self, adjust: impl FnOnce(&mut Settings)) -> Instance {
         let mut settings = self.settings.clone();
         adjust(&mut settings);
-        let (api, stop) = start(settings).await;
-        Replica { api, stop }
+        Instance::start(Application::build(settings)).await
     }
 
     /// A token of the demo account with `role`.
@@ -139,13 +89,6 @@ impl TestApp {
             .find(|d| d.role == role)
             .expect("a demo account per role");
         self.token_of(demo.email, demo.password).await
-    }
-
-    pub async fn token_of(&self, email: &str, password: &str) -> String {
-        let response = self.login(email, password).await;
-        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
-        let body: Value = response.json().await.expect("json");
-        body["access_token"].as_str().expect("a token").to_owned()
     }
 
     /// Creates a seller with one administrator and returns (seller id, administrator token).
@@ -223,27 +166,6 @@ impl TestApp {
             .expect("the product exists")
     }
 
-    /// The URL of this instance's database.
-    pub fn database_url(&self) -> &str {
-        self.db.url()
-    }
-
-    /// A connection pool of this instance's database, for tests that set up state directly.
-    pub fn database(&self) -> platform::db::Db {
-        let url = platform::db::DatabaseUrl::parse(self.db.url()).expect("database url");
-        platform::db::Db::connect(&url, 2).expect("database")
-    }
-
-    /// A NATS client in this test's namespace.
-    pub async fn nats_client(&self) -> Nats {
-        let settings = NatsSettings {
-            url: self.nats.url().to_owned(),
-            namespace: self.nats.namespace().to_owned(),
-            ..Default::default()
-        };
-        Nats::connect(&settings, "test").await.expect("nats")
-    }
-
     /// The events on `orders.<status>` so far, once there are at least `wanted` of them (30 s at most).
     pub async fn order_events(
         &self,
@@ -306,12 +228,7 @@ impl TestApp {
         sku: &str,
         wanted: impl Fn(Option<&CatalogProduct>) -> bool,
     ) -> Option<CatalogProduct> {
-        let settings = NatsSettings {
-            url: self.nats.url().to_owned(),
-            namespace: self.nats.namespace().to_owned(),
-            ..Default::default()
-        };
-        let nats = Nats::connect(&settings, "test").await.expect("nats");
+        let nats = self.nats_client().await;
         let namespace = Namespace::new(self.nats.namespace()).expect("namespace");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {

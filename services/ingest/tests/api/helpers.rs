@@ -4,31 +4,29 @@ use contracts::courier_reports::CourierReport;
 use contracts::streams::{COURIER_REPORTS, Namespace};
 use ingest::config::Settings;
 use ingest::startup::Application;
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::lifecycle::Service;
 use serde_json::{Value, json};
 use test_support::TestNats;
-use test_support::http::ServiceClient;
-use tokio_util::sync::CancellationToken;
-
+use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
+use test_support::tokens::demo_issuer;
+pub use test_support::tokens::{courier_token, token};
 
-pub struct TestApp {
-    pub api: ServiceClient,
-    pub nats: TestNats,
-    stop: CancellationToken,
-}
+/// The service on its own nats-server, verifying tokens of the demo identity key.
+pub struct TestApp(Shell<Settings>);
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
+impl std::ops::Deref for TestApp {
+    type Target = Shell<Settings>;
+
+    fn deref(&self) -> &Shell<Settings> {
+        &self.0
     }
 }
 
-impl std::ops::Deref for TestApp {
-    type Target = ServiceClient;
-
-    fn deref(&self) -> &ServiceClient {
-        &self.api
+// Tests stop and resume the nats-server under the service.
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Shell<Settings> {
+        &mut self.0
     }
 }
 
@@ -47,27 +45,21 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
 /// Spawns the service on `nats` as its buckets are; returns once it is ready, which includes
 /// its copies of the catalog and the fleet having caught up.
 pub async fn start(nats: TestNats) -> TestApp {
-    let (api, stop) = start_replica(&nats).await;
-    TestApp { api, nats, stop }
-}
-
-/// One more instance on `nats`, once ready; with its stop token.
-pub async fn start_replica(nats: &TestNats) -> (ServiceClient, CancellationToken) {
-    platform::telemetry::init_for_test();
     let settings = Settings {
         http: test_support::http_settings(0),
         nats: nats.settings(),
         ..Settings::default()
     };
-    let verifier = issuer().verifier().unwrap();
-    let app = Application::build_with_verifier(settings, verifier)
-        .await
-        .expect("the service builds");
-    let api = ServiceClient::new(format!("http://127.0.0.1:{}", app.port()));
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
-    api.wait_until_ready().await;
-    (api, stop)
+    TestApp(Shell::start(nats, None, settings, build).await)
+}
+
+/// One more instance with `app`'s settings, once ready.
+pub async fn start_replica(app: &TestApp) -> Instance {
+    Instance::start(build(app.settings.clone())).await
+}
+
+async fn build(settings: Settings) -> anyhow::Result<Service> {
+    Application::build_with_verifier(settings, demo_issuer().verifier().unwrap()).await
 }
 
 impl TestApp {
@@ -97,33 +89,6 @@ impl TestApp {
         }
         reports
     }
-}
-
-/// The identity provider's demo key: tests mint tokens as ecommerce would.
-pub fn issuer() -> JwtIssuer {
-    JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap()
-}
-
-pub fn courier_token(courier_id: i64) -> String {
-    token_for(Role::Courier, Some(courier_id))
-}
-
-pub fn token(role: Role) -> String {
-    token_for(role, None)
-}
-
-fn token_for(role: Role, courier_id: Option<i64>) -> String {
-    let user_id = format!("test-{}-{}", role.as_str(), courier_id.unwrap_or_default());
-    issuer()
-        .issue(TokenSubject {
-            email: format!("{user_id}@cargoexpress.test"),
-            user_id,
-            role,
-            seller_id: None,
-            courier_id,
-        })
-        .unwrap()
-        .access_token
 }
 
 pub fn new_report_id() -> String {

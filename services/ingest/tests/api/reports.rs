@@ -155,13 +155,13 @@ async fn with_an_empty_catalog_reports_are_judged_not_left_waiting() {
 #[tokio::test]
 async fn two_replicas_store_each_report_once_whichever_gets_it() {
     let app = spawn_app().await;
-    let (replica, replica_stop) = start_replica(&app.nats).await;
+    let replica = start_replica(&app).await;
     let token = courier_token(102);
     let pedidos: Vec<String> = (0..6).map(|_| new_report_id()).collect();
     for (i, pedido) in pedidos.iter().enumerate() {
         let body = seed_report(pedido, 102, &["pk0002"]);
-        let first = if i % 2 == 0 { &app.api } else { &replica };
-        let second = if i % 2 == 0 { &replica } else { &app.api };
+        let first = if i % 2 == 0 { &app.api } else { &replica.api };
+        let second = if i % 2 == 0 { &replica.api } else { &app.api };
         assert_eq!(
             first
                 .post("/registrar_pedido_entregado", &token, &body)
@@ -185,5 +185,5 @@ async fn two_replicas_store_each_report_once_whichever_gets_it() {
         .map(|(id, _)| id)
         .collect();
     assert_eq!(stored, pedidos);
-    replica_stop.cancel();
+    replica.stop();
 }

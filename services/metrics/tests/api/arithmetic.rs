@@ -257,8 +257,7 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
             .unwrap();
     }
     let db = TestDatabase::create().unwrap();
-    let (address, stop) = start(test_settings(&app.nats, &db)).await;
-    let replayed = test_support::http::ServiceClient::new(address);
+    let replayed = start(test_settings(&app.nats, &db)).await;
     replayed.wait_until_ready().await;
     let viewer = token(platform::auth::Role::OperationsViewer);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -276,7 +275,7 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
         assert!(tokio::time::Instant::now() < deadline, "replay incomplete");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    stop.cancel();
+    replayed.stop();
 }
 
 #[tokio::test]
@@ -284,7 +283,7 @@ async fn two_replicas_consuming_together_count_each_event_once() {
     let app = spawn_app().await;
     // A second replica on the same NATS and database: both take from the same durable
     // consumers and add to the same rollups.
-    let (_address, replica_stop) = start(test_settings(&app.nats, app.database())).await;
+    let replica = start(app.settings.clone()).await;
     let publisher = app.publisher().await;
     for i in 0..40 {
         publisher
@@ -297,5 +296,5 @@ async fn two_replicas_consuming_together_count_each_event_once() {
         })
         .await;
     assert_eq!(summary["revenue_per_hour"]["total_revenue_cents"], 4000);
-    replica_stop.cancel();
+    replica.stop();
 }

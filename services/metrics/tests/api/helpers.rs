@@ -11,35 +11,25 @@ use contracts::orders::{
 use contracts::streams::{COURIER_REPORTS, DELIVERIES, ORDERS, StreamSpec};
 use metrics_service::config::Settings;
 use metrics_service::startup::Application;
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::auth::Role;
+use platform::lifecycle::Service;
 use platform::nats::Nats;
 use serde::Serialize;
 use serde_json::Value;
-use test_support::http::ServiceClient;
-use test_support::{TestDatabase, TestNats};
-use tokio_util::sync::CancellationToken;
-
+use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
+use test_support::tokens::demo_issuer;
+pub use test_support::tokens::{token, token_by};
+use test_support::{TestDatabase, TestNats};
 
-pub struct TestApp {
-    pub api: ServiceClient,
-    pub nats: TestNats,
-    stop: CancellationToken,
-    // Dropped last: the database outlives the service using it.
-    db: TestDatabase,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
+/// The service on its own nats-server and database, verifying tokens of the demo identity key.
+pub struct TestApp(Shell<Settings>);
 
 impl std::ops::Deref for TestApp {
-    type Target = ServiceClient;
+    type Target = Shell<Settings>;
 
-    fn deref(&self) -> &ServiceClient {
-        &self.api
+    fn deref(&self) -> &Shell<Settings> {
+        &self.0
     }
 }
 
@@ -59,41 +49,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_on(nats: TestNats) -> TestApp {
-    platform::telemetry::init_for_test();
     let db = TestDatabase::create().expect("test database");
     let settings = test_settings(&nats, &db);
-    let (address, stop) = start(settings).await;
-    TestApp {
-        api: ServiceClient::new(address),
-        nats,
-        stop,
-        db,
-    }
+    TestApp(Shell::start(nats, Some(db), settings, build).await)
 }
 
-pub async fn start(settings: Settings) -> (String, CancellationToken) {
-    let app = Application::build_with_verifier(settings, issuer().verifier().unwrap())
-        .await
-        .expect("the service builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
-    // Ready means its streams exist and its consumers are attached: nothing a test publishes
-    // or asks for races the start-up.
-    ServiceClient::new(address.clone()).wait_until_ready().await;
-    (address, stop)
+/// Starts another instance with `settings`; answers once it is ready.
+pub async fn start(settings: Settings) -> Instance {
+    Instance::start(build(settings)).await
+}
+
+async fn build(settings: Settings) -> anyhow::Result<Service> {
+    Application::build_with_verifier(settings, demo_issuer().verifier().unwrap()).await
 }
 
 impl TestApp {
-    /// The instance's database, for a second replica on it.
-    pub fn database(&self) -> &TestDatabase {
-        &self.db
-    }
-
-    pub fn stop(&self) {
-        self.stop.cancel();
-    }
-
     /// Every metric over the last `hours` hours, as the operations viewer sees them.
     pub async fn summary(&self) -> Value {
         let response = self
@@ -275,27 +245,4 @@ pub fn order_change(
         order_id,
         data,
     )
-}
-
-/// The identity provider's demo key: tests mint tokens as ecommerce would.
-pub fn issuer() -> JwtIssuer {
-    JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap()
-}
-
-pub fn token(role: Role) -> String {
-    token_lasting(role, &issuer())
-}
-
-pub fn token_lasting(role: Role, issuer: &JwtIssuer) -> String {
-    let user_id = format!("test-{}", role.as_str());
-    issuer
-        .issue(TokenSubject {
-            email: format!("{user_id}@cargoexpress.test"),
-            user_id,
-            role,
-            seller_id: None,
-            courier_id: (role == Role::Courier).then_some(101),
-        })
-        .unwrap()
-        .access_token
 }

@@ -2,8 +2,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role};
+use platform::auth::Role;
 use serde_json::Value;
+use test_support::tokens::demo_issuer_lasting;
 
 use crate::helpers::*;
 
@@ -71,11 +72,11 @@ async fn the_stream_pushes_new_numbers_when_a_report_arrives() {
 #[tokio::test]
 async fn the_stream_says_when_the_session_expires() {
     let app = spawn_app().await;
-    let short = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 2).unwrap();
+    let short = demo_issuer_lasting(2);
     let response = app
         .get(
             "/v1/metrics/stream",
-            &token_lasting(Role::OperationsViewer, &short),
+            &token_by(&short, Role::OperationsViewer),
         )
         .await;
     let mut body = response.bytes_stream();
@@ -93,11 +94,10 @@ async fn a_viewer_of_one_replica_sees_the_events_another_replica_consumed() {
     platform::telemetry::init_for_test();
     let nats = test_support::TestNats::start().await.unwrap();
     let db = test_support::TestDatabase::create().unwrap();
-    let (_consuming, consuming_stop) = start(test_settings(&nats, &db)).await;
+    let consuming = start(test_settings(&nats, &db)).await;
     let mut serving_only = test_settings(&nats, &db);
     serving_only.tasks.consumers = false;
-    let (address, serving_stop) = start(serving_only).await;
-    let replica = test_support::http::ServiceClient::new(address);
+    let replica = start(serving_only).await;
     let response = replica
         .get("/v1/metrics/stream?hours=1", &token(Role::OperationsViewer))
         .await;
@@ -117,6 +117,6 @@ async fn a_viewer_of_one_replica_sees_the_events_another_replica_consumed() {
             break;
         }
     }
-    consuming_stop.cancel();
-    serving_stop.cancel();
+    consuming.stop();
+    replica.stop();
 }

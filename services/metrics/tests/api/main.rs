@@ -1,7 +1,7 @@
 //! Integration tests: each test spawns the metrics service on a random port with its own
 //! nats-server and database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), publishes
-//! events as the other services would, and reads the metrics over HTTP. `platform` runs all
-//! four services together, and `browser` drives the dashboard in headless Chromium.
+//! events as the other services would, and reads the metrics over HTTP. The tests that run all
+//! four services together (the dashboard in headless Chromium among them) are in tests/e2e.
 
 // Panicking is how a test reports failure, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,11 +9,7 @@
 mod api_docs;
 mod arithmetic;
 mod authorization;
-mod browser;
-mod dashboard_login;
 mod helpers;
 mod live;
-mod platform_flow;
 mod readiness;
 mod security;
-mod stack;

@@ -4,10 +4,12 @@
 use metrics_service::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use test_support::app::Instance;
 use test_support::http::ServiceClient;
+use test_support::tokens::demo_issuer;
 use test_support::{TestDatabase, TestNats};
 
-use crate::helpers::{issuer, test_settings};
+use crate::helpers::test_settings;
 
 async fn readiness(service: &ServiceClient) -> (StatusCode, Value) {
     let answer = service
@@ -24,13 +26,12 @@ async fn started_without_nats_it_is_not_ready_until_its_consumers_are_attached()
     let mut nats = TestNats::start_private().await.unwrap();
     nats.stop().unwrap();
     let db = TestDatabase::create().unwrap();
-    let app =
-        Application::build_with_verifier(test_settings(&nats, &db), issuer().verifier().unwrap())
+    let verifier = demo_issuer().verifier().unwrap();
+    let service = Instance::run(
+        Application::build_with_verifier(test_settings(&nats, &db), verifier)
             .await
-            .unwrap();
-    let service = ServiceClient::new(format!("http://127.0.0.1:{}", app.port()));
-    let stop = app.stop_token();
-    tokio::spawn(app.run_until_stopped());
+            .unwrap(),
+    );
 
     let (status, body) = readiness(&service).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -49,5 +50,5 @@ async fn started_without_nats_it_is_not_ready_until_its_consumers_are_attached()
     let (status, body) = readiness(&service).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["waiting_for"], serde_json::json!([]));
-    stop.cancel();
+    service.stop();
 }

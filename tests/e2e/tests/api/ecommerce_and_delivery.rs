@@ -5,35 +5,17 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use delivery::config::Settings as DeliverySettings;
-use ecommerce::config::Settings as EcommerceSettings;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-use test_support::http::ServiceClient;
-use test_support::webhook_receiver::WebhookReceiver;
-use test_support::{TestDatabase, TestNats, free_port};
-
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role};
+use platform::auth::Role;
 use platform::db::{DatabaseUrl, Db, DbError};
+use serde_json::json;
+use test_support::app::Instance;
+use test_support::http::ok;
+use test_support::tokens::{demo_issuer, token};
+use test_support::webhook_receiver::WebhookReceiver;
+use test_support::{TestDatabase, TestNats, eventually, free_port};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{eventually, start, test_settings};
-
-async fn token(shop: &ServiceClient, email: &str, password: &str) -> String {
-    let response = shop.login(email, password).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    ok(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// The body of a successful answer.
-async fn ok(response: reqwest::Response) -> Value {
-    let (url, status) = (response.url().to_string(), response.status());
-    assert!(status.is_success(), "{url}: {status}");
-    response.json().await.unwrap()
-}
+use crate::stack::{address, delivery_settings, ecommerce_settings, jwks_url};
 
 #[tokio::test]
 async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
@@ -44,45 +26,31 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
         TestDatabase::create().unwrap(),
     );
     let (ecommerce_port, delivery_port) = (free_port().unwrap(), free_port().unwrap());
-    let ecommerce_url = format!("http://127.0.0.1:{ecommerce_port}");
-    let delivery_url = format!("http://127.0.0.1:{delivery_port}");
-    let nats_settings = nats.settings();
 
-    let mut shop = EcommerceSettings {
-        http: test_support::http_settings(ecommerce_port),
-        database: ecommerce_db.settings(),
-        nats: nats_settings.clone(),
-        ..EcommerceSettings::default()
-    };
-    shop.delivery.url = delivery_url.clone();
-    shop.delivery.receiver_url = format!("{ecommerce_url}/webhooks/deliveries");
-    let shop = ecommerce::startup::Application::build(shop).await.unwrap();
-    let shop_stop = shop.stop_token();
-    tokio::spawn(shop.run_until_stopped());
+    let shop = ecommerce_settings(
+        ecommerce_port,
+        &nats,
+        &ecommerce_db,
+        &address(delivery_port),
+    );
+    let shop = Instance::run(ecommerce::startup::Application::build(shop).await.unwrap());
 
-    let mut carrier: DeliverySettings = test_settings(&nats, &delivery_db);
-    carrier.http.port = delivery_port;
-    carrier.auth.jwks_url = format!("{ecommerce_url}/.well-known/jwks.json");
+    let mut carrier = delivery_settings(delivery_port, &nats, &delivery_db);
+    carrier.webhooks.timeout_ms = 2_000;
+    carrier.auth.jwks_url = jwks_url(ecommerce_port);
     carrier.tasks.status_worker = true;
     carrier.worker.interval_ms = 300;
-    let carrier = delivery::startup::Application::build(carrier)
-        .await
-        .unwrap();
-    let carrier_stop = carrier.stop_token();
-    tokio::spawn(carrier.run_until_stopped());
-
-    let (shop, carrier) = (
-        ServiceClient::new(ecommerce_url),
-        ServiceClient::new(delivery_url),
+    let carrier = Instance::run(
+        delivery::startup::Application::build(carrier)
+            .await
+            .unwrap(),
     );
+
     shop.wait_until_ready().await;
     carrier.wait_until_ready().await;
-    let partner = token(
-        &shop,
-        "delivery-service@cargoexpress.test",
-        "service-demo-2026",
-    )
-    .await;
+    let partner = shop
+        .token_of("delivery-service@cargoexpress.test", "service-demo-2026")
+        .await;
     let subscriber = WebhookReceiver::start().unwrap();
     let subscribe = json!({"url": subscriber.url()});
     let subscription = ok(carrier
@@ -90,8 +58,12 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
         .await)
     .await;
 
-    let buyer = token(&shop, "buyer@cargoexpress.test", "buyer-demo-2026").await;
-    let seller = token(&shop, "seller@cargoexpress.test", "seller-demo-2026").await;
+    let buyer = shop
+        .token_of("buyer@cargoexpress.test", "buyer-demo-2026")
+        .await;
+    let seller = shop
+        .token_of("seller@cargoexpress.test", "seller-demo-2026")
+        .await;
     let lines = json!({"lines": [{"sku": "pk0004", "quantity": 2}]});
     let purchase = ok(shop.post("/orders", &buyer, &lines).await).await;
     let order_id = purchase["orders"][0]["id"].as_str().unwrap().to_owned();
@@ -201,27 +173,22 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     assert_eq!(heard, tracked);
 
     // A restarted ecommerce keeps its registration rather than adding another.
-    let admin = token(&shop, "admin@cargoexpress.test", "admin-demo-2026").await;
+    let admin = shop
+        .token_of("admin@cargoexpress.test", "admin-demo-2026")
+        .await;
     let before = ok(carrier.get("/webhooks/subscriptions", &admin).await).await;
     assert_eq!(before["total"], 2, "the test subscriber's and ecommerce's");
-    shop_stop.cancel();
-    let mut again = EcommerceSettings {
-        http: test_support::http_settings(0),
-        database: ecommerce_db.settings(),
-        nats: nats_settings,
-        ..EcommerceSettings::default()
-    };
-    again.delivery.url = carrier.address.clone();
+    shop.stop();
+    // On another port, with the receiver address it registered.
+    let mut again = ecommerce_settings(0, &nats, &ecommerce_db, &carrier.address);
     again.delivery.receiver_url = format!("{}/webhooks/deliveries", shop.address);
-    let again = ecommerce::startup::Application::build(again).await.unwrap();
-    let again_stop = again.stop_token();
-    tokio::spawn(again.run_until_stopped());
+    let again = Instance::run(ecommerce::startup::Application::build(again).await.unwrap());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = ok(carrier.get("/webhooks/subscriptions", &admin).await).await;
     assert_eq!(after["items"], before["items"]);
 
-    again_stop.cancel();
-    carrier_stop.cancel();
+    again.stop();
+    carrier.stop();
 }
 
 #[tokio::test]
@@ -232,22 +199,23 @@ async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_s
         TestDatabase::create().unwrap(),
         TestDatabase::create().unwrap(),
     );
-    let (carrier_address, carrier_stop) = start(test_settings(&nats, &delivery_db)).await;
+    // delivery trusting the demo identity key, with which the registrations are signed.
+    let mut carrier = delivery_settings(0, &nats, &delivery_db);
+    carrier.webhooks.timeout_ms = 2_000;
+    let issuer = demo_issuer();
+    let carrier = Instance::start(delivery::startup::Application::build_with_verifier(
+        carrier,
+        issuer.verifier().unwrap(),
+    ))
+    .await;
     // ecommerce's database, migrated by an instance that registers nothing itself.
-    let mut shop = EcommerceSettings {
-        http: test_support::http_settings(0),
-        database: ecommerce_db.settings(),
-        nats: nats.settings(),
-        ..EcommerceSettings::default()
-    };
-    shop.delivery.url = String::new();
+    let shop = ecommerce_settings(0, &nats, &ecommerce_db, "");
     let shop = ecommerce::startup::Application::build(shop).await.unwrap();
     let db = Db::connect(&DatabaseUrl::parse(ecommerce_db.url()).unwrap(), 4).unwrap();
     let link = ecommerce::config::DeliverySettings {
-        url: carrier_address.clone(),
+        url: carrier.address.clone(),
         receiver_url: "http://127.0.0.1:9/webhooks/deliveries".to_owned(),
     };
-    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
     let cancel = CancellationToken::new();
 
     // Two replicas' start-up registrations at the same moment.
@@ -263,12 +231,8 @@ async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_s
     first.unwrap();
     second.unwrap();
 
-    let carrier = ServiceClient::new(carrier_address);
     let all = ok(carrier
-        .get(
-            "/webhooks/subscriptions",
-            &crate::helpers::token(Role::MarketplaceAdmin),
-        )
+        .get("/webhooks/subscriptions", &token(Role::MarketplaceAdmin))
         .await)
     .await;
     assert_eq!(all["total"], 1, "one subscription: {all:#}");
@@ -283,5 +247,5 @@ async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_s
         "the one ecommerce keeps the secret of"
     );
     drop(shop);
-    carrier_stop.cancel();
+    carrier.stop();
 }

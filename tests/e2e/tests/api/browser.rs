@@ -54,7 +54,8 @@ fn column_hours(report: &Value, zone: FixedOffset) -> String {
 async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out() {
     let stack = Stack::start().await;
     let courier = stack
-        .token("courier103@cargoexpress.test", "courier-demo-2026")
+        .ecommerce
+        .token_of("courier103@cargoexpress.test", "courier-demo-2026")
         .await;
     let warm_up = Stack::seed_report(103, &["pk0002", "pk0003", "pk0003"]);
     let stored = stack

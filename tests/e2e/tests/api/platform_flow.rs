@@ -4,15 +4,10 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+use test_support::http::ok;
 
 use crate::stack::Stack;
-
-async fn ok(response: reqwest::Response) -> Value {
-    let (url, status) = (response.url().to_string(), response.status());
-    assert!(status.is_success(), "{url}: {status}");
-    response.json().await.unwrap()
-}
 
 /// Polls `check` until it gives a value; fails after 30 seconds.
 async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
@@ -60,10 +55,12 @@ async fn a_courier_report_closes_the_order_and_reaches_the_metrics() {
 
     // Bought, confirmed and dispatched in ecommerce.
     let buyer = stack
-        .token("buyer@cargoexpress.test", "buyer-demo-2026")
+        .ecommerce
+        .token_of("buyer@cargoexpress.test", "buyer-demo-2026")
         .await;
     let seller = stack
-        .token("seller@cargoexpress.test", "seller-demo-2026")
+        .ecommerce
+        .token_of("seller@cargoexpress.test", "seller-demo-2026")
         .await;
     let lines =
         json!({"lines": [{"sku": "pk0004", "quantity": 2}, {"sku": "pk0001", "quantity": 3}]});
@@ -81,7 +78,8 @@ async fn a_courier_report_closes_the_order_and_reaches_the_metrics() {
 
     // Its delivery exists by itself; its courier reports it delivered with the tracking number.
     let admin = stack
-        .token("admin@cargoexpress.test", "admin-demo-2026")
+        .ecommerce
+        .token_of("admin@cargoexpress.test", "admin-demo-2026")
         .await;
     let delivery = eventually("the delivery", || async {
         let found = ok(stack.delivery.get("/deliveries", &admin).await).await;
@@ -91,7 +89,8 @@ async fn a_courier_report_closes_the_order_and_reaches_the_metrics() {
     .await;
     let courier_id = delivery["courier"]["id"].as_i64().unwrap();
     let courier = stack
-        .token(
+        .ecommerce
+        .token_of(
             &format!("courier{courier_id}@cargoexpress.test"),
             "courier-demo-2026",
         )
@@ -111,7 +110,8 @@ async fn a_courier_report_closes_the_order_and_reaches_the_metrics() {
         courier_id + 1
     };
     let other_token = stack
-        .token(
+        .ecommerce
+        .token_of(
             &format!("courier{other}@cargoexpress.test"),
             "courier-demo-2026",
         )
