@@ -24,10 +24,7 @@ pub fn change_status(
 ) -> Result<Order, ApiError> {
     let order = orders::find(conn, order_id)
         .on_missing(|| ApiError::not_found(format!("order {order_id}")))?;
-    let from = order
-        .row
-        .status()
-        .ok_or_else(|| anyhow::anyhow!("order {order_id} has an unknown status"))?;
+    let from = order.row.status;
     transition(from, to, actor).map_err(|error| match error {
         TransitionError::NotPermitted { .. } => ApiError::forbidden(error.to_string()),
         TransitionError::Refused { .. } => ApiError::conflict(error.to_string()),
@@ -89,14 +86,14 @@ pub fn apply_delivery_status(
         conn,
         &order.row.id,
         &change.tracking_number,
-        change.status.as_str(),
+        change.status,
         change.changed_at.naive_utc(),
     )?;
     if !recorded {
         return Ok(DeliveryUpdate::Stale);
     }
-    let delivered = change.status == DeliveryStatus::Delivered
-        && order.row.status() == Some(OrderStatus::Dispatched);
+    let delivered =
+        change.status == DeliveryStatus::Delivered && order.row.status == OrderStatus::Dispatched;
     if delivered {
         change_status(
             conn,

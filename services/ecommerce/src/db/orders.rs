@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
+use contracts::deliveries::DeliveryStatus;
 use contracts::orders::OrderStatus;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamp};
@@ -22,22 +23,15 @@ pub struct OrderRow {
     pub purchase_id: String,
     pub buyer_id: String,
     pub seller_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub delivery_name: String,
     pub delivery_address: String,
     pub origin_address: String,
     pub total_cents: i64,
     pub tracking_number: Option<String>,
-    pub delivery_status: Option<String>,
+    pub delivery_status: Option<DeliveryStatus>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl OrderRow {
-    /// The stored status; only statuses written from [`OrderStatus`] are ever stored.
-    pub fn status(&self) -> Option<OrderStatus> {
-        OrderStatus::parse(&self.status)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -54,7 +48,7 @@ pub struct OrderLineRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_status_history)]
 pub struct StatusChange {
-    pub status: String,
+    pub status: OrderStatus,
     pub changed_at: NaiveDateTime,
 }
 
@@ -166,7 +160,7 @@ struct NewOrder<'a> {
     purchase_id: &'a str,
     buyer_id: &'a str,
     seller_id: &'a str,
-    status: &'a str,
+    status: OrderStatus,
     delivery_name: &'a str,
     delivery_address: &'a str,
     origin_address: &'a str,
@@ -190,7 +184,7 @@ struct NewLine<'a> {
 #[diesel(table_name = order_status_history, treat_none_as_default_value = false)]
 struct NewStatusChange<'a> {
     order_id: &'a str,
-    status: &'a str,
+    status: OrderStatus,
     changed_by: Option<&'a str>,
     changed_at: NaiveDateTime,
 }
@@ -204,7 +198,7 @@ pub fn insert_new(conn: &mut DbConnection, new: &[Order]) -> QueryResult<()> {
                 .iter()
                 .map(|order| NewStatusChange {
                     order_id: &order.row.id,
-                    status: &order.row.status,
+                    status: order.row.status,
                     changed_by: Some(&order.row.buyer_id),
                     changed_at: order.row.created_at,
                 })
@@ -216,7 +210,7 @@ pub fn insert_new(conn: &mut DbConnection, new: &[Order]) -> QueryResult<()> {
                     purchase_id: &row.purchase_id,
                     buyer_id: &row.buyer_id,
                     seller_id: &row.seller_id,
-                    status: &row.status,
+                    status: row.status,
                     delivery_name: &row.delivery_name,
                     delivery_address: &row.delivery_address,
                     origin_address: &row.origin_address,
@@ -266,7 +260,7 @@ fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
             orders::purchase_id.eq(&row.purchase_id),
             orders::buyer_id.eq(&row.buyer_id),
             orders::seller_id.eq(&row.seller_id),
-            orders::status.eq(&row.status),
+            orders::status.eq(row.status),
             orders::delivery_name.eq(&row.delivery_name),
             orders::delivery_address.eq(&row.delivery_address),
             orders::origin_address.eq(&row.origin_address),
@@ -287,7 +281,7 @@ fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
             ))
             .execute(conn)?;
     }
-    record_status(conn, &row.id, &row.status, &row.buyer_id, row.created_at)
+    record_status(conn, &row.id, row.status, &row.buyer_id, row.created_at)
 }
 
 /// Moves the order from `from` to `to` if it is still `from`; `false` if another change won.
@@ -299,15 +293,11 @@ pub fn set_status(
     changed_by: &str,
 ) -> QueryResult<bool> {
     let at = now();
-    let updated = diesel::update(
-        orders::table
-            .find(id)
-            .filter(orders::status.eq(from.as_str())),
-    )
-    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(at)))
-    .execute(conn)?;
+    let updated = diesel::update(orders::table.find(id).filter(orders::status.eq(from)))
+        .set((orders::status.eq(to), orders::updated_at.eq(at)))
+        .execute(conn)?;
     if updated == 1 {
-        record_status(conn, id, to.as_str(), changed_by, at)?;
+        record_status(conn, id, to, changed_by, at)?;
     }
     Ok(updated == 1)
 }
@@ -315,7 +305,7 @@ pub fn set_status(
 fn record_status(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: OrderStatus,
     changed_by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -337,7 +327,7 @@ pub fn record_delivery_status(
     conn: &mut DbConnection,
     order_id: &str,
     tracking_number: &str,
-    status: &str,
+    status: DeliveryStatus,
     changed_at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let not_newer = orders::delivery_status_at
@@ -390,7 +380,7 @@ pub fn list(
             query = query.filter(orders::buyer_id.eq(buyer_id.clone()));
         }
         if let Some(status) = filter.status {
-            query = query.filter(orders::status.eq(status.as_str()));
+            query = query.filter(orders::status.eq(status));
         }
         query
     };
@@ -542,7 +532,7 @@ pub fn save_idempotent_responses(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_statistics)]
 pub struct StatusStatistics {
-    pub status: String,
+    pub status: OrderStatus,
     pub orders: i64,
     pub amount_cents: i64,
     pub updated_at: NaiveDateTime,
@@ -556,7 +546,7 @@ pub fn count_in_statistics(
     amount_cents: i64,
 ) -> QueryResult<()> {
     let at = now();
-    let updated = diesel::update(order_statistics::table.find(status.as_str()))
+    let updated = diesel::update(order_statistics::table.find(status))
         .set((
             order_statistics::orders.eq(order_statistics::orders + orders),
             order_statistics::amount_cents.eq(order_statistics::amount_cents + amount_cents),
@@ -566,7 +556,7 @@ pub fn count_in_statistics(
     if updated == 0 {
         diesel::insert_into(order_statistics::table)
             .values((
-                order_statistics::status.eq(status.as_str()),
+                order_statistics::status.eq(status),
                 order_statistics::orders.eq(orders),
                 order_statistics::amount_cents.eq(amount_cents),
                 order_statistics::updated_at.eq(at),

@@ -204,7 +204,7 @@ fn place(
                 purchase_id: purchase_id.clone(),
                 buyer_id: request.buyer_id.clone(),
                 seller_id: seller_id.to_owned(),
-                status: OrderStatus::Created.as_str().to_owned(),
+                status: OrderStatus::Created,
                 delivery_name: purchase.delivery_name.clone(),
                 delivery_address: purchase.delivery_address.clone(),
                 origin_address: items[0].warehouse_address.clone().unwrap_or_default(),
@@ -216,7 +216,7 @@ fn place(
             };
             // Exactly what is written; no need to read it back.
             let history = vec![StatusChange {
-                status: row.status.clone(),
+                status: row.status,
                 changed_at: at,
             }];
             Order {
