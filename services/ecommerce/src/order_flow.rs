@@ -10,6 +10,7 @@ use platform::db::{DbConnection, OnMissing};
 use platform::outbox;
 
 use crate::db::orders::{self, Order};
+use crate::domain::OrderId;
 use crate::domain::order_status::{Actor, TransitionError, transition};
 use crate::events;
 
@@ -17,7 +18,7 @@ use crate::events;
 pub fn change_status(
     conn: &mut DbConnection,
     namespace: &Namespace,
-    order_id: &str,
+    order_id: &OrderId,
     to: OrderStatus,
     actor: Actor,
     actor_id: &str,
@@ -78,7 +79,9 @@ pub fn apply_delivery_status(
     namespace: &Namespace,
     change: &DeliveryStatusChanged,
 ) -> Result<DeliveryUpdate, ApiError> {
-    let order = match orders::find(conn, &change.foreign_order_id) {
+    // Marketplace deliveries carry the order's id as their foreign order id.
+    let order_id = OrderId::from(change.foreign_order_id.clone());
+    let order = match orders::find(conn, &order_id) {
         Err(diesel::result::Error::NotFound) => return Ok(DeliveryUpdate::UnknownOrder),
         found => found?,
     };

@@ -15,11 +15,12 @@ use super::schema::{
     sellers,
 };
 use super::{PageRequest, now};
+use crate::domain::OrderId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
-    pub id: String,
+    pub id: OrderId,
     pub purchase_id: String,
     pub buyer_id: String,
     pub seller_id: String,
@@ -37,7 +38,7 @@ pub struct OrderRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_lines)]
 pub struct OrderLineRow {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub product_id: String,
     pub sku: String,
     pub name: String,
@@ -156,7 +157,7 @@ pub fn return_stock(conn: &mut DbConnection, product_id: &str, quantity: i64) ->
 #[derive(Insertable)]
 #[diesel(table_name = orders, treat_none_as_default_value = false)]
 struct NewOrder<'a> {
-    id: &'a str,
+    id: &'a OrderId,
     purchase_id: &'a str,
     buyer_id: &'a str,
     seller_id: &'a str,
@@ -172,7 +173,7 @@ struct NewOrder<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = order_lines, treat_none_as_default_value = false)]
 struct NewLine<'a> {
-    order_id: &'a str,
+    order_id: &'a OrderId,
     product_id: &'a str,
     sku: &'a str,
     name: &'a str,
@@ -183,7 +184,7 @@ struct NewLine<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = order_status_history, treat_none_as_default_value = false)]
 struct NewStatusChange<'a> {
-    order_id: &'a str,
+    order_id: &'a OrderId,
     status: OrderStatus,
     changed_by: Option<&'a str>,
     changed_at: NaiveDateTime,
@@ -287,7 +288,7 @@ fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
 /// Moves the order from `from` to `to` if it is still `from`; `false` if another change won.
 pub fn set_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: &OrderId,
     from: OrderStatus,
     to: OrderStatus,
     changed_by: &str,
@@ -304,7 +305,7 @@ pub fn set_status(
 
 fn record_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: &OrderId,
     status: OrderStatus,
     changed_by: &str,
     at: NaiveDateTime,
@@ -325,7 +326,7 @@ fn record_status(
 /// whether the order was changed.
 pub fn record_delivery_status(
     conn: &mut DbConnection,
-    order_id: &str,
+    order_id: &OrderId,
     tracking_number: &str,
     status: DeliveryStatus,
     changed_at: NaiveDateTime,
@@ -344,7 +345,7 @@ pub fn record_delivery_status(
     Ok(changed == 1)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Order> {
+pub fn find(conn: &mut DbConnection, id: &OrderId) -> QueryResult<Order> {
     let row = orders::table
         .find(id)
         .select(OrderRow::as_select())
@@ -402,7 +403,7 @@ fn complete(conn: &mut DbConnection, rows: Vec<OrderRow>) -> QueryResult<Vec<Ord
         .order((order_lines::order_id, order_lines::sku))
         .select(OrderLineRow::as_select())
         .load(conn)?;
-    let history: Vec<(String, StatusChange)> = order_status_history::table
+    let history: Vec<(OrderId, StatusChange)> = order_status_history::table
         .filter(order_status_history::order_id.eq_any(&ids))
         .order(order_status_history::id)
         .select((order_status_history::order_id, StatusChange::as_select()))

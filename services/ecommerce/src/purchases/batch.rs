@@ -28,6 +28,7 @@ use crate::db::orders::{
     self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange,
 };
 use crate::db::{new_id, now};
+use crate::domain::OrderId;
 use crate::events;
 
 /// Renders the answer to a placed purchase (its id and orders): it is stored with the
@@ -187,7 +188,7 @@ fn place(
     let orders: Vec<Order> = by_seller
         .into_iter()
         .map(|(seller_id, items)| {
-            let order_id = new_id();
+            let order_id = OrderId::generate();
             let lines: Vec<OrderLineRow> = items
                 .iter()
                 .map(|p| OrderLineRow {

@@ -20,7 +20,7 @@ use super::utc;
 use crate::db::orders::{self, Order, OrderFilter};
 use crate::db::{PageRequest, users};
 use crate::domain::order_status::Actor;
-use crate::domain::{Address, BoundedText, Name, Price, Quantity, Sku};
+use crate::domain::{Address, BoundedText, Name, OrderId, Price, Quantity, Sku};
 use crate::order_flow;
 use crate::purchases::{Checkout, Placed, Purchase};
 use crate::state::AppState;
@@ -125,7 +125,7 @@ impl From<Order> for OrderResponse {
         let row = order.row;
         Self {
             status: row.status,
-            id: row.id,
+            id: row.id.into(),
             purchase_id: row.purchase_id,
             seller_id: row.seller_id,
             buyer_id: row.buyer_id,
@@ -376,7 +376,7 @@ async fn get_order(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    let id = id.into_inner();
+    let id = OrderId::from(id.into_inner());
     let order = state
         .read(move |conn| {
             orders::find(conn, &id).on_missing(|| ApiError::not_found(format!("order {id}")))
@@ -435,7 +435,7 @@ async fn change_order_status(
     id: web::Path<String>,
     body: Json<StatusChangeRequest>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+    apply_status_change(&state, &auth, id.into_inner().into(), body.into_inner()).await
 }
 
 /// Change an order's status, as seed 002's `PUT /orders/{orderId}` does
@@ -457,13 +457,13 @@ async fn put_order_status(
     id: web::Path<String>,
     body: Json<StatusChangeRequest>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+    apply_status_change(&state, &auth, id.into_inner().into(), body.into_inner()).await
 }
 
 async fn apply_status_change(
     state: &AppState,
     auth: &Authenticated,
-    id: String,
+    id: OrderId,
     body: StatusChangeRequest,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let to = OrderStatus::parse_with_seed_names(body.status.trim()).ok_or_else(|| {
