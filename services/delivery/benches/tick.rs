@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use contracts::deliveries::DeliveryStatus;
 use delivery::db::deliveries::DeliveryRow;
 use delivery::db::schema::deliveries;
 use delivery::worker::{StatusWorker, TickClock};
@@ -72,7 +73,7 @@ fn fill(conn: &mut DbConnection, count: usize) -> Result<(), DbError> {
             tracking_number: format!("CX{i:016X}"),
             foreign_order_id: format!("bench-order-{i}"),
             courier_id: 101 + (i % 10) as i64,
-            status: "READY_FOR_PICK_UP".to_owned(),
+            status: DeliveryStatus::ReadyForPickUp,
             origin_address: "Calle 80 # 10-20, Bogotá".to_owned(),
             destination_name: "Bea Buyer".to_owned(),
             destination_address: "Carrera 7 # 32-16, Bogotá".to_owned(),

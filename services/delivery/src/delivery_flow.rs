@@ -64,7 +64,7 @@ pub fn create(
         tracking_number: tracking_number::generate(),
         foreign_order_id: new.foreign_order_id.clone(),
         courier_id: courier.id,
-        status: status.as_str().to_owned(),
+        status,
         origin_address: new.origin_address.clone(),
         destination_name: new.destination_name.clone(),
         destination_address: new.destination_address.clone(),
@@ -149,12 +149,7 @@ pub fn deliver_reported(
             courier_id: delivery.courier_id,
         });
     }
-    let from = delivery.status().ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "delivery {} holds an unknown status",
-            delivery.id
-        ))
-    })?;
+    let from = delivery.status;
     if from == delivered {
         return Ok(Reported::AlreadyDelivered);
     }

@@ -9,23 +9,21 @@ use platform::db::{DbConnection, OnMissing};
 use platform::outbox;
 
 use crate::db::orders::{self, Order};
+use crate::domain::OrderId;
 use crate::domain::order_status::{Actor, TransitionError, transition};
 use crate::events;
 
 /// Moves an order to `to` on behalf of `actor` (user `actor_id`), restoring stock on a cancel.
 pub fn change_status(
     conn: &mut DbConnection,
-    order_id: &str,
+    order_id: &OrderId,
     to: OrderStatus,
     actor: Actor,
     actor_id: &str,
 ) -> Result<Order, ApiError> {
     let order = orders::find(conn, order_id)
         .on_missing(|| ApiError::not_found(format!("order {order_id}")))?;
-    let from = order
-        .row
-        .status()
-        .ok_or_else(|| anyhow::anyhow!("order {order_id} has an unknown status"))?;
+    let from = order.row.status;
     transition(from, to, actor).map_err(|error| match error {
         TransitionError::NotPermitted { .. } => ApiError::forbidden(error.to_string()),
         TransitionError::Refused { .. } => ApiError::conflict(error.to_string()),
@@ -73,7 +71,9 @@ pub fn apply_delivery_status(
     conn: &mut DbConnection,
     change: &DeliveryStatusChanged,
 ) -> Result<DeliveryUpdate, ApiError> {
-    let order = match orders::find(conn, &change.foreign_order_id) {
+    // Marketplace deliveries carry the order's id as their foreign order id.
+    let order_id = OrderId::from(change.foreign_order_id.clone());
+    let order = match orders::find(conn, &order_id) {
         Err(diesel::result::Error::NotFound) => return Ok(DeliveryUpdate::UnknownOrder),
         found => found?,
     };
@@ -81,14 +81,14 @@ pub fn apply_delivery_status(
         conn,
         &order.row.id,
         &change.tracking_number,
-        change.status.as_str(),
+        change.status,
         change.changed_at.naive_utc(),
     )?;
     if !recorded {
         return Ok(DeliveryUpdate::Stale);
     }
-    let delivered = change.status == DeliveryStatus::Delivered
-        && order.row.status() == Some(OrderStatus::Dispatched);
+    let delivered =
+        change.status == DeliveryStatus::Delivered && order.row.status == OrderStatus::Dispatched;
     if delivered {
         change_status(
             conn,

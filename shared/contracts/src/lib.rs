@@ -11,6 +11,8 @@ pub mod couriers;
 pub mod deliveries;
 pub mod notices;
 pub mod orders;
+#[cfg(feature = "diesel")]
+mod sql;
 pub mod streams;
 
 pub use cloudevent::CloudEvent;

@@ -21,6 +21,16 @@ pub fn every_change() -> String {
 
 /// The statuses of an order, as they appear in subjects (`orders.created`) and payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(description = "An order's status, as the `status` filter takes it and answers give it.")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Created,

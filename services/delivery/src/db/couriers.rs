@@ -51,7 +51,7 @@ pub fn least_loaded(conn: &mut DbConnection) -> QueryResult<Option<CourierRow>> 
         .select(CourierRow::as_select())
         .load(conn)?;
     let loads: HashMap<i64, i64> = deliveries::table
-        .filter(deliveries::status.ne(DeliveryStatus::Delivered.as_str()))
+        .filter(deliveries::status.ne(DeliveryStatus::Delivered))
         .group_by(deliveries::courier_id)
         .select((deliveries::courier_id, count_star()))
         .load(conn)?

@@ -14,7 +14,7 @@ pub struct DeliveryRow {
     pub tracking_number: String,
     pub foreign_order_id: String,
     pub courier_id: i64,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub origin_address: String,
     pub destination_name: String,
     pub destination_address: String,
@@ -22,13 +22,6 @@ pub struct DeliveryRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl DeliveryRow {
-    /// The stored status; only statuses written from [`DeliveryStatus`] are ever stored.
-    pub fn status(&self) -> Option<DeliveryStatus> {
-        DeliveryStatus::parse(&self.status)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -44,7 +37,7 @@ pub struct ProductRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = delivery_history)]
 pub struct HistoryRow {
-    pub status: String,
+    pub status: DeliveryStatus,
     pub changed_at: NaiveDateTime,
 }
 
@@ -101,7 +94,7 @@ pub fn insert(
 #[diesel(table_name = delivery_history, treat_none_as_default_value = false)]
 struct NewHistoryRow<'a> {
     delivery_id: &'a str,
-    status: &'static str,
+    status: DeliveryStatus,
     tick: Option<i64>,
     changed_by: &'a str,
     changed_at: NaiveDateTime,
@@ -111,7 +104,7 @@ struct NewHistoryRow<'a> {
 pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> QueryResult<()> {
     let rows = changes.iter().map(|c| NewHistoryRow {
         delivery_id: c.delivery_id,
-        status: c.status.as_str(),
+        status: c.status,
         tick: c.tick,
         changed_by: c.changed_by,
         changed_at: c.changed_at,
@@ -224,7 +217,7 @@ pub fn list(
     let filtered = || {
         let mut query = deliveries::table.into_boxed();
         if let Some(status) = filter.status {
-            query = query.filter(deliveries::status.eq(status.as_str()));
+            query = query.filter(deliveries::status.eq(status));
         }
         if let Some(courier) = filter.courier_id {
             query = query.filter(deliveries::courier_id.eq(courier));
@@ -281,7 +274,7 @@ pub struct DeliveryChanges {
 pub fn update_in_status(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: DeliveryStatus,
     changes: &DeliveryChanges,
 ) -> QueryResult<bool> {
     diesel::update(
@@ -295,7 +288,11 @@ pub fn update_in_status(
 }
 
 /// Deletes a delivery still in `status`, with its products and history; returns whether it was.
-pub fn delete_in_status(conn: &mut DbConnection, id: &str, status: &str) -> QueryResult<bool> {
+pub fn delete_in_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: DeliveryStatus,
+) -> QueryResult<bool> {
     let deleted = diesel::delete(
         deliveries::table
             .find(id)
@@ -317,7 +314,7 @@ pub struct Moving {
     pub tracking_number: String,
     pub foreign_order_id: String,
     pub courier_id: i64,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub created_by: String,
 }
 
@@ -331,7 +328,7 @@ pub fn moving(
 ) -> QueryResult<Vec<Moving>> {
     deliveries::table
         .filter(deliveries::id.gt(after))
-        .filter(deliveries::status.ne(DeliveryStatus::Delivered.as_str()))
+        .filter(deliveries::status.ne(DeliveryStatus::Delivered))
         .filter(deliveries::last_tick.lt(tick))
         .order(deliveries::id)
         .limit(limit)
@@ -353,11 +350,11 @@ pub fn move_from_to(
         diesel::update(
             deliveries::table
                 .filter(deliveries::id.eq_any(ids))
-                .filter(deliveries::status.eq(from.as_str()))
+                .filter(deliveries::status.eq(from))
                 .filter(deliveries::last_tick.lt(tick)),
         )
         .set((
-            deliveries::status.eq(to.as_str()),
+            deliveries::status.eq(to),
             deliveries::last_tick.eq(tick),
             deliveries::updated_at.eq(now),
         ))
@@ -394,12 +391,9 @@ pub fn move_one(
     diesel::update(
         deliveries::table
             .find(id)
-            .filter(deliveries::status.eq(from.as_str())),
+            .filter(deliveries::status.eq(from)),
     )
-    .set((
-        deliveries::status.eq(to.as_str()),
-        deliveries::updated_at.eq(now),
-    ))
+    .set((deliveries::status.eq(to), deliveries::updated_at.eq(now)))
     .execute(conn)
     .map(|n| n == 1)
 }

@@ -124,7 +124,8 @@ pub struct CourierDto {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusChangeDto {
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     pub date: DateTime<Utc>,
 }
 
@@ -141,7 +142,8 @@ pub struct DeliveryResponse {
     #[schema(deprecated)]
     pub trackig_number: String,
     /// READY_FOR_PICK_UP, IN_ORIGIN, IN_ROUTE_OF_DELIVERY, NOT_DELIVERED or DELIVERED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     pub courier: CourierDto,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracking: Vec<StatusChangeDto>,
@@ -282,25 +284,11 @@ async fn create_delivery(
     })
 }
 
-/// A delivery's status, as the `status` filter takes it (the document's name for
-/// `contracts::deliveries::DeliveryStatus`, which has no schema of its own).
-#[derive(ToSchema)]
-#[schema(as = DeliveryStatus)]
-#[allow(dead_code)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DeliveryStatusName {
-    ReadyForPickUp,
-    InOrigin,
-    InRouteOfDelivery,
-    NotDelivered,
-    Delivered,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Only deliveries in this status.
-    #[param(value_type = Option<DeliveryStatusName>)]
+    #[param(value_type = Option<DeliveryStatus>)]
     pub status: Option<String>,
     /// Only deliveries of this courier.
     pub courier_id: Option<i64>,
@@ -458,17 +446,18 @@ async fn update_delivery(
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
             require_owner(&caller, &current)?;
-            let status = current.row.status.as_str();
+            let status = current.row.status;
             let moves_address = changes.origin_address.is_some()
                 || changes.destination_name.is_some()
                 || changes.destination_address.is_some();
-            if moves_address && status != DeliveryStatus::ReadyForPickUp.as_str() {
+            if moves_address && status != DeliveryStatus::ReadyForPickUp {
                 return Err(ApiError::conflict(format!(
-                    "addresses can change only before pick-up; the delivery is {status}"
+                    "addresses can change only before pick-up; the delivery is {}",
+                    status.as_str()
                 )));
             }
             if let Some(courier_id) = changes.courier_id {
-                if status == DeliveryStatus::Delivered.as_str() {
+                if status == DeliveryStatus::Delivered {
                     return Err(ApiError::conflict(
                         "the delivery is DELIVERED; its courier stays",
                     ));
@@ -512,11 +501,10 @@ async fn delete_delivery(
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
             require_owner(&caller, &current)?;
-            let ready = DeliveryStatus::ReadyForPickUp.as_str();
-            if !deliveries::delete_in_status(conn, &id, ready)? {
+            if !deliveries::delete_in_status(conn, &id, DeliveryStatus::ReadyForPickUp)? {
                 return Err(ApiError::conflict(format!(
                     "only a delivery not yet picked up can be deleted; this one is {}",
-                    current.row.status
+                    current.row.status.as_str()
                 )));
             }
             Ok(())

@@ -20,7 +20,7 @@ use utoipa::OpenApi;
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
     // Schemas named only by a parameter's value_type are not collected from the paths.
-    components(schemas(super::deliveries::DeliveryStatusName)),
+    components(schemas(contracts::deliveries::DeliveryStatus)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "deliveries", description = "Deliveries of ecommerce orders (seed 004)"),

@@ -5,6 +5,7 @@
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
+use contracts::deliveries::DeliveryStatus;
 use platform::ApiError;
 use platform::auth::{Authenticated, Claims};
 use platform::db::OnMissing;
@@ -46,7 +47,8 @@ pub struct TrackingResponse {
     /// Seed 004's spelling of `foreign_order_id` (the same value).
     #[schema(deprecated)]
     pub foreing_order_id: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     /// Oldest first.
     pub tracking: Vec<StatusChangeDto>,
     pub updated_at: DateTime<Utc>,

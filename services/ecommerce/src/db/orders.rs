@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
+use contracts::deliveries::DeliveryStatus;
 use contracts::orders::OrderStatus;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamp};
@@ -14,36 +15,30 @@ use super::schema::{
     sellers,
 };
 use super::{PageRequest, now};
+use crate::domain::OrderId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
-    pub id: String,
+    pub id: OrderId,
     pub purchase_id: String,
     pub buyer_id: String,
     pub seller_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub delivery_name: String,
     pub delivery_address: String,
     pub origin_address: String,
     pub total_cents: i64,
     pub tracking_number: Option<String>,
-    pub delivery_status: Option<String>,
+    pub delivery_status: Option<DeliveryStatus>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl OrderRow {
-    /// The stored status; only statuses written from [`OrderStatus`] are ever stored.
-    pub fn status(&self) -> Option<OrderStatus> {
-        OrderStatus::parse(&self.status)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_lines)]
 pub struct OrderLineRow {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub product_id: String,
     pub sku: String,
     pub name: String,
@@ -54,7 +49,7 @@ pub struct OrderLineRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_status_history)]
 pub struct StatusChange {
-    pub status: String,
+    pub status: OrderStatus,
     pub changed_at: NaiveDateTime,
 }
 
@@ -162,11 +157,11 @@ pub fn return_stock(conn: &mut DbConnection, product_id: &str, quantity: i64) ->
 #[derive(Insertable)]
 #[diesel(table_name = orders, treat_none_as_default_value = false)]
 struct NewOrder<'a> {
-    id: &'a str,
+    id: &'a OrderId,
     purchase_id: &'a str,
     buyer_id: &'a str,
     seller_id: &'a str,
-    status: &'a str,
+    status: OrderStatus,
     delivery_name: &'a str,
     delivery_address: &'a str,
     origin_address: &'a str,
@@ -178,7 +173,7 @@ struct NewOrder<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = order_lines, treat_none_as_default_value = false)]
 struct NewLine<'a> {
-    order_id: &'a str,
+    order_id: &'a OrderId,
     product_id: &'a str,
     sku: &'a str,
     name: &'a str,
@@ -189,8 +184,8 @@ struct NewLine<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = order_status_history, treat_none_as_default_value = false)]
 struct NewStatusChange<'a> {
-    order_id: &'a str,
-    status: &'a str,
+    order_id: &'a OrderId,
+    status: OrderStatus,
     changed_by: Option<&'a str>,
     changed_at: NaiveDateTime,
 }
@@ -204,7 +199,7 @@ pub fn insert_new(conn: &mut DbConnection, new: &[Order]) -> QueryResult<()> {
                 .iter()
                 .map(|order| NewStatusChange {
                     order_id: &order.row.id,
-                    status: &order.row.status,
+                    status: order.row.status,
                     changed_by: Some(&order.row.buyer_id),
                     changed_at: order.row.created_at,
                 })
@@ -216,7 +211,7 @@ pub fn insert_new(conn: &mut DbConnection, new: &[Order]) -> QueryResult<()> {
                     purchase_id: &row.purchase_id,
                     buyer_id: &row.buyer_id,
                     seller_id: &row.seller_id,
-                    status: &row.status,
+                    status: row.status,
                     delivery_name: &row.delivery_name,
                     delivery_address: &row.delivery_address,
                     origin_address: &row.origin_address,
@@ -266,7 +261,7 @@ fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
             orders::purchase_id.eq(&row.purchase_id),
             orders::buyer_id.eq(&row.buyer_id),
             orders::seller_id.eq(&row.seller_id),
-            orders::status.eq(&row.status),
+            orders::status.eq(row.status),
             orders::delivery_name.eq(&row.delivery_name),
             orders::delivery_address.eq(&row.delivery_address),
             orders::origin_address.eq(&row.origin_address),
@@ -287,35 +282,31 @@ fn insert_one(conn: &mut DbConnection, order: &Order) -> QueryResult<()> {
             ))
             .execute(conn)?;
     }
-    record_status(conn, &row.id, &row.status, &row.buyer_id, row.created_at)
+    record_status(conn, &row.id, row.status, &row.buyer_id, row.created_at)
 }
 
 /// Moves the order from `from` to `to` if it is still `from`; `false` if another change won.
 pub fn set_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: &OrderId,
     from: OrderStatus,
     to: OrderStatus,
     changed_by: &str,
 ) -> QueryResult<bool> {
     let at = now();
-    let updated = diesel::update(
-        orders::table
-            .find(id)
-            .filter(orders::status.eq(from.as_str())),
-    )
-    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(at)))
-    .execute(conn)?;
+    let updated = diesel::update(orders::table.find(id).filter(orders::status.eq(from)))
+        .set((orders::status.eq(to), orders::updated_at.eq(at)))
+        .execute(conn)?;
     if updated == 1 {
-        record_status(conn, id, to.as_str(), changed_by, at)?;
+        record_status(conn, id, to, changed_by, at)?;
     }
     Ok(updated == 1)
 }
 
 fn record_status(
     conn: &mut DbConnection,
-    id: &str,
-    status: &str,
+    id: &OrderId,
+    status: OrderStatus,
     changed_by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -335,9 +326,9 @@ fn record_status(
 /// whether the order was changed.
 pub fn record_delivery_status(
     conn: &mut DbConnection,
-    order_id: &str,
+    order_id: &OrderId,
     tracking_number: &str,
-    status: &str,
+    status: DeliveryStatus,
     changed_at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let not_newer = orders::delivery_status_at
@@ -354,7 +345,7 @@ pub fn record_delivery_status(
     Ok(changed == 1)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Order> {
+pub fn find(conn: &mut DbConnection, id: &OrderId) -> QueryResult<Order> {
     let row = orders::table
         .find(id)
         .select(OrderRow::as_select())
@@ -390,7 +381,7 @@ pub fn list(
             query = query.filter(orders::buyer_id.eq(buyer_id.clone()));
         }
         if let Some(status) = filter.status {
-            query = query.filter(orders::status.eq(status.as_str()));
+            query = query.filter(orders::status.eq(status));
         }
         query
     };
@@ -412,7 +403,7 @@ fn complete(conn: &mut DbConnection, rows: Vec<OrderRow>) -> QueryResult<Vec<Ord
         .order((order_lines::order_id, order_lines::sku))
         .select(OrderLineRow::as_select())
         .load(conn)?;
-    let history: Vec<(String, StatusChange)> = order_status_history::table
+    let history: Vec<(OrderId, StatusChange)> = order_status_history::table
         .filter(order_status_history::order_id.eq_any(&ids))
         .order(order_status_history::id)
         .select((order_status_history::order_id, StatusChange::as_select()))
@@ -542,7 +533,7 @@ pub fn save_idempotent_responses(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_statistics)]
 pub struct StatusStatistics {
-    pub status: String,
+    pub status: OrderStatus,
     pub orders: i64,
     pub amount_cents: i64,
     pub updated_at: NaiveDateTime,
@@ -556,7 +547,7 @@ pub fn count_in_statistics(
     amount_cents: i64,
 ) -> QueryResult<()> {
     let at = now();
-    let updated = diesel::update(order_statistics::table.find(status.as_str()))
+    let updated = diesel::update(order_statistics::table.find(status))
         .set((
             order_statistics::orders.eq(order_statistics::orders + orders),
             order_statistics::amount_cents.eq(order_statistics::amount_cents + amount_cents),
@@ -566,7 +557,7 @@ pub fn count_in_statistics(
     if updated == 0 {
         diesel::insert_into(order_statistics::table)
             .values((
-                order_statistics::status.eq(status.as_str()),
+                order_statistics::status.eq(status),
                 order_statistics::orders.eq(orders),
                 order_statistics::amount_cents.eq(amount_cents),
                 order_statistics::updated_at.eq(at),

@@ -6,6 +6,7 @@ pub mod ally_credentials;
 pub mod demo_accounts;
 mod email;
 mod money;
+mod order_id;
 pub mod order_status;
 mod password;
 mod quantity;
@@ -16,6 +17,7 @@ mod text;
 pub use ally_credentials::AllyCredentials;
 pub use email::Email;
 pub use money::Price;
+pub use order_id::OrderId;
 pub use password::NewPassword;
 pub use quantity::Quantity;
 

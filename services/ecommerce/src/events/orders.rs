@@ -21,7 +21,7 @@ pub fn status_changed(
 ) -> Result<OutboxMessage, ApiError> {
     let row = &order.row;
     let data = OrderStatusChanged {
-        order_id: row.id.clone(),
+        order_id: row.id.to_string(),
         purchase_id: row.purchase_id.clone(),
         seller_id: row.seller_id.clone(),
         buyer_id: row.buyer_id.clone(),

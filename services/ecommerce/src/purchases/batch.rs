@@ -27,6 +27,7 @@ use crate::db::orders::{
     self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange,
 };
 use crate::db::{new_id, now};
+use crate::domain::OrderId;
 use crate::events;
 
 /// Renders the answer to a placed purchase (its id and orders): it is stored with the
@@ -184,7 +185,7 @@ fn place(
     let orders: Vec<Order> = by_seller
         .into_iter()
         .map(|(seller_id, items)| {
-            let order_id = new_id();
+            let order_id = OrderId::generate();
             let lines: Vec<OrderLineRow> = items
                 .iter()
                 .map(|p| OrderLineRow {
@@ -201,7 +202,7 @@ fn place(
                 purchase_id: purchase_id.clone(),
                 buyer_id: request.buyer_id.clone(),
                 seller_id: seller_id.to_owned(),
-                status: OrderStatus::Created.as_str().to_owned(),
+                status: OrderStatus::Created,
                 delivery_name: purchase.delivery_name.clone(),
                 delivery_address: purchase.delivery_address.clone(),
                 origin_address: items[0].warehouse_address.clone().unwrap_or_default(),
@@ -213,7 +214,7 @@ fn place(
             };
             // Exactly what is written; no need to read it back.
             let history = vec![StatusChange {
-                status: row.status.clone(),
+                status: row.status,
                 changed_at: at,
             }];
             Order {

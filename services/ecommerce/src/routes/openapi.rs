@@ -25,7 +25,7 @@ use utoipa::OpenApi;
         platform::http::healthz, platform::http::readyz, platform::http::prometheus_metrics,
     ),
     // Schemas named only by a parameter's value_type are not collected from the paths.
-    components(schemas(super::orders::OrderStatusName)),
+    components(schemas(contracts::orders::OrderStatus)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Login, registration and the keys that verify tokens"),

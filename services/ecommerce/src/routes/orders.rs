@@ -5,6 +5,7 @@
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
+use contracts::deliveries::DeliveryStatus;
 use contracts::orders::OrderStatus;
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::OnMissing;
@@ -19,7 +20,7 @@ use super::utc;
 use crate::db::orders::{self, Order, OrderFilter};
 use crate::db::{PageRequest, users};
 use crate::domain::order_status::Actor;
-use crate::domain::{Address, BoundedText, Name, Price, Quantity, Sku};
+use crate::domain::{Address, BoundedText, Name, OrderId, Price, Quantity, Sku};
 use crate::order_flow;
 use crate::purchases::{Checkout, Placed, Purchase};
 use crate::state::AppState;
@@ -111,35 +112,20 @@ pub struct OrderResponse {
     pub delivery: DeliveryResponse,
     /// Set once the delivery service created the delivery.
     pub tracking_number: Option<String>,
-    pub delivery_status: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub delivery_status: Option<DeliveryStatus>,
     /// Every status the order went through, oldest first.
     pub history: Vec<StatusChangeResponse>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl OrderResponse {
-    fn from_order(order: Order) -> Result<Self, ApiError> {
-        let order_id = order.row.id.clone();
-        let unknown = |value: &str| {
-            ApiError::Internal(anyhow::anyhow!(
-                "order {order_id} holds an unknown status {value:?}"
-            ))
-        };
-        let history = order
-            .history
-            .iter()
-            .map(|h| {
-                Ok(StatusChangeResponse {
-                    status: OrderStatus::parse(&h.status).ok_or_else(|| unknown(&h.status))?,
-                    at: utc(h.changed_at),
-                })
-            })
-            .collect::<Result<_, ApiError>>()?;
+impl From<Order> for OrderResponse {
+    fn from(order: Order) -> Self {
         let row = order.row;
-        Ok(Self {
-            status: OrderStatus::parse(&row.status).ok_or_else(|| unknown(&row.status))?,
-            id: row.id,
+        Self {
+            status: row.status,
+            id: row.id.into(),
             purchase_id: row.purchase_id,
             seller_id: row.seller_id,
             buyer_id: row.buyer_id,
@@ -164,10 +150,17 @@ impl OrderResponse {
             },
             tracking_number: row.tracking_number,
             delivery_status: row.delivery_status,
-            history,
+            history: order
+                .history
+                .into_iter()
+                .map(|h| StatusChangeResponse {
+                    status: h.status,
+                    at: utc(h.changed_at),
+                })
+                .collect(),
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
-        })
+        }
     }
 }
 
@@ -252,11 +245,7 @@ async fn purchase(
 
 /// The answer to a placed purchase, as stored with its idempotency key.
 pub fn render_purchase(purchase_id: &str, orders: &[Order]) -> Result<String, ApiError> {
-    let orders = orders
-        .iter()
-        .cloned()
-        .map(OrderResponse::from_order)
-        .collect::<Result<_, _>>()?;
+    let orders = orders.iter().cloned().map(OrderResponse::from).collect();
     serde_json::to_string(&PurchaseResponse {
         purchase_id: purchase_id.to_owned(),
         orders,
@@ -334,22 +323,7 @@ async fn parse_purchase(
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Only orders in this status.
-    #[param(value_type = Option<OrderStatusName>)]
     pub status: Option<OrderStatus>,
-}
-
-/// An order's status, as the `status` filter takes it (the document's name for
-/// `contracts::orders::OrderStatus`, which has no schema of its own).
-#[derive(ToSchema)]
-#[schema(as = OrderStatus)]
-#[allow(dead_code)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatusName {
-    Created,
-    Confirmed,
-    Dispatched,
-    Delivered,
-    Cancelled,
 }
 
 /// List orders, newest first, optionally by status
@@ -385,10 +359,7 @@ async fn list_orders(
     let (items, total) = state
         .read(move |conn| Ok(orders::list(conn, &filter, PageRequest { limit, offset })?))
         .await?;
-    let items = items
-        .into_iter()
-        .map(OrderResponse::from_order)
-        .collect::<Result<_, _>>()?;
+    let items = items.into_iter().map(OrderResponse::from).collect();
     Ok(web::Json(Page::new(items, total, (limit, offset))))
 }
 
@@ -405,14 +376,14 @@ async fn get_order(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    let id = id.into_inner();
+    let id = OrderId::from(id.into_inner());
     let order = state
         .read(move |conn| {
             orders::find(conn, &id).on_missing(|| ApiError::not_found(format!("order {id}")))
         })
         .await?;
     actor_for(&auth, &order)?;
-    Ok(web::Json(OrderResponse::from_order(order)?))
+    Ok(web::Json(OrderResponse::from(order)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -464,7 +435,7 @@ async fn change_order_status(
     id: web::Path<String>,
     body: Json<StatusChangeRequest>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+    apply_status_change(&state, &auth, id.into_inner().into(), body.into_inner()).await
 }
 
 /// Change an order's status, as seed 002's `PUT /orders/{orderId}` does
@@ -486,13 +457,13 @@ async fn put_order_status(
     id: web::Path<String>,
     body: Json<StatusChangeRequest>,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
-    apply_status_change(&state, &auth, id.into_inner(), body.into_inner()).await
+    apply_status_change(&state, &auth, id.into_inner().into(), body.into_inner()).await
 }
 
 async fn apply_status_change(
     state: &AppState,
     auth: &Authenticated,
-    id: String,
+    id: OrderId,
     body: StatusChangeRequest,
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let to = OrderStatus::parse_with_seed_names(body.status.trim()).ok_or_else(|| {
@@ -511,7 +482,7 @@ async fn apply_status_change(
             order_flow::change_status(conn, &id, to, actor, &claims.sub)
         })
         .await?;
-    Ok(web::Json(OrderResponse::from_order(order)?))
+    Ok(web::Json(OrderResponse::from(order)))
 }
 
 /// The caller's part in `order`; 403 for a caller with no part in it.
@@ -551,13 +522,11 @@ async fn order_statistics(
     let rows = state.read(|conn| Ok(orders::statistics(conn)?)).await?;
     Ok(web::Json(
         rows.into_iter()
-            .filter_map(|r| {
-                Some(StatusStatisticsResponse {
-                    status: OrderStatus::parse(&r.status)?,
-                    orders: r.orders,
-                    amount: Price::from_cents(r.amount_cents).amount(),
-                    updated_at: utc(r.updated_at),
-                })
+            .map(|r| StatusStatisticsResponse {
+                status: r.status,
+                orders: r.orders,
+                amount: Price::from_cents(r.amount_cents).amount(),
+                updated_at: utc(r.updated_at),
             })
             .collect(),
     ))
