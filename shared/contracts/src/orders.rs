@@ -29,7 +29,9 @@ pub fn every_change() -> String {
 #[cfg_attr(
     feature = "openapi",
     derive(utoipa::ToSchema),
-    schema(description = "An order's status, as the `status` filter takes it and answers give it.")
+    schema(
+        description = "An order's status, as the `status` filter takes it and answers give it."
+    )
 )]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
