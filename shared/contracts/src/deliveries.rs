@@ -26,9 +26,7 @@ pub fn every_change() -> String {
 #[cfg_attr(
     feature = "openapi",
     derive(utoipa::ToSchema),
-    schema(
-        description = "A delivery's status, as the `status` filter takes it and answers give it."
-    )
+    schema(description = "A delivery's status, as the `status` filter takes it.")
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {

@@ -29,9 +29,7 @@ pub fn every_change() -> String {
 #[cfg_attr(
     feature = "openapi",
     derive(utoipa::ToSchema),
-    schema(
-        description = "An order's status, as the `status` filter takes it and answers give it."
-    )
+    schema(description = "An order's status, as the `status` filter takes it.")
 )]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -109,6 +107,14 @@ mod tests {
             Some(OrderStatus::Cancelled)
         );
         assert_eq!(OrderStatus::parse_with_seed_names("in process"), None);
+    }
+
+    #[test]
+    fn json_and_the_database_spell_each_status_alike() {
+        for status in OrderStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        }
     }
 }
 

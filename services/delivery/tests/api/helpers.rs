@@ -7,10 +7,10 @@ use platform::outbox::OutboxSignal;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::app::{Instance, TestApp as Shell};
-pub use test_support::http::{blamed_fields, problem};
-// The service client is always the same test user, so it owns the subscriptions it creates.
 pub use test_support::eventually;
+pub use test_support::http::{blamed_fields, problem};
 use test_support::tokens::demo_issuer;
+// The service client is always the same test user, so it owns the subscriptions it creates.
 pub use test_support::tokens::{token, token_for};
 use test_support::{TestDatabase, TestNats};
 

@@ -52,7 +52,6 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
             outbox::enqueue(conn, &messages).map_err(DbError::from)?;
             Ok(all.len())
         })
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     Ok(count)
 }

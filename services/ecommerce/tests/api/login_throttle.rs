@@ -6,7 +6,7 @@ use futures_util::future::join_all;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, problem, spawn_app_with};
 
 const OPS: (&str, &str) = ("ops@cargoexpress.test", "ops-demo-2026");
 

@@ -1,6 +1,5 @@
 //! All four services on one nats-server, each with its own database, as `scripts/up` runs them:
-//! tokens come from ecommerce's keys, the status worker is off (courier reports deliver). The
-//! settings of ecommerce and delivery here are the ones the tests of those two alone start from.
+//! tokens come from ecommerce's keys, the status worker is off (courier reports deliver).
 
 use std::time::Duration;
 
