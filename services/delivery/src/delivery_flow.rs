@@ -3,14 +3,29 @@
 
 use chrono::Utc;
 use contracts::deliveries::DeliveryStatus;
-use platform::ApiError;
-use platform::db::{DbConnection, new_id};
+use platform::db::{DbConnection, DbError, DieselError, new_id};
 use platform::outbox;
 
 use crate::db::couriers;
 use crate::db::deliveries::{self, DeliveryRow, Key, ProductRow, StatusChange};
 use crate::domain::tracking_number;
 use crate::events::deliveries::{Changed, status_changed};
+
+/// Why a delivery was not created or moved; `routes::problems` answers each over HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryFlowError {
+    #[error("no active courier can take the delivery")]
+    NoCourier,
+    /// A worker tick moved the delivery between reading and writing it.
+    #[error("delivery {0} moved while the courier report was applied")]
+    MovedMeanwhile(String),
+    #[error(transparent)]
+    Database(DbError),
+    #[error("the delivery's event could not be written")]
+    Event(#[from] serde_json::Error),
+}
+
+platform::database_errors!(DeliveryFlowError);
 
 /// A delivery as asked for, already validated.
 #[derive(Debug, Clone)]
@@ -44,18 +59,17 @@ pub fn create(
     new: &NewDelivery,
     created_by: &str,
     tick: i64,
-) -> Result<Created, ApiError> {
+) -> Result<Created, DeliveryFlowError> {
     let order = Key::Order {
         owner: created_by,
         foreign_order_id: &new.foreign_order_id,
     };
     let existing = |conn: &mut DbConnection| deliveries::find(conn, order).map(Created::Existing);
     match existing(conn) {
-        Err(diesel::result::Error::NotFound) => {}
+        Err(DieselError::NotFound) => {}
         found => return Ok(found?),
     }
-    let courier = couriers::least_loaded(conn)?
-        .ok_or_else(|| ApiError::Unavailable("no active courier can take the delivery".into()))?;
+    let courier = couriers::least_loaded(conn)?.ok_or(DeliveryFlowError::NoCourier)?;
     let at = Utc::now();
     let now = at.naive_utc();
     let status = DeliveryStatus::ReadyForPickUp;
@@ -110,8 +124,7 @@ pub fn create(
         status,
         None,
         at,
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    )?;
     outbox::enqueue(conn, &[event])?;
     Ok(Created::New(deliveries::find(conn, Key::Id(&row.id))?))
 }
@@ -138,10 +151,10 @@ pub fn deliver_reported(
     conn: &mut DbConnection,
     tracking_number: &str,
     courier_id: i64,
-) -> Result<Reported, ApiError> {
+) -> Result<Reported, DeliveryFlowError> {
     let delivered = DeliveryStatus::Delivered;
     let delivery = match deliveries::find(conn, Key::TrackingNumber(tracking_number)) {
-        Err(diesel::result::Error::NotFound) => return Ok(Reported::NoSuchDelivery),
+        Err(DieselError::NotFound) => return Ok(Reported::NoSuchDelivery),
         found => found?.row,
     };
     if delivery.courier_id != courier_id {
@@ -158,10 +171,7 @@ pub fn deliver_reported(
     // Conditional on the status read: if a worker tick moved it meanwhile, the caller's
     // transaction fails and the report is handled again.
     if !deliveries::move_one(conn, &delivery.id, from, delivered, now)? {
-        return Err(ApiError::conflict(format!(
-            "delivery {} moved while the courier report was applied",
-            delivery.id
-        )));
+        return Err(DeliveryFlowError::MovedMeanwhile(delivery.id));
     }
     deliveries::record_history(
         conn,
@@ -184,8 +194,7 @@ pub fn deliver_reported(
         delivered,
         Some(from),
         at,
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    )?;
     outbox::enqueue(conn, &[event])?;
     Ok(Reported::Delivered { from })
 }

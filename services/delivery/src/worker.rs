@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use contracts::deliveries::DeliveryStatus;
-use platform::ApiError;
 use platform::db::{Backend, Db, DbConnection};
 use platform::outbox::{self, OutboxSignal};
 use tokio_util::sync::CancellationToken;
@@ -118,7 +117,7 @@ impl StatusWorker {
     /// Moves every delivery not yet moved in `tick` one step, batch by batch. On PostgreSQL
     /// two batches are in flight at once, so the database writes one while the worker reads
     /// and prepares the next; SQLite writes one at a time anyway.
-    pub async fn advance(&self, tick: i64) -> Result<TickReport, ApiError> {
+    pub async fn advance(&self, tick: i64) -> anyhow::Result<TickReport> {
         let lanes = match self.db.backend() {
             Backend::Postgres => 2,
             Backend::Sqlite => 1,
@@ -143,7 +142,7 @@ impl StatusWorker {
         &self,
         tick: i64,
         cursor: &tokio::sync::Mutex<Option<String>>,
-    ) -> Result<TickReport, ApiError> {
+    ) -> anyhow::Result<TickReport> {
         let mut report = TickReport::default();
         loop {
             let batch = {
@@ -154,9 +153,7 @@ impl StatusWorker {
                 let limit = self.batch_size;
                 let batch = self
                     .db
-                    .run(move |conn| {
-                        Ok::<_, ApiError>(deliveries::moving(conn, tick, &after, limit)?)
-                    })
+                    .run(move |conn| anyhow::Ok(deliveries::moving(conn, tick, &after, limit)?))
                     .await?;
                 *cursor = match batch.last() {
                     Some(last) if batch.len() as i64 == limit => Some(last.id.clone()),
@@ -180,11 +177,11 @@ impl StatusWorker {
     }
 
     /// Where each delivery of `batch` goes (the coin decides at IN_ROUTE_OF_DELIVERY).
-    fn draw_steps(&self, batch: Vec<Moving>) -> Result<Vec<Step>, ApiError> {
+    fn draw_steps(&self, batch: Vec<Moving>) -> anyhow::Result<Vec<Step>> {
         let mut coin = self
             .coin
             .lock()
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the worker's coin was poisoned")))?;
+            .map_err(|_| anyhow::anyhow!("the worker's coin was poisoned"))?;
         let mut steps = Vec::with_capacity(batch.len());
         for delivery in batch {
             let from = delivery.status;
@@ -205,7 +202,7 @@ struct Step {
 
 /// Moves the deliveries of `steps` that are still where the worker saw them and not yet moved
 /// in `tick` (another replica may have been first), and writes history and events for those.
-fn apply_steps(conn: &mut DbConnection, tick: i64, steps: &[Step]) -> Result<TickReport, ApiError> {
+fn apply_steps(conn: &mut DbConnection, tick: i64, steps: &[Step]) -> anyhow::Result<TickReport> {
     let at = Utc::now();
     let now = at.naive_utc();
     let mut groups: BTreeMap<(&str, &str), (DeliveryStatus, DeliveryStatus, Vec<&str>)> =
@@ -249,8 +246,7 @@ fn apply_steps(conn: &mut DbConnection, tick: i64, steps: &[Step]) -> Result<Tic
             };
             status_changed(changed, step.to, Some(step.from), at)
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::Internal(e.into()))?;
+        .collect::<Result<Vec<_>, _>>()?;
     outbox::enqueue_many(conn, &events)?;
     let count = |status| steps.iter().filter(|s| s.to == status).count();
     Ok(TickReport {

@@ -19,7 +19,6 @@ use std::net::IpAddr;
 
 use anyhow::ensure;
 use chrono::{NaiveDateTime, TimeDelta};
-use platform::ApiError;
 use platform::db::{Db, DbConnection, DbError};
 
 use crate::client_address::TrustedProxies;
@@ -156,9 +155,9 @@ impl LoginThrottle {
         self.policy.forget_after
     }
 
-    /// Refuses `attempt` with 429 while one of its keys is blocked; otherwise counts it as a
-    /// failure until [`LoginThrottle::succeeded`] takes it back.
-    pub async fn admit(&self, db: &Db, attempt: &Attempt) -> Result<Admitted, ApiError> {
+    /// Refuses `attempt` while one of its keys is blocked; otherwise counts it as a failure
+    /// until [`LoginThrottle::succeeded`] takes it back.
+    pub async fn admit(&self, db: &Db, attempt: &Attempt) -> Result<Admitted, ThrottleError> {
         let policy = self.policy;
         let keys = attempt.keys.clone();
         // Blocked floods are refused on a read, without queueing for the write lock.
@@ -340,15 +339,26 @@ fn later(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDate
     a.max(b)
 }
 
-/// The 429 for a key blocked for `left` more: `Retry-After` in whole seconds, rounded up.
-fn refused((scope, left): (Scope, TimeDelta)) -> ApiError {
+/// Why a log-in attempt was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    /// A key of the attempt is blocked for `retry_after_seconds` more (answered 429).
+    #[error("too many failed log-ins; try again in {retry_after_seconds} s")]
+    Blocked { retry_after_seconds: u64 },
+    #[error(transparent)]
+    Database(DbError),
+}
+
+platform::database_errors!(ThrottleError);
+
+/// The refusal for a key blocked for `left` more, in whole seconds rounded up.
+fn refused((scope, left): (Scope, TimeDelta)) -> ThrottleError {
     metrics::counter!("login_attempts_total", "outcome" => "throttled").increment(1);
     metrics::counter!("login_throttled_total", "scope" => scope.as_str()).increment(1);
     let seconds = u64::try_from((left.num_milliseconds() + 999) / 1000)
         .unwrap_or(1)
         .max(1);
-    ApiError::TooManyRequests {
-        detail: format!("too many failed log-ins; try again in {seconds} s"),
+    ThrottleError::Blocked {
         retry_after_seconds: seconds,
     }
 }
@@ -415,9 +425,8 @@ mod tests {
     #[test]
     fn retry_after_is_rounded_up_to_whole_seconds() {
         let seconds = |ms: i64| match refused((Scope::Account, TimeDelta::milliseconds(ms))) {
-            ApiError::TooManyRequests {
+            ThrottleError::Blocked {
                 retry_after_seconds,
-                ..
             } => retry_after_seconds,
             other => panic!("{other:?}"),
         };

@@ -4,14 +4,32 @@
 
 use contracts::deliveries::{DeliveryStatus, DeliveryStatusChanged};
 use contracts::orders::OrderStatus;
-use platform::ApiError;
-use platform::db::{DbConnection, OnMissing};
+use platform::db::{DbConnection, DbError, DieselError};
 use platform::outbox;
 
 use crate::db::orders::{self, Order};
 use crate::domain::OrderId;
 use crate::domain::order_status::{Actor, TransitionError, transition};
 use crate::events;
+
+/// Why a status change did not happen; `routes::problems` answers each over HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderFlowError {
+    #[error("order {0} not found")]
+    NotFound(OrderId),
+    /// The lifecycle's rules refuse the change (`NotPermitted` is 403, `Refused` 409).
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Another change of the same order committed between reading and writing it.
+    #[error("order {0} changed meanwhile; read it again")]
+    ChangedMeanwhile(OrderId),
+    #[error(transparent)]
+    Database(DbError),
+    #[error("the order's event could not be written")]
+    Event(#[from] serde_json::Error),
+}
+
+platform::database_errors!(OrderFlowError);
 
 /// Moves an order to `to` on behalf of `actor` (user `actor_id`), restoring stock on a cancel.
 pub fn change_status(
@@ -20,20 +38,17 @@ pub fn change_status(
     to: OrderStatus,
     actor: Actor,
     actor_id: &str,
-) -> Result<Order, ApiError> {
-    let order = orders::find(conn, order_id)
-        .on_missing(|| ApiError::not_found(format!("order {order_id}")))?;
+) -> Result<Order, OrderFlowError> {
+    let order = match orders::find(conn, order_id) {
+        Err(DieselError::NotFound) => return Err(OrderFlowError::NotFound(order_id.clone())),
+        found => found?,
+    };
     let from = order.row.status;
-    transition(from, to, actor).map_err(|error| match error {
-        TransitionError::NotPermitted { .. } => ApiError::forbidden(error.to_string()),
-        TransitionError::Refused { .. } => ApiError::conflict(error.to_string()),
-    })?;
+    transition(from, to, actor)?;
     // Conditional on the status just read: of two concurrent changes only one wins, so a
     // cancelled order returns its stock exactly once.
     if !orders::set_status(conn, order_id, from, to, actor_id)? {
-        return Err(ApiError::conflict(format!(
-            "order {order_id} changed meanwhile; read it again"
-        )));
+        return Err(OrderFlowError::ChangedMeanwhile(order_id.clone()));
     }
     if to == OrderStatus::Cancelled {
         // In product id order, as purchases lock them: no two writers wait in a cycle.
@@ -70,11 +85,11 @@ pub enum DeliveryUpdate {
 pub fn apply_delivery_status(
     conn: &mut DbConnection,
     change: &DeliveryStatusChanged,
-) -> Result<DeliveryUpdate, ApiError> {
+) -> Result<DeliveryUpdate, OrderFlowError> {
     // Marketplace deliveries carry the order's id as their foreign order id.
     let order_id = OrderId::from(change.foreign_order_id.clone());
     let order = match orders::find(conn, &order_id) {
-        Err(diesel::result::Error::NotFound) => return Ok(DeliveryUpdate::UnknownOrder),
+        Err(DieselError::NotFound) => return Ok(DeliveryUpdate::UnknownOrder),
         found => found?,
     };
     let recorded = orders::record_delivery_status(

@@ -1,8 +1,7 @@
 //! Answers to metric questions: a window's rollup rows, read in one database call, turned into
 //! the metric views.
 
-use platform::ApiError;
-use platform::db::Db;
+use platform::db::{Db, DbError};
 
 use crate::db::queries;
 use crate::domain::views::{self, Ranking, Summary};
@@ -12,9 +11,9 @@ use crate::domain::window::Window;
 pub const TOP_PRODUCTS: usize = 10;
 
 /// Every metric over `window`.
-pub async fn summary(db: &Db, window: Window) -> Result<Summary, ApiError> {
+pub async fn summary(db: &Db, window: Window) -> Result<Summary, DbError> {
     // Six queries that must agree: one snapshot.
-    db.read_consistent(move |conn| -> Result<Summary, ApiError> {
+    db.read_consistent(move |conn| -> Result<Summary, DbError> {
         let names = queries::names(conn)?;
         let couriers = queries::courier_hours(conn, &window)?;
         let products = queries::product_hours(conn, &window)?;

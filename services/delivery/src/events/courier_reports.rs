@@ -7,7 +7,6 @@ use std::time::Duration;
 use contracts::CloudEvent;
 use contracts::courier_reports::{self, CourierReport};
 use contracts::streams::COURIER_REPORTS;
-use platform::ApiError;
 use platform::consumer::{self, DurableConsumer};
 use platform::db::Db;
 use platform::nats::Nats;
@@ -15,7 +14,7 @@ use platform::outbox::OutboxSignal;
 use platform::trace::{self, TraceContext};
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery_flow::{self, Reported};
+use crate::delivery_flow::{self, DeliveryFlowError, Reported};
 
 pub fn run(
     db: Db,
@@ -46,7 +45,7 @@ pub fn run(
                 return Ok(());
             }
             let outcomes = db
-                .write(move |conn| -> Result<_, ApiError> {
+                .write(move |conn| -> Result<_, DeliveryFlowError> {
                     let mut outcomes = Vec::with_capacity(closing.len());
                     for (trace, report_id, number, courier_id) in closing {
                         // The delivery's event continues the report's trace.

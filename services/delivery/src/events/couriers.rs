@@ -4,8 +4,7 @@
 
 use contracts::couriers::Courier;
 use contracts::streams::COURIERS;
-use platform::ApiError;
-use platform::db::{Db, DbError};
+use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::{self, OutboxMessage};
 
@@ -15,7 +14,7 @@ use crate::db::couriers;
 pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     nats.ensure_bucket(&COURIERS).await?;
     let count = db
-        .write(move |conn| -> Result<usize, ApiError> {
+        .write(move |conn| -> anyhow::Result<usize> {
             let fleet = couriers::all(conn)?;
             let messages = fleet
                 .into_iter()
@@ -23,9 +22,8 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
                     let courier = Courier::from(row);
                     OutboxMessage::kv_put(&COURIERS, &courier.id.to_string(), &courier)
                 })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            outbox::enqueue(conn, &messages).map_err(DbError::from)?;
+                .collect::<Result<Vec<_>, _>>()?;
+            outbox::enqueue(conn, &messages)?;
             Ok(messages.len())
         })
         .await?;

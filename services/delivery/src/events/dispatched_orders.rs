@@ -7,7 +7,6 @@ use std::time::Duration;
 use contracts::CloudEvent;
 use contracts::orders::{self, OrderStatus, OrderStatusChanged};
 use contracts::streams::ORDERS;
-use platform::ApiError;
 use platform::consumer::{self, DurableConsumer};
 use platform::db::Db;
 use platform::nats::Nats;
@@ -15,7 +14,7 @@ use platform::outbox::OutboxSignal;
 use platform::trace::{self, TraceContext};
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
+use crate::delivery_flow::{self, Created, DeliveryFlowError, NewDelivery, NewProduct};
 use crate::domain::owner;
 use crate::worker::TickClock;
 
@@ -44,7 +43,7 @@ pub fn run(
                 })
                 .collect();
             let created = db
-                .write(move |conn| -> Result<usize, ApiError> {
+                .write(move |conn| -> Result<usize, DeliveryFlowError> {
                     let tick = clock.current();
                     let mut created = 0;
                     for (trace, order) in orders {

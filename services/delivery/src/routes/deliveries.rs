@@ -276,7 +276,7 @@ async fn create_delivery(
     let new = parse_new_delivery(body.into_inner())?;
     let (tick, created_by) = (state.clock.current(), owner::of_caller(&auth).to_owned());
     let created = state
-        .write(move |conn| delivery_flow::create(conn, &new, &created_by, tick))
+        .write(move |conn| Ok(delivery_flow::create(conn, &new, &created_by, tick)?))
         .await?;
     Ok(match created {
         Created::New(delivery) => HttpResponse::Created().json(DeliveryResponse::from(delivery)),

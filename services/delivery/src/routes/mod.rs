@@ -3,6 +3,7 @@
 mod couriers;
 mod deliveries;
 mod openapi;
+mod problems;
 mod seed_spelling;
 mod subscriptions;
 mod tracking;

@@ -10,22 +10,21 @@ use contracts::streams::CATALOG;
 use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
-use platform::ApiError;
-use platform::db::{Db, DbError};
+use platform::db::Db;
 use platform::nats::Nats;
 use platform::outbox::{self, OutboxMessage};
 
 use crate::db::products::{self, Product};
 
 /// The KV write announcing `product` as it now is.
-pub fn product_put(product: &Product) -> Result<OutboxMessage, ApiError> {
+pub fn product_put(product: &Product) -> Result<OutboxMessage, serde_json::Error> {
     let entry = CatalogProduct {
         sku: product.sku.clone(),
         name: product.name.clone(),
         price_cents: product.price_cents,
         seller_id: product.seller_id.clone(),
     };
-    OutboxMessage::kv_put(&CATALOG, &product.sku, &entry).map_err(|e| ApiError::Internal(e.into()))
+    OutboxMessage::kv_put(&CATALOG, &product.sku, &entry)
 }
 
 /// The KV delete withdrawing `sku` from the catalog.
@@ -39,7 +38,7 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
     let bucket = nats.ensure_bucket(&CATALOG).await?;
     let published_keys: HashSet<String> = bucket.keys().await?.try_collect().await?;
     let count = db
-        .write(move |conn| -> Result<usize, ApiError> {
+        .write(move |conn| -> anyhow::Result<usize> {
             let all = products::all(conn)?;
             let current: HashSet<&str> = all.iter().map(|p| p.sku.as_str()).collect();
             let mut messages = all.iter().map(product_put).collect::<Result<Vec<_>, _>>()?;
@@ -49,7 +48,7 @@ pub(super) async fn republish(db: &Db, nats: &Nats) -> anyhow::Result<usize> {
                     .filter(|key| !current.contains(key.as_str()))
                     .map(|key| product_delete(key)),
             );
-            outbox::enqueue(conn, &messages).map_err(DbError::from)?;
+            outbox::enqueue(conn, &messages)?;
             Ok(all.len())
         })
         .await?;

@@ -5,7 +5,6 @@ use contracts::CloudEvent;
 use contracts::orders::{
     self, Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
 };
-use platform::ApiError;
 use platform::outbox::OutboxMessage;
 
 use crate::db::orders::Order;
@@ -18,7 +17,7 @@ pub fn status_changed(
     order: &Order,
     status: OrderStatus,
     previous: Option<OrderStatus>,
-) -> Result<OutboxMessage, ApiError> {
+) -> Result<OutboxMessage, serde_json::Error> {
     let row = &order.row;
     let data = OrderStatusChanged {
         order_id: row.id.to_string(),
@@ -49,5 +48,5 @@ pub fn status_changed(
         changed_at: Utc::now(),
     };
     let event = CloudEvent::new(SOURCE, ORDER_STATUS_CHANGED, row.id.clone(), data);
-    OutboxMessage::event(orders::subject(status), event).map_err(|e| ApiError::Internal(e.into()))
+    OutboxMessage::event(orders::subject(status), event)
 }

@@ -16,13 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDateTime;
 use contracts::orders::OrderStatus;
 use diesel::QueryResult;
-use platform::ApiError;
 use platform::db::DbConnection;
-use platform::error::InvalidParam;
 use platform::outbox::{self, OutboxMessage};
-use serde_json::{Map, Value, json};
 
-use super::{Checkout, Placed};
+use super::{Checkout, Placed, PurchaseError, Shortage, UnknownSku, Unshippable};
 use crate::db::orders::{
     self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange,
 };
@@ -32,17 +29,18 @@ use crate::events;
 
 /// Renders the answer to a placed purchase (its id and orders): it is stored with the
 /// purchase's idempotency key in the same transaction.
-pub type Render = fn(&str, &[Order]) -> Result<String, ApiError>;
+pub type Render = fn(&str, &[Order]) -> Result<String, serde_json::Error>;
 
 /// Places every purchase of `requests` that can be placed; answers each in order. A request
 /// whose key was used after `fresh_since` (in an earlier transaction or earlier in this
-/// batch) gets the first answer back. Fails as a whole only when a statement fails.
+/// batch) gets the first answer back, or [`PurchaseError::KeyReused`] when that answered a
+/// different purchase. Fails as a whole only when a statement fails.
 pub fn place_all(
     conn: &mut DbConnection,
     fresh_since: NaiveDateTime,
     requests: &[Checkout],
     render: Render,
-) -> QueryResult<Vec<Result<Placed, ApiError>>> {
+) -> QueryResult<Vec<Result<Placed, PurchaseError>>> {
     let skus: BTreeSet<&str> = requests
         .iter()
         .flat_map(|r| r.purchase.lines.keys().map(String::as_str))
@@ -59,11 +57,13 @@ pub fn place_all(
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
         let key = key_of(request);
-        if let Some((fingerprint, body)) = key.as_ref().and_then(|key| answered.get(key)) {
-            answers.push(Ok(Placed::Stored {
-                fingerprint: fingerprint.clone(),
-                body: body.clone(),
-            }));
+        let fingerprint = request.purchase.fingerprint();
+        if let Some((first, body)) = key.as_ref().and_then(|key| answered.get(key)) {
+            answers.push(if *first == fingerprint {
+                Ok(Placed::Replayed(body.clone()))
+            } else {
+                Err(PurchaseError::KeyReused)
+            });
             continue;
         }
         match place(request, &products, &stock, render) {
@@ -75,7 +75,6 @@ pub fn place_all(
                     *batch.taken.entry(product_id.clone()).or_default() += units;
                 }
                 if let Some(key) = key {
-                    let fingerprint = request.purchase.fingerprint();
                     answered.insert(key.clone(), (fingerprint.clone(), placement.body.clone()));
                     batch.saved.push((key, fingerprint, placement.body.clone()));
                 }
@@ -147,24 +146,21 @@ fn place(
     products: &BTreeMap<String, Buyable>,
     stock: &BTreeMap<String, i64>,
     render: Render,
-) -> Result<Placement, ApiError> {
+) -> Result<Placement, PurchaseError> {
     let purchase = &request.purchase;
     let mut chosen = Vec::with_capacity(purchase.lines.len());
     let mut unknown = Vec::new();
     for sku in purchase.lines.keys() {
         match products.get(sku) {
             Some(product) => chosen.push(product),
-            None => unknown.push(InvalidParam {
-                name: format!(
-                    "lines[{}].sku",
-                    purchase.positions.get(sku).copied().unwrap_or_default()
-                ),
-                reason: format!("no product has the SKU {sku:?}"),
+            None => unknown.push(UnknownSku {
+                sku: sku.clone(),
+                line: purchase.positions.get(sku).copied().unwrap_or_default(),
             }),
         }
     }
     if !unknown.is_empty() {
-        return Err(ApiError::Invalid(unknown));
+        return Err(PurchaseError::UnknownSkus(unknown));
     }
     refuse_products_without_warehouse(&chosen)?;
     let taken: Vec<(String, i64)> = chosen
@@ -237,32 +233,20 @@ fn place(
     })
 }
 
-fn refuse_products_without_warehouse(products: &[&Buyable]) -> Result<(), ApiError> {
-    let unsellable: Vec<&&Buyable> = products
+fn refuse_products_without_warehouse(products: &[&Buyable]) -> Result<(), PurchaseError> {
+    let unshippable: Vec<Unshippable> = products
         .iter()
         .filter(|p| p.warehouse_address.is_none())
+        .map(|p| Unshippable {
+            sku: p.sku.clone(),
+            seller_id: p.seller_id.clone(),
+        })
         .collect();
-    if unsellable.is_empty() {
-        return Ok(());
+    if unshippable.is_empty() {
+        Ok(())
+    } else {
+        Err(PurchaseError::WithoutWarehouse(unshippable))
     }
-    let skus: Vec<&str> = unsellable.iter().map(|p| p.sku.as_str()).collect();
-    let mut extensions = Map::new();
-    extensions.insert(
-        "products_without_warehouse".to_owned(),
-        unsellable
-            .iter()
-            .map(|p| json!({"sku": p.sku, "seller_id": p.seller_id}))
-            .collect::<Vec<Value>>()
-            .into(),
-    );
-    Err(ApiError::Conflict {
-        detail: format!(
-            "not for sale until their seller sets a warehouse address: {}",
-            skus.join(", ")
-        ),
-        params: Vec::new(),
-        extensions,
-    })
 }
 
 /// Refuses the whole purchase when any product has less stock left than it asks for, naming
@@ -271,37 +255,23 @@ fn refuse_shortages(
     products: &[&Buyable],
     taken: &[(String, i64)],
     stock: &BTreeMap<String, i64>,
-) -> Result<(), ApiError> {
-    let shortages: Vec<Value> = products
+) -> Result<(), PurchaseError> {
+    let shortages: Vec<Shortage> = products
         .iter()
         .zip(taken)
         .filter_map(|(product, (product_id, units))| {
             let available = stock.get(product_id).copied().unwrap_or(0);
-            (available < *units).then(|| {
-                json!({"sku": product.sku, "product_id": product_id, "requested": units, "available": available})
+            (available < *units).then(|| Shortage {
+                sku: product.sku.clone(),
+                product_id: product_id.clone(),
+                requested: *units,
+                available,
             })
         })
         .collect();
     if shortages.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(PurchaseError::ShortOfStock(shortages))
     }
-    let detail = shortages
-        .iter()
-        .map(|s| {
-            format!(
-                "{} (asked {}, available {})",
-                s["sku"].as_str().unwrap_or_default(),
-                s["requested"],
-                s["available"]
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut extensions = Map::new();
-    extensions.insert("shortages".to_owned(), shortages.into());
-    Err(ApiError::Conflict {
-        detail: format!("not enough stock: {detail}"),
-        params: Vec::new(),
-        extensions,
-    })
 }

@@ -9,9 +9,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use diesel::result::Error as DieselError;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use futures_util::FutureExt;
-use platform::ApiError;
 use platform::db::{Backend, Db, DbError};
 use platform::outbox::OutboxSignal;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::batch::{self, Render};
-use super::{Checkout, Placed};
+use super::{Checkout, Placed, PurchaseError};
 use crate::db::now;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,7 +46,7 @@ const MAX_BATCH: usize = 256;
 
 struct Job {
     checkout: Checkout,
-    answer: oneshot::Sender<Result<Placed, ApiError>>,
+    answer: oneshot::Sender<Result<Placed, PurchaseError>>,
 }
 
 /// Where routes place purchases.
@@ -85,15 +84,13 @@ impl PurchaseBatcher {
     }
 
     /// Places `checkout` with the next batch; answers once that batch is committed.
-    pub async fn place(&self, checkout: Checkout) -> Result<Placed, ApiError> {
+    pub async fn place(&self, checkout: Checkout) -> Result<Placed, PurchaseError> {
         let (answer, answered) = oneshot::channel();
         self.jobs
             .send(Job { checkout, answer })
             .await
-            .map_err(|_| ApiError::Unavailable("the service is stopping; try again".to_owned()))?;
-        answered.await.map_err(|_| {
-            ApiError::Internal(anyhow::anyhow!("the batch writing this purchase failed"))
-        })?
+            .map_err(|_| PurchaseError::Stopping)?;
+        answered.await.map_err(|_| PurchaseError::Unanswered)?
     }
 }
 
@@ -114,18 +111,22 @@ enum BatchFailed {
     Statement(DieselError),
     /// No connection, or the commit itself failed: no purchase is at fault, and the batch may
     /// even be committed, so it is not written again.
-    Database(ApiError),
+    Database(DbError),
 }
 
-impl From<DbError> for BatchFailed {
-    fn from(error: DbError) -> Self {
-        Self::Database(error.into())
-    }
-}
+platform::database_errors!(BatchFailed);
 
-impl From<DieselError> for BatchFailed {
-    fn from(error: DieselError) -> Self {
-        Self::Database(error.into())
+impl BatchFailed {
+    /// Whether the batch collided with a row another transaction committed meanwhile, such
+    /// as an idempotency key stored by another replica after this batch read the keys.
+    fn is_collision(&self) -> bool {
+        matches!(
+            self,
+            Self::Statement(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
     }
 }
 
@@ -174,7 +175,7 @@ impl BatchWriter {
         let (db, outbox, render) = (self.db.clone(), self.outbox.clone(), self.render);
         let fresh_since = now() - self.idempotency_ttl;
         async move {
-            let (checkouts, answers): (Vec<_>, Vec<_>) = jobs
+            let (checkouts, mut answers): (Vec<_>, Vec<_>) = jobs
                 .into_iter()
                 .map(|job| (job.checkout, job.answer))
                 .unzip();
@@ -202,19 +203,21 @@ impl BatchWriter {
                     tracing::warn!(%error, purchases = checkouts.len(),
                         "a statement of a purchase batch failed; writing each purchase on its own");
                     for (checkout, answer) in checkouts.iter().zip(answers) {
-                        let placed = match place(Arc::new(vec![checkout.clone()])).await {
-                            Ok(mut placed) => placed.pop().unwrap_or_else(|| Err(no_answer())),
-                            Err(failed) => Err(failed.into_api_error()),
-                        };
-                        let _ = answer.send(placed);
+                        let first = place(Arc::new(vec![checkout.clone()])).await;
+                        let _ = answer.send(answer_alone(&place, checkout, first).await);
                     }
                 }
-                Err(failed) => {
-                    let error = failed.into_api_error();
+                Err(failed @ BatchFailed::Statement(_)) => {
+                    if let (Some(checkout), Some(answer)) = (checkouts.first(), answers.pop()) {
+                        let _ = answer.send(answer_alone(&place, checkout, Err(failed)).await);
+                    }
+                }
+                Err(BatchFailed::Database(error)) => {
                     tracing::warn!(error = %format!("{error:#}"), purchases = answers.len(),
                         "a purchase batch did not commit");
+                    let error = Arc::new(error);
                     for answer in answers {
-                        let _ = answer.send(Err(copy_of(&error)));
+                        let _ = answer.send(Err(PurchaseError::Database(error.clone())));
                     }
                 }
             }
@@ -222,23 +225,26 @@ impl BatchWriter {
     }
 }
 
-impl BatchFailed {
-    fn into_api_error(self) -> ApiError {
-        match self {
-            Self::Statement(error) => error.into(),
-            Self::Database(error) => error,
+/// The answer to `checkout` from its transaction of its own, `first`. A collision is tried
+/// once more: when it was the purchase's idempotency key, stored meanwhile by a request on
+/// another replica, the second attempt finds the key and answers as that request did.
+async fn answer_alone<F>(
+    place: impl Fn(Arc<Vec<Checkout>>) -> F,
+    checkout: &Checkout,
+    first: Result<Vec<Result<Placed, PurchaseError>>, BatchFailed>,
+) -> Result<Placed, PurchaseError>
+where
+    F: Future<Output = Result<Vec<Result<Placed, PurchaseError>>, BatchFailed>>,
+{
+    let placed = match first {
+        Err(failed) if failed.is_collision() && checkout.key.is_some() => {
+            place(Arc::new(vec![checkout.clone()])).await
         }
-    }
-}
-
-fn no_answer() -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("a batch of one purchase gave no answer"))
-}
-
-/// The same failure for each purchase of a batch.
-fn copy_of(error: &ApiError) -> ApiError {
-    match error {
-        ApiError::Unavailable(why) => ApiError::Unavailable(why.clone()),
-        other => ApiError::Internal(anyhow::anyhow!("{other:#}")),
+        placed => placed,
+    };
+    match placed {
+        Ok(mut placed) => placed.pop().unwrap_or(Err(PurchaseError::Unanswered)),
+        Err(BatchFailed::Statement(error)) => Err(DbError::from(error).into()),
+        Err(BatchFailed::Database(error)) => Err(error.into()),
     }
 }

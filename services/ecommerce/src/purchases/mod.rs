@@ -10,6 +10,9 @@ pub mod batch;
 pub mod group_commit;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use platform::db::DbError;
 
 use serde_json::json;
 
@@ -48,11 +51,67 @@ pub struct Checkout {
     pub key: Option<String>,
 }
 
-/// How a purchase request was answered.
+/// How a purchase request was answered: the answer's body, stored with its idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placed {
-    /// Placed now: the answer's body.
+    /// Placed now.
     Fresh(String),
-    /// Its key was used before: the first request's fingerprint and answer.
-    Stored { fingerprint: String, body: String },
+    /// Its key was used before for the same purchase: the first request's answer.
+    Replayed(String),
+}
+
+/// Why a purchase was not placed; `routes::problems` answers each over HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum PurchaseError {
+    /// No product has these SKUs.
+    #[error("unknown SKUs")]
+    UnknownSkus(Vec<UnknownSku>),
+    /// These products' sellers have no warehouse address yet, so they cannot be shipped.
+    #[error("products without a warehouse")]
+    WithoutWarehouse(Vec<Unshippable>),
+    /// These products have less stock left than the purchase asks for.
+    #[error("not enough stock")]
+    ShortOfStock(Vec<Shortage>),
+    /// The `Idempotency-Key` answered a different purchase before.
+    #[error("the idempotency key was already used for a different purchase")]
+    KeyReused,
+    #[error("the service is stopping")]
+    Stopping,
+    /// The batch writing the purchase panicked or gave it no answer.
+    #[error("the batch writing this purchase gave no answer")]
+    Unanswered,
+    #[error("the purchase's event or answer could not be written")]
+    Serialize(#[from] serde_json::Error),
+    /// The batch's transaction failed as a whole: every purchase in it shares the cause.
+    #[error(transparent)]
+    Database(Arc<DbError>),
+}
+
+impl From<DbError> for PurchaseError {
+    fn from(error: DbError) -> Self {
+        Self::Database(Arc::new(error))
+    }
+}
+
+/// An SKU of the purchase that no product has, and the line that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSku {
+    pub sku: String,
+    pub line: usize,
+}
+
+/// A product whose seller has set no warehouse address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unshippable {
+    pub sku: String,
+    pub seller_id: String,
+}
+
+/// A product with less stock left than asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortage {
+    pub sku: String,
+    pub product_id: String,
+    pub requested: i64,
+    pub available: i64,
 }

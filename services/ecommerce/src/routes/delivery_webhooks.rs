@@ -81,7 +81,8 @@ async fn receive_delivery_status(
             if first_time(conn, RECEIVER, std::slice::from_ref(&message_id))?.is_empty() {
                 return Ok(None);
             }
-            order_flow::apply_delivery_status(conn, &change).map(|o| Some((o, change)))
+            let update = order_flow::apply_delivery_status(conn, &change)?;
+            Ok(Some((update, change)))
         })
         .await?;
     match outcome {

@@ -6,6 +6,7 @@ mod delivery_webhooks;
 mod openapi;
 mod orders;
 mod portfolios;
+mod problems;
 mod products;
 mod sellers;
 mod support;

@@ -193,64 +193,31 @@ async fn purchase(
     let key = idempotency_key(&request)?;
     let buyer_id = auth.sub.clone();
     let purchase = parse_purchase(&state, &buyer_id, body.into_inner()).await?;
-    let fingerprint = purchase.fingerprint();
     let checkout = Checkout {
-        buyer_id: buyer_id.clone(),
+        buyer_id,
         purchase,
-        key: key.clone(),
+        key,
     };
-    let outcome = match (state.purchases.place(checkout).await, key) {
-        // The same key raced another request (on another replica) and lost: answer what the
-        // winner stored, or the purchase's own error when nothing is stored.
-        (Err(error), Some(key)) => {
-            let fresh_since = crate::db::now() - state.idempotency_ttl;
-            let stored = state
-                .read(move |conn| {
-                    Ok(orders::idempotent_response(
-                        conn,
-                        &buyer_id,
-                        &key,
-                        fresh_since,
-                    )?)
-                })
-                .await;
-            match stored {
-                Ok(Some((fingerprint, body))) => Placed::Stored { fingerprint, body },
-                _ => return Err(error),
-            }
+    let placed = state.purchases.place(checkout).await?;
+    let mut response = HttpResponse::Created();
+    response.content_type("application/json");
+    let body = match placed {
+        Placed::Fresh(body) => body,
+        Placed::Replayed(body) => {
+            response.insert_header((HeaderName::from_static("idempotent-replayed"), "true"));
+            body
         }
-        (placed, _) => placed?,
     };
-    match outcome {
-        Placed::Fresh(body) => Ok(HttpResponse::Created()
-            .content_type("application/json")
-            .body(body)),
-        Placed::Stored {
-            fingerprint: stored_fingerprint,
-            body,
-        } => {
-            if stored_fingerprint != fingerprint {
-                return Err(ApiError::invalid(
-                    "Idempotency-Key",
-                    "was already used for a different purchase",
-                ));
-            }
-            Ok(HttpResponse::Created()
-                .content_type("application/json")
-                .insert_header((HeaderName::from_static("idempotent-replayed"), "true"))
-                .body(body))
-        }
-    }
+    Ok(response.body(body))
 }
 
 /// The answer to a placed purchase, as stored with its idempotency key.
-pub fn render_purchase(purchase_id: &str, orders: &[Order]) -> Result<String, ApiError> {
+pub fn render_purchase(purchase_id: &str, orders: &[Order]) -> serde_json::Result<String> {
     let orders = orders.iter().cloned().map(OrderResponse::from).collect();
     serde_json::to_string(&PurchaseResponse {
         purchase_id: purchase_id.to_owned(),
         orders,
     })
-    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -479,7 +446,13 @@ async fn apply_status_change(
             let order = orders::find(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("order {id}")))?;
             let actor = actor_for(&claims, &order)?;
-            order_flow::change_status(conn, &id, to, actor, &claims.sub)
+            Ok(order_flow::change_status(
+                conn,
+                &id,
+                to,
+                actor,
+                &claims.sub,
+            )?)
         })
         .await?;
     Ok(web::Json(OrderResponse::from(order)))

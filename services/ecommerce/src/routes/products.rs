@@ -110,7 +110,10 @@ async fn create_product(
     let product = state
         .write(move |conn| {
             let product = products::insert(conn, &seller_id, &new).or_duplicate("sku", &new.sku)?;
-            outbox::enqueue(conn, &[catalog::product_put(&product)?])?;
+            outbox::enqueue(
+                conn,
+                &[catalog::product_put(&product).map_err(anyhow::Error::from)?],
+            )?;
             Ok(product)
         })
         .await?;
@@ -234,7 +237,7 @@ async fn update_product(
             let before = find_owned(conn, &id, &seller_id)?;
             let sku = changes.sku.clone().unwrap_or_default();
             let after = products::update(conn, &id, &changes).or_duplicate("sku", &sku)?;
-            let mut messages = vec![catalog::product_put(&after)?];
+            let mut messages = vec![catalog::product_put(&after).map_err(anyhow::Error::from)?];
             if before.sku != after.sku {
                 messages.push(catalog::product_delete(&before.sku));
             }

@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 use ecommerce::db::users;
 use ecommerce::domain::Quantity;
 use ecommerce::purchases::batch::place_all;
-use ecommerce::purchases::{Checkout, GroupCommitSettings, Placed, Purchase, PurchaseBatcher};
+use ecommerce::purchases::{
+    Checkout, GroupCommitSettings, Placed, Purchase, PurchaseBatcher, PurchaseError,
+};
 use ecommerce::routes::render_purchase;
 use platform::ApiError;
 use platform::auth::Role;
@@ -43,7 +45,7 @@ fn checkout(buyer_id: &str, lines: &[(&str, i64)], key: Option<&str>) -> Checkou
 async fn place_in_one_transaction(
     app: &TestApp,
     batch: Vec<Checkout>,
-) -> Vec<Result<Placed, ApiError>> {
+) -> Vec<Result<Placed, PurchaseError>> {
     let fresh_since = ecommerce::db::now() - chrono::TimeDelta::hours(1);
     app.database()
         .write(move |conn| -> Result<_, ApiError> {
@@ -64,7 +66,7 @@ async fn demo_buyer_id(app: &TestApp) -> String {
         .id
 }
 
-fn fresh(answer: &Result<Placed, ApiError>) -> Value {
+fn fresh(answer: &Result<Placed, PurchaseError>) -> Value {
     match answer {
         Ok(Placed::Fresh(body)) => serde_json::from_str(body).unwrap(),
         other => panic!("expected a placed purchase, got {other:?}"),
@@ -94,19 +96,18 @@ async fn a_purchase_that_fails_in_a_batch_gets_its_own_error_and_its_neighbours_
     let first = fresh(&answers[0]);
     assert_eq!(first["orders"][0]["lines"][0]["quantity"], 3);
     match &answers[1] {
-        Err(ApiError::Conflict { extensions, .. }) => {
-            let shortages = &extensions["shortages"];
-            assert_eq!(shortages.as_array().unwrap().len(), 1, "{shortages}");
-            assert_eq!(shortages[0]["sku"], "BATCH-A");
-            assert_eq!(shortages[0]["requested"], 3);
-            assert_eq!(shortages[0]["available"], 2);
+        Err(PurchaseError::ShortOfStock(shortages)) => {
+            assert_eq!(shortages.len(), 1, "{shortages:?}");
+            assert_eq!(shortages[0].sku, "BATCH-A");
+            assert_eq!(shortages[0].requested, 3);
+            assert_eq!(shortages[0].available, 2);
         }
         other => panic!("expected a shortage, got {other:?}"),
     }
     let third = fresh(&answers[2]);
     assert_eq!(third["orders"][0]["lines"].as_array().unwrap().len(), 2);
     match &answers[3] {
-        Err(ApiError::Invalid(params)) => assert_eq!(params[0].name, "lines[0].sku"),
+        Err(PurchaseError::UnknownSkus(unknown)) => assert_eq!(unknown[0].line, 0),
         other => panic!("expected an unknown SKU, got {other:?}"),
     }
 
@@ -153,7 +154,7 @@ async fn a_key_used_twice_in_one_batch_places_one_purchase_and_answers_both_alik
         panic!("expected a placed purchase, got {:?}", answers[0]);
     };
     match &answers[1] {
-        Ok(Placed::Stored { body, .. }) => assert_eq!(body, first),
+        Ok(Placed::Replayed(body)) => assert_eq!(body, first),
         other => panic!("expected the first answer again, got {other:?}"),
     }
     assert_eq!(app.stock("KEY-A").await, 9);
@@ -182,7 +183,7 @@ async fn when_a_batch_fails_in_the_database_each_purchase_is_written_on_its_own(
         checkout("no-such-buyer", &[("FALL-A", 1)], None),
         checkout(&buyer, &[("FALL-A", 2)], None),
     ];
-    type Answer<'a> = Pin<Box<dyn Future<Output = Result<Placed, ApiError>> + Send + 'a>>;
+    type Answer<'a> = Pin<Box<dyn Future<Output = Result<Placed, PurchaseError>> + Send + 'a>>;
     let mut answers: Vec<Answer<'_>> = checkouts
         .into_iter()
         .map(|c| Box::pin(batcher.place(c)) as Answer<'_>)
@@ -231,4 +232,44 @@ async fn retries_with_one_key_on_two_replicas_and_in_two_batches_at_once_buy_onc
     let responses = futures_util::future::join_all(attempts).await;
     assert_one_purchase(responses.into_iter().map(Result::unwrap).collect()).await;
     assert_eq!(app.stock("pk0003").await, before - 1);
+}
+
+#[tokio::test]
+async fn one_key_sent_for_different_purchases_on_two_replicas_at_once_places_one() {
+    let app = spawn_app().await;
+    let replica = app.spawn_replica().await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    let skus = ["pk0001", "pk0002", "pk0003", "pk0004"];
+    let mut before = Vec::new();
+    for sku in skus {
+        before.push(app.stock(sku).await);
+    }
+    // Each attempt buys another product, so no product lock orders them: the keys meet in
+    // the database, where the second replica to store one collides with the first.
+    let attempts = skus.iter().enumerate().map(|(i, sku)| {
+        let api = if i % 2 == 0 { &app.api } else { &replica.api };
+        api.request(reqwest::Method::POST, "/orders", Some(&buyer))
+            .header("Idempotency-Key", "one-key-four-carts")
+            .json(&serde_json::json!({"lines": [{"sku": sku, "quantity": 1}]}))
+            .send()
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut placed = 0;
+    for response in responses {
+        let response = response.unwrap();
+        match response.status() {
+            reqwest::StatusCode::CREATED => placed += 1,
+            status => {
+                assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+                let problem: Value = response.json().await.unwrap();
+                assert_eq!(problem["invalid-params"][0]["name"], "Idempotency-Key");
+            }
+        }
+    }
+    assert_eq!(placed, 1, "one purchase is placed under the key");
+    let mut taken = 0;
+    for (sku, before) in skus.iter().zip(before) {
+        taken += before - app.stock(sku).await;
+    }
+    assert_eq!(taken, 1, "the refused purchases took no stock");
 }

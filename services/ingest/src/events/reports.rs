@@ -5,7 +5,6 @@ use async_nats::jetstream::message::PublishMessage;
 use contracts::CloudEvent;
 use contracts::courier_reports::{self, COURIER_REPORT_RECEIVED};
 use futures_util::future::try_join_all;
-use platform::ApiError;
 use platform::nats::{Nats, PUBLISH_DEADLINE};
 use platform::trace;
 
@@ -14,13 +13,21 @@ use crate::domain::report::Accepted;
 /// Where ingest's events say they come from.
 pub const SOURCE: &str = "/cargo-express/ingest";
 
+/// Why reports were not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// NATS did not take or acknowledge them: the device retries (503), and the reports that
+    /// did get stored are dropped as duplicates then.
+    #[error("the report could not be stored ({0}); retry")]
+    Unavailable(String),
+    #[error("the report's event could not be written")]
+    Serialize(#[from] serde_json::Error),
+}
+
 /// Publishes `reports` and waits for every acknowledgement; returns for each whether JetStream
-/// already held it (a resend inside the stream's two-minute dedupe window). Any failure is a 503:
-/// the device retries, and the reports that did get stored are dropped as duplicates then.
-pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, ApiError> {
-    let unavailable = |why: String| {
-        ApiError::Unavailable(format!("the report could not be stored ({why}); retry"))
-    };
+/// already held it (a resend inside the stream's two-minute dedupe window).
+pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, PublishError> {
+    let unavailable = PublishError::Unavailable;
     if !nats.is_connected() {
         return Err(unavailable("no connection to NATS".to_owned()));
     }
@@ -31,7 +38,7 @@ pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, A
         let event = CloudEvent::new(SOURCE, COURIER_REPORT_RECEIVED, subject_id, report)
             .with_id(id)
             .in_trace(trace::to_hand_on());
-        let payload = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
+        let payload = serde_json::to_vec(&event)?;
         let mut message = PublishMessage::build()
             .payload(payload.into())
             .message_id(id.to_string());

@@ -2,12 +2,20 @@
 //! the last 24 hours. Rollups are hourly, so the window covers the hours it touches.
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use platform::ApiError;
 
 use super::rollups::hour_of;
 
 /// The longest window one question may cover.
 pub const MAX_DAYS: i64 = 31;
+
+/// Why an asked window is refused (both name `from`, the end a caller moves to fix it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("must be before to")]
+    Empty,
+    #[error("the window may span at most {MAX_DAYS} days")]
+    TooLong,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -21,17 +29,14 @@ impl Window {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, WindowError> {
         let to = to.unwrap_or(now);
         let from = from.unwrap_or(to - TimeDelta::hours(24));
         if from >= to {
-            return Err(ApiError::invalid("from", "must be before to"));
+            return Err(WindowError::Empty);
         }
         if to - from > TimeDelta::days(MAX_DAYS) {
-            return Err(ApiError::invalid(
-                "from",
-                format!("the window may span at most {MAX_DAYS} days"),
-            ));
+            return Err(WindowError::TooLong);
         }
         Ok(Self { from, to })
     }
@@ -62,8 +67,14 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 30, 0).unwrap();
         let window = Window::parse(None, None, now).unwrap();
         assert_eq!(window.to - window.from, TimeDelta::hours(24));
-        assert!(Window::parse(Some(now), Some(now), now).is_err());
-        assert!(Window::parse(Some(now - TimeDelta::days(40)), None, now).is_err());
+        assert_eq!(
+            Window::parse(Some(now), Some(now), now),
+            Err(WindowError::Empty)
+        );
+        assert_eq!(
+            Window::parse(Some(now - TimeDelta::days(40)), None, now),
+            Err(WindowError::TooLong)
+        );
         assert_eq!(
             window.first_hour(),
             Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)

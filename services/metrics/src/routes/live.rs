@@ -123,7 +123,7 @@ impl Live {
                 Ok(json) => Bytes::from(format!("event: summary\ndata: {json}\n\n")),
                 Err(error) => error_event(&error.to_string()),
             },
-            Err(error) => error_event(&error.to_problem().detail),
+            Err(error) => error_event(&ApiError::from(error).to_problem().detail),
         })
     }
 }

@@ -43,5 +43,6 @@ pub struct WindowQuery {
 impl WindowQuery {
     fn window(&self) -> Result<Window, ApiError> {
         Window::parse(self.from, self.to, Utc::now())
+            .map_err(|refused| ApiError::invalid("from", refused.to_string()))
     }
 }

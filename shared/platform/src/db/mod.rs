@@ -7,7 +7,8 @@
 //! otherwise park one blocking thread each on the pool (up to 512, each leaving memory in an
 //! allocator arena of its own). The backend is chosen by the
 //! URL scheme. Errors: queries return `QueryResult`; the door adds pool trouble as
-//! [`DbError::Unavailable`]; handlers turn both into problems through `From<DbError> for ApiError`.
+//! [`DbError::Unavailable`]; a workflow keeps it in its own error enum ([`crate::database_errors!`]),
+//! and handlers turn it into a problem through `From<DbError> for ApiError`.
 
 mod migrate;
 mod url;
@@ -18,7 +19,8 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::DatabaseErrorKind;
+pub use diesel::result::Error as DieselError;
 use diesel::{PgConnection, SqliteConnection};
 use tokio::sync::Semaphore;
 
@@ -64,6 +66,25 @@ pub enum DbError {
     Query(#[from] DieselError),
 }
 
+/// Gives a workflow's error enum its `Database(DbError)` conversions, so `?` works on queries
+/// (diesel's errors) and on the pool (`DbError`) alike: `platform::database_errors!(MyError);`.
+#[macro_export]
+macro_rules! database_errors {
+    ($error:ty) => {
+        impl From<$crate::db::DbError> for $error {
+            fn from(error: $crate::db::DbError) -> Self {
+                Self::Database(error)
+            }
+        }
+
+        impl From<$crate::db::DieselError> for $error {
+            fn from(error: $crate::db::DieselError) -> Self {
+                Self::Database(error.into())
+            }
+        }
+    };
+}
+
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         DbError::Query(error).into()
@@ -102,10 +123,33 @@ impl<T> OrDuplicate<T> for QueryResult<T> {
     }
 }
 
+impl DbError {
+    /// Why the database cannot serve now, when that is the trouble (answered 503: try again),
+    /// rather than the query.
+    pub fn unavailable(&self) -> Option<String> {
+        match self {
+            DbError::Unavailable(why) => Some(why.clone()),
+            DbError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                info,
+            )) => Some(info.message().to_owned()),
+            // SQLite answers "database is locked" only after its busy timeout ran out.
+            DbError::Query(DieselError::DatabaseError(_, info))
+                if info.message().contains("database is locked") =>
+            {
+                Some("database busy".to_owned())
+            }
+            DbError::Query(_) => None,
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
+        if let Some(why) = error.unavailable() {
+            return ApiError::Unavailable(why);
+        }
         match error {
-            DbError::Unavailable(why) => ApiError::Unavailable(why),
             DbError::Query(DieselError::NotFound) => ApiError::not_found("resource"),
             DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 ApiError::conflict("a resource with the same unique value already exists")
@@ -116,17 +160,7 @@ impl From<DbError> for ApiError {
             )) => {
                 ApiError::conflict("the resource is referenced by, or refers to, another resource")
             }
-            DbError::Query(DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection,
-                info,
-            )) => ApiError::Unavailable(info.message().to_owned()),
-            // SQLite answers "database is locked" only after its busy timeout ran out.
-            DbError::Query(DieselError::DatabaseError(_, info))
-                if info.message().contains("database is locked") =>
-            {
-                ApiError::Unavailable("database busy".to_owned())
-            }
-            DbError::Query(other) => ApiError::Internal(other.into()),
+            other => ApiError::Internal(other.into()),
         }
     }
 }
