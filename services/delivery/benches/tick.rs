@@ -8,7 +8,7 @@
 //! `BENCH_BACKENDS` (default `sqlite,postgres`). The outbox relay does not run, so the figure is
 //! the tick alone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::time::Instant;
 

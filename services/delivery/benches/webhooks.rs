@@ -8,7 +8,7 @@
 //! (HMAC-SHA256) and every attempt is written to the attempts log. SQLite and PostgreSQL as in
 //! the tick benchmark (`BENCH_BACKENDS`, `BENCH_POSTGRES_URL`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::time::{Duration, Instant};
 

@@ -18,7 +18,7 @@
 //! idle blocking threads after 10 s), `BENCH_BARE_SECONDS` (default 5), `BENCH_STRATEGIES`
 //! (default `unbounded_blocking,pool`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

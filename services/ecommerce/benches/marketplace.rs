@@ -11,7 +11,7 @@
 //! large catalog's figures as a ratio of the reference's. The load generator shares the cores
 //! with the service and the database, so compare ratios, not absolute numbers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -17,7 +17,7 @@
 //! (default `sqlite,postgres`), `BENCH_POOL_SIZE` (default 16), `BENCH_PGBENCH_SCALE` (default
 //! 1, pgbench's own), `BENCH_POSTGRES_URL`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::time::Duration;
 

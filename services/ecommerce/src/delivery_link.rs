@@ -53,7 +53,7 @@ pub async fn register_receiver(
                 return Ok(());
             }
             Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "delivery webhooks not registered yet; retrying")
+                tracing::warn!(error = %format!("{error:#}"), "delivery webhooks not registered yet; retrying");
             }
         }
         tokio::select! {

@@ -45,10 +45,11 @@ cx-support: the Cargo Express support team's command (docs/soporte.md)
 /// Runs the command line `args` (without the program's name).
 pub fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     let args: Vec<String> = args.into_iter().collect();
-    let result = match args.first().map(String::as_str) {
-        Some("failed-requests") => failed_requests(&args[1..]),
-        Some("rotate-credentials-key") => rotate_credentials_key(&args[1..]),
-        Some("help" | "--help" | "-h") => {
+    let command = args.split_first().map(|(name, rest)| (name.as_str(), rest));
+    let result = match command {
+        Some(("failed-requests", rest)) => failed_requests(rest),
+        Some(("rotate-credentials-key", rest)) => rotate_credentials_key(rest),
+        Some(("help" | "--help" | "-h", _)) => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }

@@ -93,7 +93,7 @@ impl Key {
             .chain_update(b"cargo-express ally credentials key id\0")
             .chain_update(self.0.as_slice())
             .finalize();
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         format!("k-{hex}")
     }
 

@@ -21,7 +21,7 @@
 //! `BENCH_PERF_DIR` (unset: when set, `perf record` samples ingest, and metrics when it runs,
 //! with DWARF call graphs during each run and leaves `perf-<path>.data` there).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -14,7 +14,7 @@
 //! catalog and fleet, and answered only after JetStream acknowledged it. SQLite and PostgreSQL as
 //! in the other benchmarks (`BENCH_BACKENDS`, `BENCH_POSTGRES_URL`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

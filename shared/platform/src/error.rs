@@ -116,6 +116,16 @@ pub enum ApiError {
     },
 }
 
+/// The members RFC 9457 defines, which a contract's extra members never replace.
+const RESERVED_MEMBERS: [&str; 6] = [
+    "type",
+    "title",
+    "status",
+    "detail",
+    "instance",
+    "invalid-params",
+];
+
 /// The `type` of the problem a response carries, left in its extensions for the request log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnsweredProblem(pub String);
@@ -236,16 +246,8 @@ impl ApiError {
         if let Self::Shaped { inner, members, .. } = self {
             let mut problem = inner.to_problem();
             problem.status = self.status_code().as_u16();
-            const RESERVED: [&str; 6] = [
-                "type",
-                "title",
-                "status",
-                "detail",
-                "instance",
-                "invalid-params",
-            ];
             for (name, value) in members {
-                if !RESERVED.contains(&name.as_str()) {
+                if !RESERVED_MEMBERS.contains(&name.as_str()) {
                     problem.extensions.insert(name.clone(), value.clone());
                 }
             }
@@ -312,7 +314,7 @@ impl ResponseError for ApiError {
         match self.cause() {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => {
-                tracing::warn!(%cause, "request refused: dependency unavailable")
+                tracing::warn!(%cause, "request refused: dependency unavailable");
             }
             _ => {}
         }

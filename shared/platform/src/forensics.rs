@@ -308,9 +308,10 @@ fn next_line(log: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Resu
             return Ok(any.then_some(complete));
         }
         any = true;
-        let (chunk, ends) = match available.iter().position(|b| *b == b'\n') {
-            Some(end) => (&available[..end], Some(end + 1)),
-            None => (available, None),
+        // The bytes before the first newline, when the buffer holds one.
+        let (chunk, ends) = match available.split(|b| *b == b'\n').next() {
+            Some(chunk) if chunk.len() < available.len() => (chunk, Some(chunk.len() + 1)),
+            _ => (available, None),
         };
         if line.len() + chunk.len() > max {
             complete = false;

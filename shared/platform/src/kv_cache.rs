@@ -84,7 +84,7 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
                 match self.watch(&nats, &bucket, &cancel, &loading).await {
                     Ok(()) => return Ok(()),
                     Err(error) => {
-                        tracing::warn!(bucket = bucket.name, error = %format!("{error:#}"), "KV watch interrupted; restarting")
+                        tracing::warn!(bucket = bucket.name, error = %format!("{error:#}"), "KV watch interrupted; restarting");
                     }
                 }
                 tokio::select! {
@@ -138,7 +138,7 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
                     entries.insert(key, parsed);
                 }
                 Err(error) => {
-                    tracing::error!(bucket = bucket.name, %key, %error, "ignoring an entry that is not the expected JSON")
+                    tracing::error!(bucket = bucket.name, %key, %error, "ignoring an entry that is not the expected JSON");
                 }
             },
             Operation::Delete | Operation::Purge => {

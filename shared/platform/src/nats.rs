@@ -122,7 +122,7 @@ impl Nats {
                         return Ok(());
                     }
                     Err(error) => {
-                        tracing::warn!(what, error = %format!("{error:#}"), "NATS not prepared yet; retrying")
+                        tracing::warn!(what, error = %format!("{error:#}"), "NATS not prepared yet; retrying");
                     }
                 }
                 tokio::select! {

@@ -211,7 +211,8 @@ pub fn enqueue_many(conn: &mut DbConnection, messages: &[OutboxMessage]) -> Quer
     }
     let rows = messages
         .chunks(BATCH_ROW_MESSAGES)
-        .map(|chunk| {
+        .filter_map(|chunk| Some((chunk.first()?, chunk)))
+        .map(|(first, chunk)| {
             let entries: Vec<BatchEntry> = chunk
                 .iter()
                 .map(|m| BatchEntry {
@@ -223,7 +224,7 @@ pub fn enqueue_many(conn: &mut DbConnection, messages: &[OutboxMessage]) -> Quer
                 .collect();
             Ok(OutboxMessage {
                 message_id: uuid::Uuid::now_v7().to_string(),
-                subject: chunk[0].subject.clone(),
+                subject: first.subject.clone(),
                 payload: serde_json::to_vec(&entries)
                     .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
                 headers: BTreeMap::from([(BATCH_HEADER.to_owned(), chunk.len().to_string())]),
@@ -372,9 +373,9 @@ impl OutboxRelay {
             .db
             .write(move |conn| take_pending(conn, batch, lease))
             .await?;
-        if rows.is_empty() {
+        let Some(first) = rows.first().map(|row| row.id) else {
             return Ok(0);
-        }
+        };
         let taken: Vec<i64> = rows.iter().map(|row| row.id).collect();
         let (published, failure) =
             match tokio::time::timeout(PUBLISH_DEADLINE, self.publish(rows)).await {
@@ -383,7 +384,7 @@ impl OutboxRelay {
                 // drops what did arrive).
                 Err(_) => (
                     Vec::new(),
-                    Some((taken[0], "JetStream did not acknowledge in time".to_owned())),
+                    Some((first, "JetStream did not acknowledge in time".to_owned())),
                 ),
             };
         if !published.is_empty() {

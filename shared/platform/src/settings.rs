@@ -113,9 +113,10 @@ impl<T> Loaded<T> {
 /// `DELIVERY__WEBHOOKS__ALLOWED_HOSTS=ecommerce,partner`.
 pub fn load<T: DeserializeOwned>(service: &str, list_keys: &[&str]) -> anyhow::Result<Loaded<T>> {
     let env_prefix = service.to_ascii_uppercase();
-    let file = std::env::var(format!("{env_prefix}_CONFIG"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(format!("config/{service}.toml")));
+    let file = std::env::var(format!("{env_prefix}_CONFIG")).map_or_else(
+        |_| PathBuf::from(format!("config/{service}.toml")),
+        PathBuf::from,
+    );
     load_from(service, &file, None, list_keys)
 }
 
@@ -468,6 +469,11 @@ mod tests {
 
     #[test]
     fn nats_settings_read_a_cluster_credentials_and_retention_and_never_print_secrets() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct Service {
+            nats: NatsSettings,
+        }
         let variables = [
             (
                 "PROBE__NATS__URL".to_owned(),
@@ -487,11 +493,6 @@ mod tests {
                 "30".to_owned(),
             ),
         ];
-        #[derive(Debug, Default, Deserialize)]
-        #[serde(default)]
-        struct Service {
-            nats: NatsSettings,
-        }
         let service: Service = config::Config::builder()
             .add_source(environment("PROBE", &[]).source(Some(variables.into())))
             .build()

@@ -15,6 +15,6 @@ impl Wakeup {
     }
 
     pub async fn notified(&self) {
-        self.0.notified().await
+        self.0.notified().await;
     }
 }

@@ -1,8 +1,9 @@
 //! The pool against a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL): a
 //! connection whose write panicked never goes back to the pool with its transaction open.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use diesel::connection::SimpleConnection;
 use platform::db::{DatabaseUrl, Db, DbError};

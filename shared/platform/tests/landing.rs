@@ -2,8 +2,9 @@
 //! (JSON, or a page for a browser), and a slash-less folder address (`/docs`, a service's
 //! `/area`) is redirected with a 308 that keeps the query; nothing else is redirected.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::{HttpResponse, web};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer};

@@ -4,8 +4,9 @@
 //! wrong type in an enum field is a 422 naming the field; and the document declares problems as
 //! `application/problem+json`, with the answers the extractors give by themselves.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::web;
 use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};

@@ -2,8 +2,9 @@
 //! role, or anonymous), the ally of an ally route, method, route, status, latency, request id
 //! and, on failures, the problem type; and `platform::forensics` reads those lines back.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;

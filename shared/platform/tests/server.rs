@@ -2,8 +2,9 @@
 //! errors and unknown routes included, says `nosniff`, and a body over the limit is refused with
 //! a 413 problem naming the limit by both body extractors, declared length or not.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::{HttpResponse, web};
 use platform::ApiError;

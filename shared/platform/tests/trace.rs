@@ -1,8 +1,9 @@
 //! One request is traceable by its W3C trace id: every log line it writes carries it, a caller's
 //! `traceparent` is continued, and events written meanwhile take the trace along.
 
-// Panicking is how a test reports failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};

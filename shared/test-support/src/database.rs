@@ -47,10 +47,7 @@ impl TestDatabase {
         let (location, query) = maintenance_url
             .split_once('?')
             .unwrap_or((maintenance_url, ""));
-        let base = location
-            .rsplit_once('/')
-            .map(|(base, _)| base)
-            .unwrap_or(location);
+        let base = location.rsplit_once('/').map_or(location, |(base, _)| base);
         let query = if query.is_empty() {
             String::new()
         } else {

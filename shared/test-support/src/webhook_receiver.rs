@@ -181,7 +181,7 @@ impl WebhookReceiver {
 
     /// How many requests were answered so far.
     pub fn count(&self) -> usize {
-        self.shared.received.lock().map(|r| r.len()).unwrap_or(0)
+        self.shared.received.lock().map_or(0, |r| r.len())
     }
 
     /// Waits until at least `count` requests arrived or `timeout` passed; returns them all.

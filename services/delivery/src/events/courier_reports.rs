@@ -66,10 +66,10 @@ pub fn run(
                     }
                     Reported::AlreadyDelivered => {}
                     Reported::NoSuchDelivery => {
-                        tracing::warn!(%report_id, %tracking_number, "courier report names an unknown delivery")
+                        tracing::warn!(%report_id, %tracking_number, "courier report names an unknown delivery");
                     }
                     Reported::OtherCourier { courier_id } => {
-                        tracing::warn!(%report_id, %tracking_number, courier_id, "courier report names another courier's delivery; ignored")
+                        tracing::warn!(%report_id, %tracking_number, courier_id, "courier report names another courier's delivery; ignored");
                     }
                 }
             }

@@ -2,8 +2,9 @@
 //! nats-server and database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), verifying
 //! tokens minted with the demo identity provider key, and drives it over HTTP.
 
-// Panicking is how a test reports failure, helpers included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure, helpers included: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod api_docs;
 mod authorization;

@@ -103,9 +103,16 @@ fn personal_share(password: &str, personal: &[String]) -> f64 {
     let mut covered = vec![false; password.len()];
     for word in personal {
         let word: Vec<char> = word.chars().collect();
-        for start in 0..password.len().saturating_sub(word.len() - 1) {
-            if password[start..].starts_with(&word) {
-                covered[start..start + word.len()].fill(true);
+        if word.is_empty() {
+            continue;
+        }
+        for (start, window) in password.windows(word.len()).enumerate() {
+            if window == word.as_slice() {
+                covered
+                    .iter_mut()
+                    .skip(start)
+                    .take(word.len())
+                    .for_each(|c| *c = true);
             }
         }
     }

@@ -148,11 +148,12 @@ fn place(
     render: Render,
 ) -> Result<Placement, PurchaseError> {
     let purchase = &request.purchase;
-    let mut chosen = Vec::with_capacity(purchase.lines.len());
+    // Each product with the units asked of it.
+    let mut chosen: Vec<(&Buyable, i64)> = Vec::with_capacity(purchase.lines.len());
     let mut unknown = Vec::new();
-    for sku in purchase.lines.keys() {
+    for (sku, quantity) in &purchase.lines {
         match products.get(sku) {
-            Some(product) => chosen.push(product),
+            Some(product) => chosen.push((product, quantity.units())),
             None => unknown.push(UnknownSku {
                 sku: sku.clone(),
                 line: purchase.positions.get(sku).copied().unwrap_or_default(),
@@ -163,19 +164,19 @@ fn place(
         return Err(PurchaseError::UnknownSkus(unknown));
     }
     refuse_products_without_warehouse(&chosen)?;
+    refuse_shortages(&chosen, stock)?;
     let taken: Vec<(String, i64)> = chosen
         .iter()
-        .map(|p| (p.product_id.clone(), purchase.lines[&p.sku].units()))
+        .map(|(product, units)| (product.product_id.clone(), *units))
         .collect();
-    refuse_shortages(&chosen, &taken, stock)?;
 
     let purchase_id = new_id();
-    let mut by_seller: BTreeMap<&str, Vec<&Buyable>> = BTreeMap::new();
-    for product in chosen {
+    let mut by_seller: BTreeMap<&str, Vec<(&Buyable, i64)>> = BTreeMap::new();
+    for (product, units) in chosen {
         by_seller
             .entry(&product.seller_id)
             .or_default()
-            .push(product);
+            .push((product, units));
     }
     let at = now();
     let orders: Vec<Order> = by_seller
@@ -184,13 +185,13 @@ fn place(
             let order_id = OrderId::generate();
             let lines: Vec<OrderLineRow> = items
                 .iter()
-                .map(|p| OrderLineRow {
+                .map(|(p, units)| OrderLineRow {
                     order_id: order_id.clone(),
                     product_id: p.product_id.clone(),
                     sku: p.sku.clone(),
                     name: p.name.clone(),
                     unit_price_cents: p.price_cents,
-                    quantity: purchase.lines[&p.sku].units(),
+                    quantity: *units,
                 })
                 .collect();
             let row = OrderRow {
@@ -201,7 +202,11 @@ fn place(
                 status: OrderStatus::Created,
                 delivery_name: purchase.delivery_name.clone(),
                 delivery_address: purchase.delivery_address.clone(),
-                origin_address: items[0].warehouse_address.clone().unwrap_or_default(),
+                // A seller's products ship from its one warehouse (a product without one is refused above).
+                origin_address: items
+                    .first()
+                    .and_then(|(p, _)| p.warehouse_address.clone())
+                    .unwrap_or_default(),
                 total_cents: lines.iter().map(|l| l.unit_price_cents * l.quantity).sum(),
                 tracking_number: None,
                 delivery_status: None,
@@ -233,11 +238,11 @@ fn place(
     })
 }
 
-fn refuse_products_without_warehouse(products: &[&Buyable]) -> Result<(), PurchaseError> {
-    let unshippable: Vec<Unshippable> = products
+fn refuse_products_without_warehouse(chosen: &[(&Buyable, i64)]) -> Result<(), PurchaseError> {
+    let unshippable: Vec<Unshippable> = chosen
         .iter()
-        .filter(|p| p.warehouse_address.is_none())
-        .map(|p| Unshippable {
+        .filter(|(p, _)| p.warehouse_address.is_none())
+        .map(|(p, _)| Unshippable {
             sku: p.sku.clone(),
             seller_id: p.seller_id.clone(),
         })
@@ -252,18 +257,16 @@ fn refuse_products_without_warehouse(products: &[&Buyable]) -> Result<(), Purcha
 /// Refuses the whole purchase when any product has less stock left than it asks for, naming
 /// each such product with what it asked and what is available.
 fn refuse_shortages(
-    products: &[&Buyable],
-    taken: &[(String, i64)],
+    chosen: &[(&Buyable, i64)],
     stock: &BTreeMap<String, i64>,
 ) -> Result<(), PurchaseError> {
-    let shortages: Vec<Shortage> = products
+    let shortages: Vec<Shortage> = chosen
         .iter()
-        .zip(taken)
-        .filter_map(|(product, (product_id, units))| {
-            let available = stock.get(product_id).copied().unwrap_or(0);
+        .filter_map(|(product, units)| {
+            let available = stock.get(&product.product_id).copied().unwrap_or(0);
             (available < *units).then(|| Shortage {
                 sku: product.sku.clone(),
-                product_id: product_id.clone(),
+                product_id: product.product_id.clone(),
                 requested: *units,
                 available,
             })

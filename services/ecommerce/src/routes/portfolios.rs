@@ -260,7 +260,7 @@ fn check_products(
 ) -> Result<(), ApiError> {
     let owned = products::owned_by(conn, seller_id, ids)?;
     for (i, id) in ids.iter().enumerate() {
-        if ids[..i].contains(id) {
+        if ids.iter().take(i).any(|earlier| earlier == id) {
             return Err(ApiError::invalid(
                 format!("product_ids[{i}]"),
                 "is listed twice",

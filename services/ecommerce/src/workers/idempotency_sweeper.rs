@@ -22,7 +22,7 @@ pub async fn sweep_expired_keys(
             .await
         {
             Ok(deleted) if deleted > 0 => {
-                tracing::info!(deleted, "expired idempotency keys deleted")
+                tracing::info!(deleted, "expired idempotency keys deleted");
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not delete expired idempotency keys"),

@@ -17,11 +17,11 @@ pub async fn sweep_forgotten_counts(
     loop {
         match sweep_once(&db, forget_after).await {
             Ok(deleted) if deleted > 0 => {
-                tracing::info!(deleted, "forgotten log-in throttle counts deleted")
+                tracing::info!(deleted, "forgotten log-in throttle counts deleted");
             }
             Ok(_) => {}
             Err(error) => {
-                tracing::warn!(%error, "could not delete forgotten log-in throttle counts")
+                tracing::warn!(%error, "could not delete forgotten log-in throttle counts");
             }
         }
         tokio::select! {

@@ -185,8 +185,7 @@ impl TestApp {
                 let last = stream
                     .info()
                     .await
-                    .map(|info| info.state.last_sequence)
-                    .unwrap_or(0);
+                    .map_or(0, |info| info.state.last_sequence);
                 for sequence in 1..=last {
                     if let Ok(message) = stream.get_raw_message(sequence).await
                         && message.subject.as_str() == subject

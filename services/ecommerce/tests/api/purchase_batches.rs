@@ -21,6 +21,9 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, assert_one_purchase, spawn_app};
 
+/// A purchase's answer, still to be awaited.
+type Answer<'a> = Pin<Box<dyn Future<Output = Result<Placed, PurchaseError>> + Send + 'a>>;
+
 fn checkout(buyer_id: &str, lines: &[(&str, i64)], key: Option<&str>) -> Checkout {
     let mut purchase = Purchase {
         lines: BTreeMap::new(),
@@ -183,7 +186,6 @@ async fn when_a_batch_fails_in_the_database_each_purchase_is_written_on_its_own(
         checkout("no-such-buyer", &[("FALL-A", 1)], None),
         checkout(&buyer, &[("FALL-A", 2)], None),
     ];
-    type Answer<'a> = Pin<Box<dyn Future<Output = Result<Placed, PurchaseError>> + Send + 'a>>;
     let mut answers: Vec<Answer<'_>> = checkouts
         .into_iter()
         .map(|c| Box::pin(batcher.place(c)) as Answer<'_>)

@@ -179,8 +179,8 @@ async fn log_in(
         bail!("log-in of courier {courier}: {}", response.status());
     }
     let body: Value = response.json().await?;
-    body["access_token"]
-        .as_str()
+    body.get("access_token")
+        .and_then(Value::as_str)
         .map(str::to_owned)
         .context("the log-in answer has no access_token")
 }

@@ -130,7 +130,7 @@ impl Submission {
         let mut advice = None;
         let mut fault = |name: String, reason: String| {
             if !self.is_unreadable(&name) {
-                errors.push(InvalidParam { name, reason })
+                errors.push(InvalidParam { name, reason });
             }
         };
 

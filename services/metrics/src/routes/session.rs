@@ -126,7 +126,7 @@ async fn throttled(response: reqwest::Response) -> ApiError {
         .json::<serde_json::Value>()
         .await
         .ok()
-        .and_then(|problem| problem["detail"].as_str().map(str::to_owned))
+        .and_then(|problem| problem.get("detail")?.as_str().map(str::to_owned))
         .unwrap_or_else(|| "too many failed log-ins; try again later".to_owned());
     ApiError::TooManyRequests {
         detail,

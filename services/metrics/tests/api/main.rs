@@ -3,8 +3,9 @@
 //! events as the other services would, and reads the metrics over HTTP. The tests that run all
 //! four services together (the dashboard in headless Chromium among them) are in tests/e2e.
 
-// Panicking is how a test reports failure, helpers included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure, helpers included: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod api_docs;
 mod arithmetic;

@@ -270,7 +270,7 @@ mod tests {
         let token = issuer.issue(claims()).unwrap().access_token;
         let first = verifier.verify(&token).unwrap();
         assert_eq!(verifier.verify(&token).unwrap(), first, "remembered");
-        let mut expired = first.clone();
+        let mut expired = first;
         expired.exp = Utc::now().timestamp() - 31;
         verifier.verified.remember(&token, &expired);
         assert!(matches!(verifier.verify(&token), Err(TokenError::Expired)));

@@ -48,18 +48,18 @@ impl WorkMemory {
     }
 
     fn blocks(&mut self, count: usize) -> &mut [Block] {
-        if self.blocks.len() < count {
+        if self.blocks.capacity() < count {
             self.release();
             let capacity = if self.own_mapping {
                 count.max(OWN_MAPPING_BYTES / Block::SIZE)
             } else {
                 count
             };
-            let mut blocks = Vec::with_capacity(capacity);
-            blocks.resize(count, Block::default());
-            self.blocks = blocks;
+            self.blocks = Vec::with_capacity(capacity);
         }
-        &mut self.blocks[..count]
+        // Within the capacity: only the length changes, and only `count` blocks are touched.
+        self.blocks.resize(count, Block::default());
+        &mut self.blocks
     }
 
     pub(crate) fn release(&mut self) {

@@ -3,8 +3,9 @@
 //! them over HTTP. `stack` runs all four as `scripts/up` does; `browser` drives the dashboard in
 //! headless Chromium. A service's own tests (services/*/tests/api) never start another service.
 
-// Panicking is how a test reports failure, helpers included.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Panicking is how a test reports failure, helpers included: an unwrap, or an index into JSON that
+// lacks the member.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod api_docs;
 mod browser;
