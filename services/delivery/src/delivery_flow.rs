@@ -54,6 +54,8 @@ pub enum Created {
 /// and its event; or returns the delivery the order already has. `created_by` owns it, and
 /// its foreign order id is looked up among that owner's only (`domain::owner`). `tick` is the worker's
 /// current tick: a new delivery waits for the next one before it moves.
+#[tracing::instrument(level = "debug", skip_all,
+    fields(foreign_order_id = %new.foreign_order_id, trace_id = %platform::trace::current_id()))]
 pub fn create(
     conn: &mut DbConnection,
     new: &NewDelivery,
@@ -147,6 +149,7 @@ pub enum Reported {
 /// A courier reported the delivery `tracking_number` handed over: it becomes DELIVERED from
 /// whatever status it was in, with its history row and event. A report seen again finds it
 /// delivered and changes nothing.
+#[tracing::instrument(level = "debug", skip(conn), fields(trace_id = %platform::trace::current_id()))]
 pub fn deliver_reported(
     conn: &mut DbConnection,
     tracking_number: &str,

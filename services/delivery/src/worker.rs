@@ -117,6 +117,7 @@ impl StatusWorker {
     /// Moves every delivery not yet moved in `tick` one step, batch by batch. On PostgreSQL
     /// two batches are in flight at once, so the database writes one while the worker reads
     /// and prepares the next; SQLite writes one at a time anyway.
+    #[tracing::instrument(level = "debug", skip(self))]
     pub async fn advance(&self, tick: i64) -> anyhow::Result<TickReport> {
         let lanes = match self.db.backend() {
             Backend::Postgres => 2,

@@ -157,6 +157,7 @@ impl LoginThrottle {
 
     /// Refuses `attempt` while one of its keys is blocked; otherwise counts it as a failure
     /// until [`LoginThrottle::succeeded`] takes it back.
+    #[tracing::instrument(level = "debug", skip_all, fields(trace_id = %platform::trace::current_id()))]
     pub async fn admit(&self, db: &Db, attempt: &Attempt) -> Result<Admitted, ThrottleError> {
         let policy = self.policy;
         let keys = attempt.keys.clone();

@@ -32,6 +32,8 @@ pub enum OrderFlowError {
 platform::database_errors!(OrderFlowError);
 
 /// Moves an order to `to` on behalf of `actor` (user `actor_id`), restoring stock on a cancel.
+#[tracing::instrument(level = "debug", skip_all,
+    fields(order_id = %order_id, to = to.as_str(), trace_id = %platform::trace::current_id()))]
 pub fn change_status(
     conn: &mut DbConnection,
     order_id: &OrderId,
@@ -82,6 +84,8 @@ pub enum DeliveryUpdate {
 
 /// Shows a delivery's status on its order; DELIVERED also moves a dispatched order to
 /// delivered (emitting `orders.delivered`). Safe to apply twice and in any order.
+#[tracing::instrument(level = "debug", skip_all,
+    fields(order_id = %change.foreign_order_id, status = change.status.as_str(), trace_id = %platform::trace::current_id()))]
 pub fn apply_delivery_status(
     conn: &mut DbConnection,
     change: &DeliveryStatusChanged,

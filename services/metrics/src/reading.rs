@@ -11,6 +11,7 @@ use crate::domain::window::Window;
 pub const TOP_PRODUCTS: usize = 10;
 
 /// Every metric over `window`.
+#[tracing::instrument(level = "debug", skip_all, fields(trace_id = %platform::trace::current_id()))]
 pub async fn summary(db: &Db, window: Window) -> Result<Summary, DbError> {
     // Six queries that must agree: one snapshot.
     db.read_consistent(move |conn| -> Result<Summary, DbError> {

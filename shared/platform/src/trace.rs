@@ -102,6 +102,15 @@ pub fn current() -> Option<TraceContext> {
         .or_else(|| THREAD_TRACE.with(|trace| trace.borrow().clone()))
 }
 
+/// The current trace's id, or an empty text outside any trace. The DEBUG spans that time a
+/// workflow or a database call carry it as `trace_id`, so that their lines, and the lines
+/// written inside them, join the request's.
+pub fn current_id() -> String {
+    current()
+        .map(|trace| trace.trace_id().to_owned())
+        .unwrap_or_default()
+}
+
 /// Runs `future` with `trace` current.
 pub async fn scope<F: Future>(trace: TraceContext, future: F) -> F::Output {
     TASK_TRACE.scope(trace, future).await

@@ -16,6 +16,7 @@ use platform::outbox::OutboxSignal;
 use serde::Deserialize;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::batch::{self, Render};
 use super::{Checkout, Placed, PurchaseError};
@@ -83,7 +84,10 @@ impl PurchaseBatcher {
         (Self { jobs }, writer)
     }
 
-    /// Places `checkout` with the next batch; answers once that batch is committed.
+    /// Places `checkout` with the next batch; answers once that batch is committed. At DEBUG
+    /// its span shows the wait for the batch as idle time.
+    #[tracing::instrument(level = "debug", skip_all,
+        fields(skus = checkout.purchase.lines.len(), trace_id = %platform::trace::current_id()))]
     pub async fn place(&self, checkout: Checkout) -> Result<Placed, PurchaseError> {
         let (answer, answered) = oneshot::channel();
         self.jobs
@@ -174,6 +178,7 @@ impl BatchWriter {
     fn write(&self, jobs: Vec<Job>) -> impl Future<Output = ()> + Send + 'static {
         let (db, outbox, render) = (self.db.clone(), self.outbox.clone(), self.render);
         let fresh_since = now() - self.idempotency_ttl;
+        let span = tracing::debug_span!("purchase batch", purchases = jobs.len());
         async move {
             let (checkouts, mut answers): (Vec<_>, Vec<_>) = jobs
                 .into_iter()
@@ -222,6 +227,7 @@ impl BatchWriter {
                 }
             }
         }
+        .instrument(span)
     }
 }
 

@@ -26,6 +26,7 @@ pub enum PublishError {
 
 /// Publishes `reports` and waits for every acknowledgement; returns for each whether JetStream
 /// already held it (a resend inside the stream's two-minute dedupe window).
+#[tracing::instrument(level = "debug", skip_all, fields(reports = reports.len(), trace_id = %platform::trace::current_id()))]
 pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, PublishError> {
     let unavailable = PublishError::Unavailable;
     if !nats.is_connected() {

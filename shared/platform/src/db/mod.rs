@@ -23,6 +23,7 @@ use diesel::result::DatabaseErrorKind;
 pub use diesel::result::Error as DieselError;
 use diesel::{PgConnection, SqliteConnection};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 pub use migrate::Migrations;
 pub use url::{Backend, DatabaseUrl};
@@ -257,9 +258,20 @@ impl Db {
         self.backend
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool, in the caller's span and
-    /// trace (its log lines and the events it writes keep the request's trace id).
+    /// Runs `f` with a pooled connection on the blocking thread pool, in the caller's trace
+    /// (its log lines and the events it writes keep the request's trace id).
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.checked_out(f).instrument(call_span("run")).await
+    }
+
+    /// [`Db::run`] inside the caller's span: waits for a turn, then runs `f` on a blocking
+    /// thread.
+    async fn checked_out<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -296,15 +308,20 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + From<DieselError> + Send + 'static,
     {
-        let _turn = match &self.writer_turn {
-            Some(turn) => Some(
-                turn.acquire()
-                    .await
-                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
-            ),
-            None => None,
-        };
-        self.run(move |conn| write_transaction(conn, f)).await
+        async {
+            let _turn = match &self.writer_turn {
+                Some(turn) => Some(
+                    turn.acquire()
+                        .await
+                        .map_err(|e| DbError::Unavailable(e.to_string()))?,
+                ),
+                None => None,
+            };
+            self.checked_out(move |conn| write_transaction(conn, f))
+                .await
+        }
+        .instrument(call_span("write"))
+        .await
     }
 
     /// Runs the read-only `f` in one transaction, so that its several queries see the database
@@ -317,13 +334,14 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + From<DieselError> + Send + 'static,
     {
-        self.run(move |conn| {
+        self.checked_out(move |conn| {
             let begin = match conn {
                 DbConnection::Postgres(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                 DbConnection::Sqlite(_) => "BEGIN DEFERRED",
             };
             in_transaction(conn, begin, f)
         })
+        .instrument(call_span("read_consistent"))
         .await
     }
 
@@ -332,6 +350,13 @@ impl Db {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
             .await
     }
+}
+
+/// The DEBUG span of one database call. With DEBUG on for `platform::db`, its close line says
+/// where the call's time went: `time.idle` waiting for a connection or the write turn,
+/// `time.busy` holding the connection; it carries the caller's `trace_id`.
+fn call_span(call: &'static str) -> tracing::Span {
+    tracing::debug_span!("database", call, trace_id = %crate::trace::current_id())
 }
 
 /// Runs `f` in a transaction that holds the write lock from its first statement.
