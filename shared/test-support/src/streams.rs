@@ -20,7 +20,8 @@ pub async fn stored_messages(
         .await
         .with_context(|| format!("stream {name}"))?;
     let state = &stream.info().await?.state;
-    let (first, last) = (state.first_sequence, state.last_sequence);
+    // An empty stream that never held a message says 0 for both; sequences start at 1.
+    let (first, last) = (state.first_sequence.max(1), state.last_sequence);
     let mut messages = Vec::new();
     for sequence in first..=last {
         match stream.get_raw_message(sequence).await {
