@@ -3,7 +3,8 @@
 //! `/readyz` says it is ready, and stopped when the test drops it.
 //!
 //! A service's `tests/api/helpers.rs` keeps only what is its own: its test settings, how it is
-//! built, its fixtures, and its `TestApp` wrapping a [`TestApp`] of its settings.
+//! built, its fixtures, and its `TestApp` wrapping a [`TestApp`] of its settings, declared with
+//! [`service_test_app!`](crate::service_test_app) and given the service's methods in an `impl`.
 
 use std::future::Future;
 use std::ops::Deref;
