@@ -78,7 +78,7 @@ where
         let holds = check();
         async move { holds.await.then_some(()) }
     })
-    .await
+    .await;
 }
 
 /// Polls `check` until it gives a value, and returns that; fails after `timeout`.
