@@ -446,6 +446,7 @@ async fn metrics_role() {
 mod bare {
     use actix_web::{App, HttpResponse, HttpServer, web};
     use async_nats::jetstream::message::PublishMessage;
+    use contracts::courier_reports;
     use contracts::streams::COURIER_REPORTS;
     use platform::nats::Nats;
     use platform::settings::NatsSettings;
@@ -460,7 +461,7 @@ mod bare {
         };
         let nats = Nats::connect(&settings, "bare").await.unwrap();
         nats.reconcile_stream(&COURIER_REPORTS).await.unwrap();
-        let subject = nats.namespace().subject(&COURIER_REPORTS, "reports");
+        let subject = nats.namespace().resolve(&courier_reports::subject());
         let state = web::Data::new((nats, subject));
         HttpServer::new(move || {
             App::new()

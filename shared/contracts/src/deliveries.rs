@@ -16,25 +16,18 @@ pub fn every_change() -> String {
     crate::streams::DELIVERIES.subject("status.>")
 }
 
-/// The statuses of a delivery (seed 004), spelled as the seed spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[cfg_attr(
-    feature = "openapi",
-    derive(utoipa::ToSchema),
-    schema(description = "A delivery's status, as the `status` filter takes it.")
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DeliveryStatus {
-    ReadyForPickUp,
-    InOrigin,
-    InRouteOfDelivery,
-    NotDelivered,
-    Delivered,
+status_enum! {
+    /// The statuses of a delivery (seed 004), spelled as the seed spells them.
+    #[schema_description = "A delivery's status, as the `status` filter takes it."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum DeliveryStatus {
+        ReadyForPickUp,
+        InOrigin,
+        InRouteOfDelivery,
+        NotDelivered,
+        Delivered,
+    }
 }
 
 impl DeliveryStatus {

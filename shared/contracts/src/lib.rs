@@ -4,6 +4,9 @@
 //! Payloads are versioned by their CloudEvents `type` (`co.cargoexpress.<thing>.<event>.v1`): a
 //! breaking change gets a new type, and consumers ignore types they do not know.
 
+#[macro_use]
+mod status;
+
 pub mod catalog;
 pub mod cloudevent;
 pub mod courier_reports;

@@ -19,25 +19,18 @@ pub fn every_change() -> String {
     crate::streams::ORDERS.subject(">")
 }
 
-/// The statuses of an order, as they appear in subjects (`orders.created`) and payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "diesel",
-    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
-    diesel(sql_type = diesel::sql_types::Text)
-)]
-#[cfg_attr(
-    feature = "openapi",
-    derive(utoipa::ToSchema),
-    schema(description = "An order's status, as the `status` filter takes it.")
-)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Created,
-    Confirmed,
-    Dispatched,
-    Delivered,
-    Cancelled,
+status_enum! {
+    /// The statuses of an order, as they appear in subjects (`orders.created`) and payloads.
+    #[schema_description = "An order's status, as the `status` filter takes it."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrderStatus {
+        Created,
+        Confirmed,
+        Dispatched,
+        Delivered,
+        Cancelled,
+    }
 }
 
 impl OrderStatus {

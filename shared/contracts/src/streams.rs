@@ -103,8 +103,10 @@ impl Namespace {
         self.join(stream.name, "_")
     }
 
-    /// The subject `<prefix>.<suffix>` of a stream, namespaced.
-    pub fn subject(&self, stream: &StreamSpec, suffix: &str) -> String {
+    /// The subject `<prefix>.<suffix>` of a stream, namespaced. Private: other crates take a
+    /// production subject from contracts (`orders::subject(status)`, ...) and [`Self::resolve`]
+    /// it, so no one spells a subject by hand.
+    fn subject(&self, stream: &StreamSpec, suffix: &str) -> String {
         self.join(&format!("{}.{suffix}", stream.subject_prefix), ".")
     }
 

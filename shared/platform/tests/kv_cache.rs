@@ -26,14 +26,12 @@ fn product(sku: &str, price_cents: i64) -> Vec<u8> {
 }
 
 async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    test_support::eventually(
+        Duration::from_secs(15),
+        what,
+        || std::future::ready(check()),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::{HttpResponse, web};
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer};
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
 use platform::server::{self, Shared};
@@ -15,6 +14,7 @@ use reqwest::{Method, StatusCode, redirect};
 use serde_json::{Value, json};
 use test_support::TestNats;
 use test_support::http::problem;
+use test_support::tokens::demo_verifier;
 use tokio_util::sync::CancellationToken;
 use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
 
@@ -45,13 +45,12 @@ impl TestServer {
     async fn start(links: Option<platform::landing::ServiceLinks>) -> Self {
         platform::telemetry::init_for_test();
         let nats = TestNats::start().await.unwrap();
-        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
         let shared = Shared {
             db: None,
             nats: Nats::connect(&nats.settings(), "landing-test")
                 .await
                 .unwrap(),
-            verifier: web::Data::new(issuer.verifier().unwrap()),
+            verifier: web::Data::new(demo_verifier()),
         };
         let openapi = OpenApiBuilder::new()
             .info(

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use contracts::orders::{self, OrderStatus};
 use contracts::streams::ORDERS;
 use platform::nats::Nats;
 use platform::settings::{NatsSettings, Retention};
@@ -133,7 +134,9 @@ async fn the_owner_updates_its_stream_in_place_when_retention_changes() {
     let info = stream.info().await.unwrap().clone();
     assert_eq!(info.config.max_age, Duration::from_secs(90 * 24 * 3600));
     assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
-    let subject = owner.namespace().subject(&ORDERS, "created");
+    let subject = owner
+        .namespace()
+        .resolve(&orders::subject(OrderStatus::Created));
     for n in 0..3 {
         owner
             .jetstream()

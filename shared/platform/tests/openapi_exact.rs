@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use actix_web::web;
-use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::auth::{Authenticated, Role};
 use platform::json::Json;
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use test_support::TestNats;
 use test_support::http::{ServiceClient, problem};
+use test_support::tokens::{demo_verifier, token_for};
 use tokio_util::sync::CancellationToken;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -95,23 +96,13 @@ impl TestServer {
     async fn start() -> Self {
         platform::telemetry::init_for_test();
         let nats = TestNats::start().await.unwrap();
-        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
-        let token = issuer
-            .issue(TokenSubject {
-                user_id: "u1".to_owned(),
-                email: "admin@cargoexpress.test".to_owned(),
-                role: Role::MarketplaceAdmin,
-                seller_id: None,
-                courier_id: None,
-            })
-            .unwrap()
-            .access_token;
+        let token = token_for(Role::MarketplaceAdmin, "u1");
         let shared = Shared {
             db: None,
             nats: Nats::connect(&nats.settings(), "openapi-test")
                 .await
                 .unwrap(),
-            verifier: web::Data::new(issuer.verifier().unwrap()),
+            verifier: web::Data::new(demo_verifier()),
         };
         let routes = |cfg: &mut web::ServiceConfig| {
             cfg.route("/things", web::get().to(list_things))

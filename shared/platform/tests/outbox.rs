@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use contracts::CloudEvent;
+use contracts::orders::{self, OrderStatus};
 use contracts::streams::ORDERS;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -69,7 +70,7 @@ async fn harness() -> Harness {
 
 /// Writes a note and its event in one transaction, failing afterwards when `fail` is set.
 async fn write_note(h: &Harness, id: &str, fail: bool) -> Result<(), ApiError> {
-    let subject = ORDERS.subject("created");
+    let subject = orders::subject(OrderStatus::Created);
     let id = id.to_owned();
     h.db.write(move |conn: &mut DbConnection| {
         diesel::insert_into(notes::table)
@@ -203,7 +204,7 @@ async fn messages_written_while_nats_is_down_are_published_when_it_returns() {
 #[tokio::test]
 async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_one_in_order() {
     let h = harness().await;
-    let subject = ORDERS.subject("created");
+    let subject = orders::subject(OrderStatus::Created);
     let events: Vec<CloudEvent<serde_json::Value>> = (0..2_500)
         .map(|i| {
             CloudEvent::new(

@@ -10,11 +10,12 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};
 use platform::ApiError;
-use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::auth::{Authenticated, Role};
 use platform::forensics::{FailedRequests, Window};
 use platform::http::{RequestTracing, observe_request};
 use serde_json::Value;
 use test_support::logs::CapturedLogs;
+use test_support::tokens::{demo_verifier, token_for};
 use tracing_subscriber::EnvFilter;
 
 /// The lines that end a request, as JSON.
@@ -49,13 +50,12 @@ async fn a_request_line_names_the_caller_the_ally_the_problem_and_the_latency() 
     let subscriber =
         platform::telemetry::json_lines(EnvFilter::new("info"), move || writer.clone());
     let _default = tracing::subscriber::set_default(subscriber);
-    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
-    let token = support_token(&issuer);
+    let token = support_token();
     let app = test::init_service(
         App::new()
             .wrap(from_fn(observe_request))
             .wrap(RequestTracing::new())
-            .app_data(web::Data::new(issuer.verifier().unwrap()))
+            .app_data(web::Data::new(demo_verifier()))
             .route(
                 "/allies/{allyId}/credentials",
                 web::post().to(ally_credentials),
@@ -139,13 +139,12 @@ async fn service_lines(filter: &str) -> CapturedLogs {
     let subscriber =
         platform::telemetry::service_json_lines(EnvFilter::new(filter), move || writer.clone());
     let _default = tracing::subscriber::set_default(subscriber);
-    let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
-    let token = support_token(&issuer);
+    let token = support_token();
     let app = test::init_service(
         App::new()
             .wrap(from_fn(observe_request))
             .wrap(RequestTracing::new())
-            .app_data(web::Data::new(issuer.verifier().unwrap()))
+            .app_data(web::Data::new(demo_verifier()))
             .route(
                 "/allies/{allyId}/credentials",
                 web::post().to(ally_credentials),
@@ -201,15 +200,6 @@ async fn a_service_logs_every_failed_request_at_info_and_successes_only_at_debug
 }
 
 /// A token of support user `user-7`.
-fn support_token(issuer: &JwtIssuer) -> String {
-    issuer
-        .issue(TokenSubject {
-            user_id: "user-7".to_owned(),
-            email: "support@cargoexpress.test".to_owned(),
-            role: Role::Support,
-            seller_id: None,
-            courier_id: None,
-        })
-        .unwrap()
-        .access_token
+fn support_token() -> String {
+    token_for(Role::Support, "user-7")
 }

@@ -8,7 +8,7 @@
 
 use actix_web::{HttpResponse, web};
 use platform::ApiError;
-use platform::auth::{Authenticated, DEMO_SIGNING_KEY_PEM, JwtIssuer};
+use platform::auth::Authenticated;
 use platform::json::{Json, MAX_BODY_BYTES, RawBody};
 use platform::lifecycle::Supervisor;
 use platform::nats::Nats;
@@ -17,6 +17,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use test_support::TestNats;
 use test_support::http::{ServiceClient, problem};
+use test_support::tokens::demo_verifier;
 use tokio_util::sync::CancellationToken;
 use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
 
@@ -53,13 +54,12 @@ impl TestServer {
     async fn start() -> Self {
         platform::telemetry::init_for_test();
         let nats = TestNats::start().await.unwrap();
-        let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, "cargo-express", 900).unwrap();
         let shared = Shared {
             db: None,
             nats: Nats::connect(&nats.settings(), "server-test")
                 .await
                 .unwrap(),
-            verifier: web::Data::new(issuer.verifier().unwrap()),
+            verifier: web::Data::new(demo_verifier()),
         };
         let openapi = OpenApiBuilder::new()
             .info(InfoBuilder::new().title("test").version("1").build())

@@ -3,7 +3,8 @@
 //! `/readyz` says it is ready, and stopped when the test drops it.
 //!
 //! A service's `tests/api/helpers.rs` keeps only what is its own: its test settings, how it is
-//! built, its fixtures, and its `TestApp` wrapping a [`TestApp`] of its settings.
+//! built, its fixtures, and its `TestApp` wrapping a [`TestApp`] of its settings, declared with
+//! [`service_test_app!`](crate::service_test_app) and given the service's methods in an `impl`.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -112,9 +113,7 @@ impl<S> TestApp<S> {
 
     /// A NATS client in the test's namespace.
     pub async fn nats_client(&self) -> Nats {
-        Nats::connect(&self.nats.settings(), "test")
-            .await
-            .expect("nats")
+        self.nats.client().await.expect("nats")
     }
 }
 
@@ -124,4 +123,43 @@ impl<S> Deref for TestApp<S> {
     fn deref(&self) -> &Instance {
         &self.instance
     }
+}
+
+/// Declares a service's own `TestApp`: a [`TestApp`] of its settings (field `shell`), plus any
+/// fields the service's tests need, dereferencing to the shell (mutably too, for tests that stop
+/// and resume the nats-server). The service's `helpers.rs` adds its own methods in an `impl`.
+///
+/// ```ignore
+/// test_support::service_test_app! {
+///     /// The service on its own nats-server and database.
+///     pub struct TestApp(Settings) { pub gate: SubscriptionGate }
+/// }
+/// ```
+#[macro_export]
+macro_rules! service_test_app {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident($settings:ty)
+        $({ $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $field_type:ty),* $(,)? })?
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            shell: $crate::app::TestApp<$settings>,
+            $($($(#[$field_meta])* $field_vis $field: $field_type,)*)?
+        }
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::app::TestApp<$settings>;
+
+            fn deref(&self) -> &Self::Target {
+                &self.shell
+            }
+        }
+
+        impl ::std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.shell
+            }
+        }
+    };
 }

@@ -23,6 +23,7 @@ pub mod http;
 pub mod logs;
 mod nats;
 pub mod reference;
+pub mod streams;
 pub mod tokens;
 pub mod webhook_receiver;
 
@@ -52,14 +53,49 @@ pub fn http_settings(port: u16) -> platform::settings::HttpSettings {
     }
 }
 
+/// A service's settings in a test, the rest default: HTTP on `port` (0 for any free one), the
+/// [`TestNats`] `nats`'s server and namespace and, for a service with a database, the
+/// [`TestDatabase`] `db`.
+///
+/// ```ignore
+/// let settings = test_support::service_settings!(Settings, 0, &nats, &db);
+/// ```
+#[macro_export]
+macro_rules! service_settings {
+    ($($settings:ident)::+, $port:expr, $nats:expr $(, $db:expr)? $(,)?) => {
+        $($settings)::+ {
+            http: $crate::http_settings($port),
+            $(database: $db.settings(),)?
+            nats: $nats.settings(),
+            ..::std::default::Default::default()
+        }
+    };
+}
+
 /// Waits until `check` holds, polling; fails after `timeout`.
 pub async fn eventually<F, Fut>(timeout: std::time::Duration, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
+    eventually_some(timeout, what, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await;
+}
+
+/// Polls `check` until it gives a value, and returns that; fails after `timeout`.
+pub async fn eventually_some<T, F, Fut>(timeout: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "timed out waiting for {what}"

@@ -49,6 +49,11 @@ impl TestNats {
         })
     }
 
+    /// A client in this test's namespace.
+    pub async fn client(&self) -> anyhow::Result<platform::nats::Nats> {
+        platform::nats::Nats::connect(&self.settings(), "test").await
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -1,7 +1,7 @@
 //! Tokens as ecommerce, the identity provider, issues them: signed with the demo key, which the
 //! other services trust in their tests, so they need no ecommerce to be called.
 
-use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
+use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, JwtVerifier, Role, TokenSubject};
 
 /// The issuer name the services expect by default.
 const ISSUER: &str = "cargo-express";
@@ -15,6 +15,12 @@ pub fn demo_issuer() -> JwtIssuer {
 #[allow(clippy::expect_used)]
 pub fn demo_issuer_lasting(seconds: i64) -> JwtIssuer {
     JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, ISSUER, seconds).expect("the demo key")
+}
+
+/// Checks tokens of the demo key, as a service trusting ecommerce's published key would.
+#[allow(clippy::expect_used)]
+pub fn demo_verifier() -> JwtVerifier {
+    demo_issuer().verifier().expect("the demo key verifies")
 }
 
 /// A token of the one test user of `role`, `test-<role>` (a courier is courier 101).

@@ -3,8 +3,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use chrono::Utc;
 use contracts::CloudEvent;
-use contracts::courier_reports::{COURIER_REPORT_RECEIVED, CourierReport, REPORTS, ReportLine};
-use contracts::streams::{COURIER_REPORTS, Namespace};
+use contracts::courier_reports::{self, COURIER_REPORT_RECEIVED, CourierReport, ReportLine};
+use contracts::streams::COURIER_REPORTS;
 use platform::auth::Role;
 use serde_json::Value;
 
@@ -41,8 +41,8 @@ fn report(tracking_number: &str, courier_id: i64) -> CloudEvent<CourierReport> {
 /// Publishes `event` as ingest would, under `message_id` (a fresh one defeats the stream's
 /// dedupe, as a redelivery would).
 async fn publish(app: &TestApp, event: &CloudEvent<CourierReport>, message_id: &str) {
-    let js = jetstream::new(async_nats::connect(app.nats.url()).await.unwrap());
-    let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
+    let nats = app.nats_client().await;
+    let (js, namespace) = (nats.jetstream(), nats.namespace());
     eventually(
         Duration::from_secs(10),
         "the COURIER_REPORTS stream",
@@ -56,7 +56,7 @@ async fn publish(app: &TestApp, event: &CloudEvent<CourierReport>, message_id: &
     let message = jetstream::message::PublishMessage::build()
         .payload(serde_json::to_vec(event).unwrap().into())
         .message_id(message_id);
-    js.send_publish(namespace.subject(&COURIER_REPORTS, REPORTS), message)
+    js.send_publish(namespace.resolve(&courier_reports::subject()), message)
         .await
         .unwrap()
         .await

@@ -3,8 +3,6 @@ use std::time::Duration;
 use contracts::couriers::Courier;
 use contracts::streams::{COURIERS, Namespace};
 use platform::auth::Role;
-use platform::nats::Nats;
-use platform::settings::NatsSettings;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -280,16 +278,7 @@ async fn the_fleet_is_seed_000s_couriers_and_is_published_to_the_couriers_bucket
         StatusCode::NOT_FOUND
     );
 
-    let nats = Nats::connect(
-        &NatsSettings {
-            url: app.nats.url().to_owned(),
-            namespace: app.nats.namespace().to_owned(),
-            ..Default::default()
-        },
-        "test",
-    )
-    .await
-    .unwrap();
+    let nats = app.nats_client().await;
     let bucket = nats.ensure_bucket(&COURIERS).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let entry = loop {

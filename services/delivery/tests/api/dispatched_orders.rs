@@ -1,10 +1,8 @@
-use async_nats::jetstream;
 use chrono::Utc;
 use contracts::CloudEvent;
 use contracts::orders::{
-    Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
+    self, Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
 };
-use contracts::streams::{Namespace, ORDERS};
 use platform::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -47,17 +45,17 @@ fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
 /// Publishes `event` on the test's ORDERS stream as ecommerce would (the service created the
 /// stream before it said it was ready).
 async fn publish(app: &TestApp, event: &CloudEvent<OrderStatusChanged>) {
-    let client = async_nats::connect(app.nats.url()).await.unwrap();
-    let js = jetstream::new(client);
-    let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
-    js.publish(
-        namespace.subject(&ORDERS, "dispatched"),
-        serde_json::to_vec(event).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    let nats = app.nats_client().await;
+    nats.jetstream()
+        .publish(
+            nats.namespace()
+                .resolve(&orders::subject(OrderStatus::Dispatched)),
+            serde_json::to_vec(event).unwrap().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

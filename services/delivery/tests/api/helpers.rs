@@ -2,42 +2,30 @@ use delivery::config::Settings;
 use delivery::startup::Application;
 use delivery::webhooks::gate::SubscriptionGate;
 use delivery::worker::{StatusWorker, TickClock};
-use platform::auth::{JwtVerifier, Role};
+use platform::auth::Role;
 use platform::outbox::OutboxSignal;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::eventually;
 pub use test_support::http::{blamed_fields, problem};
-use test_support::tokens::demo_issuer;
+use test_support::tokens::demo_verifier;
 // The service client is always the same test user, so it owns the subscriptions it creates.
 pub use test_support::tokens::{token, token_for};
 use test_support::{TestDatabase, TestNats};
 
-/// The service on its own nats-server and database, verifying tokens of the demo identity key.
-pub struct TestApp {
-    shell: Shell<Settings>,
-    /// The instance's webhook gate: closed here by its own API or by another replica's notice.
-    pub gate: SubscriptionGate,
-}
-
-impl std::ops::Deref for TestApp {
-    type Target = Shell<Settings>;
-
-    fn deref(&self) -> &Shell<Settings> {
-        &self.shell
+test_support::service_test_app! {
+    /// The service on its own nats-server and database, verifying tokens of the demo identity key.
+    pub struct TestApp(Settings) {
+        /// The instance's webhook gate: closed here by its own API or by another replica's notice.
+        pub gate: SubscriptionGate,
     }
 }
 
 /// Settings of a test instance: random port, the test's NATS namespace and database, the
 /// status worker off (tests run ticks by hand) and quick webhook retries.
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
-    let mut settings = Settings {
-        http: test_support::http_settings(0),
-        database: db.settings(),
-        nats: nats.settings(),
-        ..Settings::default()
-    };
+    let mut settings = test_support::service_settings!(Settings, 0, nats, db);
     settings.tasks.status_worker = false;
     settings.webhooks.first_retry_seconds = 1;
     settings.webhooks.timeout_ms = 2_000;
@@ -56,7 +44,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let gate = SubscriptionGate::default();
     let shell = Shell::start(nats, Some(db), settings, |settings| {
-        Application::build_with_gate(settings, verifier(), gate.clone())
+        Application::build_with_gate(settings, demo_verifier(), gate.clone())
     })
     .await;
     TestApp { shell, gate }
@@ -65,12 +53,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// Starts another instance with `settings` (and a webhook gate of its own); answers once it is
 /// ready.
 pub async fn start(settings: Settings) -> Instance {
-    Instance::start(Application::build_with_verifier(settings, verifier())).await
-}
-
-/// Checks tokens as ecommerce's published key would.
-fn verifier() -> JwtVerifier {
-    demo_issuer().verifier().unwrap()
+    Instance::start(Application::build_with_verifier(settings, demo_verifier())).await
 }
 
 impl TestApp {

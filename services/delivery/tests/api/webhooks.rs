@@ -1,7 +1,6 @@
 use std::time::Duration;
 
-use async_nats::jetstream;
-use contracts::streams::{DELIVERIES, Namespace};
+use contracts::streams::DELIVERIES;
 use platform::auth::Role;
 use platform::webhook_signature::{SignedHeaders, WebhookSecret, verify};
 use reqwest::StatusCode;
@@ -383,11 +382,10 @@ async fn a_redelivered_event_or_a_restart_sends_nothing_twice() {
     receiver.wait_for(1, WAIT).await;
 
     // The same event arrives again (as after a consumer crash before its ack).
-    let client = async_nats::connect(app.nats.url()).await.unwrap();
-    let js = jetstream::new(client);
-    let namespace = Namespace::new(app.nats.namespace().to_owned()).unwrap();
+    let nats = app.nats_client().await;
+    let js = nats.jetstream();
     let mut stream = js
-        .get_stream(namespace.stream_name(&DELIVERIES))
+        .get_stream(nats.namespace().stream_name(&DELIVERIES))
         .await
         .unwrap();
     let last = stream.info().await.unwrap().state.last_sequence;
@@ -426,7 +424,7 @@ async fn a_slow_subscriber_does_not_hold_up_the_others() {
 #[tokio::test]
 async fn two_replicas_send_each_message_once() {
     let app = spawn_app().await;
-    let replica = start(app.settings.clone()).await;
+    let _replica = start(app.settings.clone()).await;
     let receiver = WebhookReceiver::start().unwrap();
     app.subscribe(receiver.url()).await;
     for i in 0..20 {
@@ -447,7 +445,6 @@ async fn two_replicas_send_each_message_once() {
         .collect();
     assert_eq!(received.len(), 60, "every status change once");
     assert_eq!(ids.len(), 60);
-    replica.stop();
 }
 
 /// A subscription's messages as its owner sees them.
@@ -713,5 +710,4 @@ async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests
         0,
         "no request starts after the answer, whichever replica gave it"
     );
-    replica.stop();
 }

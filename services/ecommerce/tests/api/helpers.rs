@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use contracts::CloudEvent;
 use contracts::catalog::CatalogProduct;
-use contracts::orders::OrderStatusChanged;
+use contracts::orders::{self, OrderStatus, OrderStatusChanged};
 use contracts::streams::{CATALOG, Namespace, ORDERS};
 
 use ecommerce::config::Settings;
@@ -13,34 +13,17 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
+use test_support::streams::stored_messages;
 use test_support::{TestDatabase, TestNats};
 
-/// The service on its own nats-server and database.
-pub struct TestApp(Shell<Settings>);
-
-impl std::ops::Deref for TestApp {
-    type Target = Shell<Settings>;
-
-    fn deref(&self) -> &Shell<Settings> {
-        &self.0
-    }
-}
-
-// Tests stop and resume the nats-server under the service.
-impl std::ops::DerefMut for TestApp {
-    fn deref_mut(&mut self) -> &mut Shell<Settings> {
-        &mut self.0
-    }
+test_support::service_test_app! {
+    /// The service on its own nats-server and database.
+    pub struct TestApp(Settings)
 }
 
 /// Settings of a test instance: random port, the test's own NATS namespace and database.
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
-    let mut settings = Settings {
-        http: test_support::http_settings(0),
-        database: db.settings(),
-        nats: nats.settings(),
-        ..Settings::default()
-    };
+    let mut settings = test_support::service_settings!(Settings, 0, nats, db);
     // No delivery service runs beside these tests; the end-to-end tests (tests/e2e) link them.
     settings.delivery.url = String::new();
     settings
@@ -65,7 +48,8 @@ async fn spawn(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp 
     let nats = TestNats::start().await.expect("nats-server starts");
     let mut settings = test_settings(&nats, &db);
     adjust(&mut settings);
-    TestApp(Shell::start(nats, Some(db), settings, Application::build).await)
+    let shell = Shell::start(nats, Some(db), settings, Application::build).await;
+    TestApp { shell }
 }
 
 impl TestApp {
@@ -169,33 +153,21 @@ impl TestApp {
     /// The events on `orders.<status>` so far, once there are at least `wanted` of them (30 s at most).
     pub async fn order_events(
         &self,
-        status: &str,
+        status: OrderStatus,
         wanted: usize,
     ) -> Vec<CloudEvent<OrderStatusChanged>> {
         let nats = self.nats_client().await;
-        let subject = nats.namespace().subject(&ORDERS, status);
+        let subject = nats.namespace().resolve(&orders::subject(status));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let mut events = Vec::new();
-            if let Ok(mut stream) = nats
-                .jetstream()
-                .get_stream(nats.namespace().stream_name(&ORDERS))
+            // None yet while the stream cannot be read (the nats-server restarting).
+            let events: Vec<CloudEvent<OrderStatusChanged>> = stored_messages(&nats, &ORDERS)
                 .await
-            {
-                let last = stream
-                    .info()
-                    .await
-                    .map_or(0, |info| info.state.last_sequence);
-                for sequence in 1..=last {
-                    if let Ok(message) = stream.get_raw_message(sequence).await
-                        && message.subject.as_str() == subject
-                    {
-                        events.push(
-                            serde_json::from_slice(&message.payload).expect("an order event"),
-                        );
-                    }
-                }
-            }
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|message| message.subject.as_str() == subject)
+                .map(|message| serde_json::from_slice(&message.payload).expect("an order event"))
+                .collect();
             if events.len() >= wanted {
                 return events;
             }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use contracts::orders::OrderStatus;
+use contracts::orders::{self, OrderStatus};
 use contracts::streams::ORDERS;
 use platform::auth::Role;
 use reqwest::StatusCode;
@@ -60,7 +60,7 @@ async fn every_status_change_is_published_on_its_subject() {
     app.set_status(&seller, &order, "confirmed").await;
     app.set_status(&seller, &order, "dispatched").await;
 
-    let created = app.order_events("created", 1).await;
+    let created = app.order_events(OrderStatus::Created, 1).await;
     assert_eq!(created[0].data.order_id, order);
     assert_eq!(created[0].data.previous_status, None);
     assert_eq!(
@@ -68,7 +68,7 @@ async fn every_status_change_is_published_on_its_subject() {
         "co.cargoexpress.order.status_changed.v1"
     );
 
-    let dispatched = &app.order_events("dispatched", 1).await[0];
+    let dispatched = &app.order_events(OrderStatus::Dispatched, 1).await[0];
     assert_eq!(dispatched.subject, order);
     let data = &dispatched.data;
     assert_eq!(
@@ -89,7 +89,7 @@ async fn every_status_change_is_published_on_its_subject() {
 #[tokio::test]
 async fn purchases_succeed_while_nats_is_down_and_their_events_follow() {
     let mut app = spawn_app().await;
-    app.order_events("created", 0).await;
+    app.order_events(OrderStatus::Created, 0).await;
     if app.nats.stop().is_err() {
         return; // a shared NATS (TEST_NATS_URL) cannot be stopped by one test
     }
@@ -109,7 +109,7 @@ async fn purchases_succeed_while_nats_is_down_and_their_events_follow() {
     let purchase: Value = response.json().await.unwrap();
     app.nats.resume().await.unwrap();
 
-    let events = app.order_events("created", 1).await;
+    let events = app.order_events(OrderStatus::Created, 1).await;
     assert_eq!(events.len(), 1);
     assert_eq!(
         events[0].data.order_id,
@@ -153,9 +153,11 @@ async fn the_per_status_consumers_count_each_order_once() {
 
     // Deliver one event again, as JetStream would after a lost acknowledgement (a new message
     // id gets it past the stream's duplicate window): the count must not move.
-    let event = app.order_events("created", 4).await.remove(0);
+    let event = app.order_events(OrderStatus::Created, 4).await.remove(0);
     let nats = app.nats_client().await;
-    let subject = nats.namespace().subject(&ORDERS, "created");
+    let subject = nats
+        .namespace()
+        .resolve(&orders::subject(OrderStatus::Created));
     let publish = async_nats::jetstream::message::PublishMessage::build()
         .payload(serde_json::to_vec(&event).unwrap().into())
         .message_id("redelivered-by-test");

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use contracts::orders::OrderStatus;
 use ecommerce::db::users;
 use ecommerce::domain::Quantity;
 use ecommerce::purchases::batch::place_all;
@@ -133,7 +134,7 @@ async fn a_purchase_that_fails_in_a_batch_gets_its_own_error_and_its_neighbours_
     assert_eq!(purchases.len(), 2, "{mine:#}");
     assert!(purchases.contains(&&first["purchase_id"]));
     assert!(purchases.contains(&&third["purchase_id"]));
-    let created = app.order_events("created", 2).await;
+    let created = app.order_events(OrderStatus::Created, 2).await;
     assert_eq!(created.len(), 2);
 }
 

@@ -3,13 +3,14 @@
 
 use std::collections::HashSet;
 
-use async_nats::jetstream;
-use contracts::streams::{Namespace, ORDERS};
+use contracts::orders::{self, OrderStatus};
+use contracts::streams::ORDERS;
 use ecommerce::domain::demo_accounts::DEMO_FLEET;
 use ecommerce::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::http::ServiceClient;
+use test_support::streams::stored_messages;
 use test_support::{TestDatabase, TestNats};
 
 use crate::helpers::test_settings;
@@ -102,18 +103,14 @@ async fn login(replica: &ServiceClient, email: &str, password: &str) -> String {
 /// The order ids of the `orders.created` events on the stream, once `expected` arrived (and
 /// a little longer, for any duplicate to show).
 async fn created_events(nats: &TestNats, expected: usize) -> Vec<String> {
-    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-    let namespace = Namespace::new(nats.namespace().to_owned()).unwrap();
-    let subject = namespace.subject(&ORDERS, "created");
+    let nats = nats.client().await.unwrap();
+    let subject = nats
+        .namespace()
+        .resolve(&orders::subject(OrderStatus::Created));
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
-        let mut stream = js.get_stream(namespace.stream_name(&ORDERS)).await.unwrap();
-        let info = stream.info().await.unwrap().clone();
         let mut ids = Vec::new();
-        for sequence in info.state.first_sequence..=info.state.last_sequence {
-            let Ok(message) = stream.get_raw_message(sequence).await else {
-                continue;
-            };
+        for message in stored_messages(&nats, &ORDERS).await.unwrap() {
             if message.subject.as_str() == subject {
                 let event: Value = serde_json::from_slice(&message.payload).unwrap();
                 ids.push(event["data"]["order_id"].as_str().unwrap().to_owned());

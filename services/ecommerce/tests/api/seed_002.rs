@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use contracts::deliveries::DeliveryStatus;
-use contracts::orders::OrderStatus;
+use contracts::orders::{self, OrderStatus};
 use contracts::streams::ORDERS;
 use platform::auth::Role;
 use reqwest::{Response, StatusCode};
@@ -145,9 +145,7 @@ async fn each_seed_status_reaches_a_durable_consumer_of_its_own() {
     let mut consumers = BTreeSet::new();
     for name in seed_statuses() {
         let status = OrderStatus::parse_with_seed_names(name).unwrap();
-        let events = app
-            .order_events(status.as_str(), expected[name].len())
-            .await;
+        let events = app.order_events(status, expected[name].len()).await;
         let orders: BTreeSet<&str> = events.iter().map(|e| e.data.order_id.as_str()).collect();
         assert_eq!(orders, expected[name].iter().copied().collect(), "{name}");
 
@@ -157,7 +155,7 @@ async fn each_seed_status_reaches_a_durable_consumer_of_its_own() {
             let info = stream.consumer_info(&consumer).await.unwrap();
             assert_eq!(
                 info.config.filter_subject,
-                namespace.subject(&ORDERS, status.as_str()),
+                namespace.resolve(&orders::subject(status)),
                 "{name}: the consumer takes its status's subject only"
             );
             let done = info.ack_floor.consumer_sequence >= events.len() as u64

@@ -1,7 +1,6 @@
-use async_nats::jetstream;
 use contracts::CloudEvent;
 use contracts::courier_reports::CourierReport;
-use contracts::streams::{COURIER_REPORTS, Namespace};
+use contracts::streams::COURIER_REPORTS;
 use ingest::config::Settings;
 use ingest::startup::Application;
 use platform::lifecycle::Service;
@@ -9,25 +8,13 @@ use serde_json::{Value, json};
 use test_support::TestNats;
 use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
-use test_support::tokens::demo_issuer;
+use test_support::streams::stored_messages;
+use test_support::tokens::demo_verifier;
 pub use test_support::tokens::{courier_token, token};
 
-/// The service on its own nats-server, verifying tokens of the demo identity key.
-pub struct TestApp(Shell<Settings>);
-
-impl std::ops::Deref for TestApp {
-    type Target = Shell<Settings>;
-
-    fn deref(&self) -> &Shell<Settings> {
-        &self.0
-    }
-}
-
-// Tests stop and resume the nats-server under the service.
-impl std::ops::DerefMut for TestApp {
-    fn deref_mut(&mut self) -> &mut Shell<Settings> {
-        &mut self.0
-    }
+test_support::service_test_app! {
+    /// The service on its own nats-server, verifying tokens of the demo identity key.
+    pub struct TestApp(Settings)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -45,12 +32,9 @@ pub async fn spawn_on(nats: TestNats) -> TestApp {
 /// Spawns the service on `nats` as its buckets are; returns once it is ready, which includes
 /// its copies of the catalog and the fleet having caught up.
 pub async fn start(nats: TestNats) -> TestApp {
-    let settings = Settings {
-        http: test_support::http_settings(0),
-        nats: nats.settings(),
-        ..Settings::default()
-    };
-    TestApp(Shell::start(nats, None, settings, build).await)
+    let settings = test_support::service_settings!(Settings, 0, nats);
+    let shell = Shell::start(nats, None, settings, build).await;
+    TestApp { shell }
 }
 
 /// One more instance with `app`'s settings, once ready.
@@ -59,7 +43,7 @@ pub async fn start_replica(app: &TestApp) -> Instance {
 }
 
 async fn build(settings: Settings) -> anyhow::Result<Service> {
-    Application::build_with_verifier(settings, demo_issuer().verifier().unwrap()).await
+    Application::build_with_verifier(settings, demo_verifier()).await
 }
 
 impl TestApp {
@@ -70,24 +54,19 @@ impl TestApp {
 
     /// The reports stored on the test's COURIER_REPORTS stream, with their `Nats-Msg-Id`.
     pub async fn stored_reports(&self) -> Vec<(String, CloudEvent<CourierReport>)> {
-        let client = async_nats::connect(self.nats.url()).await.unwrap();
-        let jetstream = jetstream::new(client);
-        let name = Namespace::new(self.nats.namespace())
-            .unwrap()
-            .stream_name(&COURIER_REPORTS);
-        let mut stream = jetstream.get_stream(&name).await.unwrap();
-        let count = stream.info().await.unwrap().state.messages;
-        let mut reports = Vec::new();
-        for sequence in 1..=count {
-            let message = stream.get_raw_message(sequence).await.unwrap();
-            let id = message
-                .headers
-                .get("Nats-Msg-Id")
-                .map(|v| v.to_string())
-                .unwrap_or_default();
-            reports.push((id, serde_json::from_slice(&message.payload).unwrap()));
-        }
-        reports
+        let nats = self.nats_client().await;
+        let messages = stored_messages(&nats, &COURIER_REPORTS).await.unwrap();
+        messages
+            .into_iter()
+            .map(|message| {
+                let id = message
+                    .headers
+                    .get("Nats-Msg-Id")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                (id, serde_json::from_slice(&message.payload).unwrap())
+            })
+            .collect()
     }
 }
 

@@ -129,9 +129,7 @@ async fn a_batch_stores_every_report_or_none() {
 async fn with_an_empty_catalog_reports_are_judged_not_left_waiting() {
     // The fleet is there, the catalog has no product (its only seller was deleted).
     let nats = test_support::TestNats::start().await.unwrap();
-    let connection = platform::nats::Nats::connect(&nats.settings(), "test")
-        .await
-        .unwrap();
+    let connection = nats.client().await.unwrap();
     test_support::reference::set_courier(&connection, 101, true)
         .await
         .unwrap();
@@ -185,5 +183,4 @@ async fn two_replicas_store_each_report_once_whichever_gets_it() {
         .map(|(id, _)| id)
         .collect();
     assert_eq!(stored, pedidos);
-    replica.stop();
 }

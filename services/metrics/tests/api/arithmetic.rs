@@ -4,7 +4,7 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use contracts::deliveries::DeliveryStatus;
 use contracts::orders::OrderStatus;
-use contracts::streams::{Namespace, StreamSpec};
+use contracts::streams::StreamSpec;
 use serde_json::{Value, json};
 use test_support::TestDatabase;
 
@@ -34,9 +34,8 @@ async fn publish_known_events(publisher: &Publisher) {
         .report(&report(102, minutes(70), 600, &[("pk0001", 5, 100)]))
         .await;
     // The first report again, as a redelivery would bring it.
-    let stream = contracts::streams::COURIER_REPORTS;
     publisher
-        .publish(stream, contracts::courier_reports::REPORTS, &first, "again")
+        .publish(contracts::courier_reports::subject(), &first, "again")
         .await;
 
     for (courier, status) in [
@@ -236,8 +235,8 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
     app.stop();
 
     // The runbook's rebuild: forget the consumers' positions, start on an empty database.
-    let namespace = Namespace::new(app.nats.namespace()).unwrap();
-    let jetstream = async_nats::jetstream::new(async_nats::connect(app.nats.url()).await.unwrap());
+    let nats = app.nats_client().await;
+    let (jetstream, namespace) = (nats.jetstream(), nats.namespace());
     let consumers: [(StreamSpec, &str); 3] = [
         (contracts::streams::ORDERS, "metrics-orders"),
         (contracts::streams::DELIVERIES, "metrics-deliveries"),
@@ -275,7 +274,6 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
         assert!(tokio::time::Instant::now() < deadline, "replay incomplete");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    replayed.stop();
 }
 
 #[tokio::test]
@@ -283,7 +281,7 @@ async fn two_replicas_consuming_together_count_each_event_once() {
     let app = spawn_app().await;
     // A second replica on the same NATS and database: both take from the same durable
     // consumers and add to the same rollups.
-    let replica = start(app.settings.clone()).await;
+    let _replica = start(app.settings.clone()).await;
     let publisher = app.publisher().await;
     for i in 0..40 {
         publisher
@@ -296,5 +294,4 @@ async fn two_replicas_consuming_together_count_each_event_once() {
         })
         .await;
     assert_eq!(summary["revenue_per_hour"]["total_revenue_cents"], 4000);
-    replica.stop();
 }

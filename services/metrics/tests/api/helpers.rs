@@ -3,12 +3,12 @@ use std::time::Duration;
 use async_nats::jetstream::message::PublishMessage;
 use chrono::{DateTime, TimeDelta, Utc};
 use contracts::CloudEvent;
-use contracts::courier_reports::{COURIER_REPORT_RECEIVED, CourierReport, REPORTS, ReportLine};
-use contracts::deliveries::{DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
+use contracts::courier_reports::{self, COURIER_REPORT_RECEIVED, CourierReport, ReportLine};
+use contracts::deliveries::{self, DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
 use contracts::orders::{
-    Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
+    self, Destination, ORDER_STATUS_CHANGED, OrderLine, OrderStatus, OrderStatusChanged, Origin,
 };
-use contracts::streams::{COURIER_REPORTS, DELIVERIES, ORDERS, StreamSpec};
+use contracts::streams::{COURIER_REPORTS, DELIVERIES, ORDERS};
 use metrics_service::config::Settings;
 use metrics_service::startup::Application;
 use platform::auth::Role;
@@ -18,28 +18,17 @@ use serde::Serialize;
 use serde_json::Value;
 use test_support::app::{Instance, TestApp as Shell};
 pub use test_support::http::{blamed_fields, problem};
-use test_support::tokens::demo_issuer;
+use test_support::tokens::demo_verifier;
 pub use test_support::tokens::{token, token_by};
 use test_support::{TestDatabase, TestNats};
 
-/// The service on its own nats-server and database, verifying tokens of the demo identity key.
-pub struct TestApp(Shell<Settings>);
-
-impl std::ops::Deref for TestApp {
-    type Target = Shell<Settings>;
-
-    fn deref(&self) -> &Shell<Settings> {
-        &self.0
-    }
+test_support::service_test_app! {
+    /// The service on its own nats-server and database, verifying tokens of the demo identity key.
+    pub struct TestApp(Settings)
 }
 
 pub fn test_settings(nats: &TestNats, db: &TestDatabase) -> Settings {
-    let mut settings = Settings {
-        http: test_support::http_settings(0),
-        database: db.settings(),
-        nats: nats.settings(),
-        ..Settings::default()
-    };
+    let mut settings = test_support::service_settings!(Settings, 0, nats, db);
     settings.dashboard.push_interval_ms = 100;
     settings
 }
@@ -51,7 +40,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_on(nats: TestNats) -> TestApp {
     let db = TestDatabase::create().expect("test database");
     let settings = test_settings(&nats, &db);
-    TestApp(Shell::start(nats, Some(db), settings, build).await)
+    let shell = Shell::start(nats, Some(db), settings, build).await;
+    TestApp { shell }
 }
 
 /// Starts another instance with `settings`; answers once it is ready.
@@ -60,7 +50,7 @@ pub async fn start(settings: Settings) -> Instance {
 }
 
 async fn build(settings: Settings) -> anyhow::Result<Service> {
-    Application::build_with_verifier(settings, demo_issuer().verifier().unwrap()).await
+    Application::build_with_verifier(settings, demo_verifier()).await
 }
 
 impl TestApp {
@@ -99,20 +89,19 @@ pub struct Publisher(Nats);
 
 impl Publisher {
     pub async fn connect(nats: &TestNats) -> Self {
-        let settings = nats.settings();
-        let nats = Nats::connect(&settings, "test-publisher").await.unwrap();
+        let nats = nats.client().await.unwrap();
         for stream in [ORDERS, DELIVERIES, COURIER_REPORTS] {
             nats.ensure_stream(&stream).await.unwrap();
         }
         Self(nats)
     }
 
-    /// Publishes `event` on `stream`'s `suffix` under `message_id` (a fresh id makes JetStream
-    /// store a copy, as a redelivery would hand the consumer one).
+    /// Publishes `event` on the production `subject` (in the test's namespace) under
+    /// `message_id` (a fresh id makes JetStream store a copy, as a redelivery would hand the
+    /// consumer one).
     pub async fn publish<T: Serialize>(
         &self,
-        stream: StreamSpec,
-        suffix: &str,
+        subject: String,
         event: &CloudEvent<T>,
         message_id: &str,
     ) {
@@ -121,7 +110,7 @@ impl Publisher {
             .message_id(message_id);
         self.0
             .jetstream()
-            .send_publish(self.0.namespace().subject(&stream, suffix), message)
+            .send_publish(self.0.namespace().resolve(&subject), message)
             .await
             .unwrap()
             .await
@@ -129,24 +118,18 @@ impl Publisher {
     }
 
     pub async fn report(&self, event: &CloudEvent<CourierReport>) {
-        self.publish(COURIER_REPORTS, REPORTS, event, &event.id.to_string())
+        self.publish(courier_reports::subject(), event, &event.id.to_string())
             .await;
     }
 
     pub async fn delivery(&self, event: &CloudEvent<DeliveryStatusChanged>) {
-        let suffix = format!("status.{}", event.data.status.as_str());
-        self.publish(DELIVERIES, &suffix, event, &event.id.to_string())
-            .await;
+        let subject = deliveries::subject(event.data.status);
+        self.publish(subject, event, &event.id.to_string()).await;
     }
 
     pub async fn order(&self, event: &CloudEvent<OrderStatusChanged>) {
-        self.publish(
-            ORDERS,
-            event.data.status.as_str(),
-            event,
-            &event.id.to_string(),
-        )
-        .await;
+        let subject = orders::subject(event.data.status);
+        self.publish(subject, event, &event.id.to_string()).await;
     }
 }
 

@@ -94,7 +94,7 @@ async fn a_viewer_of_one_replica_sees_the_events_another_replica_consumed() {
     platform::telemetry::init_for_test();
     let nats = test_support::TestNats::start().await.unwrap();
     let db = test_support::TestDatabase::create().unwrap();
-    let consuming = start(test_settings(&nats, &db)).await;
+    let _consuming = start(test_settings(&nats, &db)).await;
     let mut serving_only = test_settings(&nats, &db);
     serving_only.tasks.consumers = false;
     let replica = start(serving_only).await;
@@ -117,6 +117,4 @@ async fn a_viewer_of_one_replica_sees_the_events_another_replica_consumed() {
             break;
         }
     }
-    consuming.stop();
-    replica.stop();
 }

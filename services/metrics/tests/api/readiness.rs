@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use test_support::app::Instance;
 use test_support::http::ServiceClient;
-use test_support::tokens::demo_issuer;
+use test_support::tokens::demo_verifier;
 use test_support::{TestDatabase, TestNats};
 
 use crate::helpers::test_settings;
@@ -26,7 +26,7 @@ async fn started_without_nats_it_is_not_ready_until_its_consumers_are_attached()
     let mut nats = TestNats::start_private().await.unwrap();
     nats.stop().unwrap();
     let db = TestDatabase::create().unwrap();
-    let verifier = demo_issuer().verifier().unwrap();
+    let verifier = demo_verifier();
     let service = Instance::run(
         Application::build_with_verifier(test_settings(&nats, &db), verifier)
             .await
@@ -50,5 +50,4 @@ async fn started_without_nats_it_is_not_ready_until_its_consumers_are_attached()
     let (status, body) = readiness(&service).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["waiting_for"], serde_json::json!([]));
-    service.stop();
 }

@@ -10,12 +10,19 @@ use platform::db::{DatabaseUrl, Db, DbError};
 use serde_json::json;
 use test_support::app::Instance;
 use test_support::http::ok;
-use test_support::tokens::{demo_issuer, token};
+use test_support::tokens::{demo_issuer, demo_verifier, token};
 use test_support::webhook_receiver::WebhookReceiver;
 use test_support::{TestDatabase, TestNats, eventually, free_port};
 use tokio_util::sync::CancellationToken;
 
 use crate::stack::{address, delivery_settings, ecommerce_settings, jwks_url};
+
+/// delivery's settings for these tests: webhook calls give up after 2 seconds.
+fn carrier_settings(port: u16, nats: &TestNats, db: &TestDatabase) -> delivery::config::Settings {
+    let mut carrier = delivery_settings(port, nats, db);
+    carrier.webhooks.timeout_ms = 2_000;
+    carrier
+}
 
 #[tokio::test]
 async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
@@ -35,8 +42,7 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     );
     let shop = Instance::run(ecommerce::startup::Application::build(shop).await.unwrap());
 
-    let mut carrier = delivery_settings(delivery_port, &nats, &delivery_db);
-    carrier.webhooks.timeout_ms = 2_000;
+    let mut carrier = carrier_settings(delivery_port, &nats, &delivery_db);
     carrier.auth.jwks_url = jwks_url(ecommerce_port);
     carrier.tasks.status_worker = true;
     carrier.worker.interval_ms = 300;
@@ -182,13 +188,10 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
     // On another port, with the receiver address it registered.
     let mut again = ecommerce_settings(0, &nats, &ecommerce_db, &carrier.address);
     again.delivery.receiver_url = format!("{}/webhooks/deliveries", shop.address);
-    let again = Instance::run(ecommerce::startup::Application::build(again).await.unwrap());
+    let _again = Instance::run(ecommerce::startup::Application::build(again).await.unwrap());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = ok(carrier.get("/webhooks/subscriptions", &admin).await).await;
     assert_eq!(after["items"], before["items"]);
-
-    again.stop();
-    carrier.stop();
 }
 
 #[tokio::test]
@@ -200,12 +203,11 @@ async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_s
         TestDatabase::create().unwrap(),
     );
     // delivery trusting the demo identity key, with which the registrations are signed.
-    let mut carrier = delivery_settings(0, &nats, &delivery_db);
-    carrier.webhooks.timeout_ms = 2_000;
+    let carrier = carrier_settings(0, &nats, &delivery_db);
     let issuer = demo_issuer();
     let carrier = Instance::start(delivery::startup::Application::build_with_verifier(
         carrier,
-        issuer.verifier().unwrap(),
+        demo_verifier(),
     ))
     .await;
     // ecommerce's database, migrated by an instance that registers nothing itself.
@@ -247,5 +249,4 @@ async fn ecommerce_replicas_registering_together_keep_one_subscription_and_its_s
         "the one ecommerce keeps the secret of"
     );
     drop(shop);
-    carrier.stop();
 }

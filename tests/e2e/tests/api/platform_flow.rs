@@ -10,22 +10,12 @@ use test_support::http::ok;
 use crate::stack::Stack;
 
 /// Polls `check` until it gives a value; fails after 30 seconds.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    test_support::eventually_some(Duration::from_secs(30), what, check).await
 }
 
 #[tokio::test]

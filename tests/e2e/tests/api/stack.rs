@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::app::Instance;
-use test_support::{TestDatabase, TestNats, free_port, http_settings};
+use test_support::{TestDatabase, TestNats, free_port, service_settings};
 
 pub struct Stack {
     pub ecommerce: Instance,
@@ -26,12 +26,7 @@ pub fn ecommerce_settings(
     db: &TestDatabase,
     delivery_url: &str,
 ) -> ecommerce::config::Settings {
-    let mut shop = ecommerce::config::Settings {
-        http: http_settings(port),
-        database: db.settings(),
-        nats: nats.settings(),
-        ..Default::default()
-    };
+    let mut shop = service_settings!(ecommerce::config::Settings, port, nats, db);
     shop.delivery.url = delivery_url.to_owned();
     shop.delivery.receiver_url = format!("{}/webhooks/deliveries", address(port));
     shop
@@ -44,12 +39,7 @@ pub fn delivery_settings(
     nats: &TestNats,
     db: &TestDatabase,
 ) -> delivery::config::Settings {
-    let mut carrier = delivery::config::Settings {
-        http: http_settings(port),
-        database: db.settings(),
-        nats: nats.settings(),
-        ..Default::default()
-    };
+    let mut carrier = service_settings!(delivery::config::Settings, port, nats, db);
     carrier.tasks.status_worker = false;
     carrier.webhooks.first_retry_seconds = 1;
     carrier
@@ -89,20 +79,16 @@ impl Stack {
                 .unwrap(),
         );
 
-        let mut reports = ingest::config::Settings {
-            http: http_settings(ports[2]),
-            nats: nats.settings(),
-            ..Default::default()
-        };
+        let mut reports = service_settings!(ingest::config::Settings, ports[2], nats);
         reports.auth.jwks_url = jwks_url(ports[0]);
         let ingest = Instance::run(ingest::startup::Application::build(reports).await.unwrap());
 
-        let mut numbers = metrics_service::config::Settings {
-            http: http_settings(ports[3]),
-            database: databases[2].settings(),
-            nats: nats.settings(),
-            ..Default::default()
-        };
+        let mut numbers = service_settings!(
+            metrics_service::config::Settings,
+            ports[3],
+            nats,
+            databases[2]
+        );
         numbers.auth.jwks_url = jwks_url(ports[0]);
         numbers.dashboard.login_url = format!("{}/auth/login", address(ports[0]));
         numbers.dashboard.push_interval_ms = 200;
