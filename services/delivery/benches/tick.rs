@@ -15,6 +15,7 @@ use std::time::Instant;
 use contracts::deliveries::DeliveryStatus;
 use delivery::db::deliveries::DeliveryRow;
 use delivery::db::schema::deliveries;
+use delivery::domain::DeliveryId;
 use delivery::worker::{StatusWorker, TickClock};
 use diesel::prelude::*;
 use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
@@ -69,7 +70,7 @@ fn fill(conn: &mut DbConnection, count: usize) -> Result<(), DbError> {
     let now = platform::db::now();
     let rows: Vec<DeliveryRow> = (0..count)
         .map(|i| DeliveryRow {
-            id: platform::db::new_id(),
+            id: DeliveryId::generate(),
             tracking_number: format!("CX{i:016X}"),
             foreign_order_id: format!("bench-order-{i}"),
             courier_id: 101 + (i % 10) as i64,

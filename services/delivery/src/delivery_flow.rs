@@ -3,12 +3,12 @@
 
 use chrono::Utc;
 use contracts::deliveries::DeliveryStatus;
-use platform::db::{DbConnection, DbError, DieselError, new_id};
+use platform::db::{DbConnection, DbError, DieselError};
 use platform::outbox;
 
 use crate::db::couriers;
 use crate::db::deliveries::{self, DeliveryRow, Key, ProductRow, StatusChange};
-use crate::domain::tracking_number;
+use crate::domain::{DeliveryId, tracking_number};
 use crate::events::deliveries::{Changed, status_changed};
 
 /// Why a delivery was not created or moved; `routes::problems` answers each over HTTP.
@@ -18,7 +18,7 @@ pub enum DeliveryFlowError {
     NoCourier,
     /// A worker tick moved the delivery between reading and writing it.
     #[error("delivery {0} moved while the courier report was applied")]
-    MovedMeanwhile(String),
+    MovedMeanwhile(DeliveryId),
     #[error(transparent)]
     Database(DbError),
     #[error("the delivery's event could not be written")]
@@ -76,7 +76,7 @@ pub fn create(
     let now = at.naive_utc();
     let status = DeliveryStatus::ReadyForPickUp;
     let row = DeliveryRow {
-        id: new_id(),
+        id: DeliveryId::generate(),
         tracking_number: tracking_number::generate(),
         foreign_order_id: new.foreign_order_id.clone(),
         courier_id: courier.id,

@@ -1,8 +1,6 @@
 //! What handlers share: the database, NATS, the outbox signal, the worker's clock and the
 //! webhook rules.
 
-use std::ops::Deref;
-
 use platform::nats::Nats;
 use platform::outbox::OutboxDb;
 
@@ -12,8 +10,8 @@ use crate::webhooks::url_guard::UrlGuard;
 use crate::worker::TickClock;
 
 pub struct AppState {
-    /// The database and the outbox signal; `Deref` makes `state.write`, `state.read` and
-    /// `state.db` reach it.
+    /// The database and the outbox signal: `state.store.write` runs a write transaction and
+    /// wakes the outbox relay, `state.store.read` a query.
     pub store: OutboxDb,
     pub nats: Nats,
     pub clock: TickClock,
@@ -24,12 +22,4 @@ pub struct AppState {
     pub sender_wakeup: Wakeup,
     /// Stops sends to a subscription the moment it is deleted, disabled or changed.
     pub webhook_gate: SubscriptionGate,
-}
-
-impl Deref for AppState {
-    type Target = OutboxDb;
-
-    fn deref(&self) -> &OutboxDb {
-        &self.store
-    }
 }

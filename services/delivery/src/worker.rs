@@ -20,6 +20,7 @@ use platform::outbox::{self, OutboxSignal};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::deliveries::{self, Moving, StatusChange};
+use crate::domain::DeliveryId;
 use crate::domain::lifecycle::{Coin, next_status};
 use crate::events::deliveries::{Changed, status_changed};
 
@@ -157,7 +158,7 @@ impl StatusWorker {
                     .run(move |conn| anyhow::Ok(deliveries::moving(conn, tick, &after, limit)?))
                     .await?;
                 *cursor = match batch.last() {
-                    Some(last) if batch.len() as i64 == limit => Some(last.id.clone()),
+                    Some(last) if batch.len() as i64 == limit => Some(last.id.to_string()),
                     _ => None,
                 };
                 batch
@@ -206,7 +207,7 @@ struct Step {
 fn apply_steps(conn: &mut DbConnection, tick: i64, steps: &[Step]) -> anyhow::Result<TickReport> {
     let at = Utc::now();
     let now = at.naive_utc();
-    let mut groups: BTreeMap<(&str, &str), (DeliveryStatus, DeliveryStatus, Vec<&str>)> =
+    let mut groups: BTreeMap<(&str, &str), (DeliveryStatus, DeliveryStatus, Vec<&DeliveryId>)> =
         BTreeMap::new();
     for step in steps {
         groups

@@ -21,6 +21,7 @@ use diesel::RunQueryDsl;
 use ecommerce::config::Settings;
 use ecommerce::db::products::{self, NewProduct};
 use ecommerce::db::sellers::{self, NewSeller};
+use ecommerce::domain::SellerId;
 use ecommerce::domain::demo_accounts::DEFAULT_SELLER_ID;
 use ecommerce::startup::Application;
 use platform::db::{DatabaseUrl, Db, DbConnection, DbError};
@@ -228,8 +229,9 @@ async fn load(db: &TestDatabase, catalog: &Catalog) -> (&'static str, Vec<String
         let rows: Vec<NewProduct> = (0..per_seller).map(|n| product(0, n)).collect();
         skus.extend(rows.iter().map(|p| p.sku.clone()));
         db.write(move |conn| -> Result<(), DbError> {
+            let seller = SellerId::from(DEFAULT_SELLER_ID.to_owned());
             for row in &rows {
-                products::insert(conn, DEFAULT_SELLER_ID, row)?;
+                products::insert(conn, &seller, row)?;
             }
             Ok(())
         })
@@ -265,7 +267,7 @@ async fn load(db: &TestDatabase, catalog: &Catalog) -> (&'static str, Vec<String
                     for product in products {
                         products::insert(conn, &seller.row.id, product)?;
                     }
-                    ids.push(seller.row.id);
+                    ids.push(seller.row.id.into());
                 }
                 // Fresh statistics after each chunk: planned while the table was nearly empty,
                 // PostgreSQL's cached plan for reading a product back by id scans the whole

@@ -15,10 +15,10 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::db::users::{self, NewUser};
-use crate::domain::NewPassword;
 use crate::domain::demo_accounts::{
     DEFAULT_SELLER_ID, DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email,
 };
+use crate::domain::{NewPassword, SellerId};
 
 /// The bootstrap administrator's name.
 const BOOTSTRAP_ADMIN_NAME: &str = "Administrator";
@@ -62,7 +62,8 @@ fn demo_users() -> impl Iterator<Item = (NewUser, &'static str)> {
             password_hash: String::new(),
             role: demo.role,
             name: demo.name.to_owned(),
-            seller_id: (demo.role == Role::SellerUser).then(|| DEFAULT_SELLER_ID.to_owned()),
+            seller_id: (demo.role == Role::SellerUser)
+                .then(|| SellerId::from(DEFAULT_SELLER_ID.to_owned())),
             courier_id: demo.courier_id,
             shipping_address: demo.shipping_address.map(str::to_owned),
         };

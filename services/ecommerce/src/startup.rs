@@ -75,7 +75,6 @@ impl Application {
             },
             nats: nats.clone(),
             issuer,
-            idempotency_ttl,
             passwords,
             login_throttle: login_throttle.clone(),
             vault,

@@ -5,12 +5,14 @@ use contracts::deliveries::DeliveryStatus;
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
+use crate::domain::DeliveryId;
+
 use super::schema::{couriers, deliveries, delivery_history, delivery_products};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deliveries)]
 pub struct DeliveryRow {
-    pub id: String,
+    pub id: DeliveryId,
     pub tracking_number: String,
     pub foreign_order_id: String,
     pub courier_id: i64,
@@ -27,7 +29,7 @@ pub struct DeliveryRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = delivery_products)]
 pub struct ProductRow {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub position: i32,
     pub sku: String,
     pub name: String,
@@ -44,7 +46,7 @@ pub struct HistoryRow {
 /// A status change to record.
 #[derive(Debug, Clone)]
 pub struct StatusChange<'a> {
-    pub delivery_id: &'a str,
+    pub delivery_id: &'a DeliveryId,
     pub status: DeliveryStatus,
     pub tick: Option<i64>,
     pub changed_by: &'a str,
@@ -93,7 +95,7 @@ pub fn insert(
 #[derive(Insertable)]
 #[diesel(table_name = delivery_history, treat_none_as_default_value = false)]
 struct NewHistoryRow<'a> {
-    delivery_id: &'a str,
+    delivery_id: &'a DeliveryId,
     status: DeliveryStatus,
     tick: Option<i64>,
     changed_by: &'a str,
@@ -129,7 +131,7 @@ pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> 
 /// How a delivery is looked up.
 #[derive(Debug, Clone, Copy)]
 pub enum Key<'a> {
-    Id(&'a str),
+    Id(&'a DeliveryId),
     TrackingNumber(&'a str),
     /// A foreign order id is its creator's (see `domain::owner`).
     Order {
@@ -156,7 +158,7 @@ pub fn find(conn: &mut DbConnection, key: Key<'_>) -> QueryResult<Delivery> {
             .filter(deliveries::foreign_order_id.eq(foreign_order_id.to_owned())),
     };
     let (row, courier_name) = query.first(conn)?;
-    let products = products_of(conn, std::slice::from_ref(&row.id))?;
+    let products = products_of(conn, &[&row.id])?;
     let history = delivery_history::table
         .filter(delivery_history::delivery_id.eq(&row.id))
         .order(delivery_history::id)
@@ -191,7 +193,7 @@ pub fn find_order(
     Err(diesel::result::Error::NotFound)
 }
 
-fn products_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ProductRow>> {
+fn products_of(conn: &mut DbConnection, ids: &[&DeliveryId]) -> QueryResult<Vec<ProductRow>> {
     delivery_products::table
         .filter(delivery_products::delivery_id.eq_any(ids))
         .order((delivery_products::delivery_id, delivery_products::position))
@@ -235,7 +237,7 @@ pub fn list(
         .offset(offset)
         .select(DeliveryRow::as_select())
         .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<&DeliveryId> = rows.iter().map(|r| &r.id).collect();
     let mut products = products_of(conn, &ids)?;
     let names: std::collections::HashMap<i64, String> = couriers::table
         .select((couriers::id, couriers::name))
@@ -273,7 +275,7 @@ pub struct DeliveryChanges {
 /// was read); returns whether it was.
 pub fn update_in_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: &DeliveryId,
     status: DeliveryStatus,
     changes: &DeliveryChanges,
 ) -> QueryResult<bool> {
@@ -290,7 +292,7 @@ pub fn update_in_status(
 /// Deletes a delivery still in `status`, with its products and history; returns whether it was.
 pub fn delete_in_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: &DeliveryId,
     status: DeliveryStatus,
 ) -> QueryResult<bool> {
     let deleted = diesel::delete(
@@ -310,7 +312,7 @@ pub fn delete_in_status(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]
 pub struct Moving {
-    pub id: String,
+    pub id: DeliveryId,
     pub tracking_number: String,
     pub foreign_order_id: String,
     pub courier_id: i64,
@@ -340,13 +342,13 @@ pub fn moving(
 /// that moved. The conditions make a second move in one tick impossible, whoever tries it.
 pub fn move_from_to(
     conn: &mut DbConnection,
-    ids: &[&str],
+    ids: &[&DeliveryId],
     from: DeliveryStatus,
     to: DeliveryStatus,
     tick: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
-    let statement = |ids: Vec<String>| {
+) -> QueryResult<Vec<DeliveryId>> {
+    let statement = |ids: Vec<DeliveryId>| {
         diesel::update(
             deliveries::table
                 .filter(deliveries::id.eq_any(ids))
@@ -359,7 +361,7 @@ pub fn move_from_to(
             deliveries::updated_at.eq(now),
         ))
     };
-    let owned = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+    let owned = |ids: &[&DeliveryId]| ids.iter().map(|id| (*id).clone()).collect::<Vec<_>>();
     match conn {
         // PostgreSQL takes the ids as one array parameter (`= ANY($1)`).
         DbConnection::Postgres(pg) => statement(owned(ids))
@@ -372,7 +374,7 @@ pub fn move_from_to(
                 moved.extend(
                     statement(owned(chunk))
                         .returning(deliveries::id)
-                        .get_results::<String>(sqlite)?,
+                        .get_results::<DeliveryId>(sqlite)?,
                 );
             }
             Ok(moved)
@@ -383,7 +385,7 @@ pub fn move_from_to(
 /// Moves one delivery from `from` to `to` if it is still in `from`; returns whether it was.
 pub fn move_one(
     conn: &mut DbConnection,
-    id: &str,
+    id: &DeliveryId,
     from: DeliveryStatus,
     to: DeliveryStatus,
     now: NaiveDateTime,

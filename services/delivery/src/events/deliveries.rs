@@ -5,7 +5,7 @@ use contracts::CloudEvent;
 use contracts::deliveries::{self, DELIVERY_STATUS_CHANGED, DeliveryStatus, DeliveryStatusChanged};
 use platform::outbox::OutboxMessage;
 
-use crate::domain::owner;
+use crate::domain::{DeliveryId, owner};
 
 /// Where delivery's events say they come from.
 pub const SOURCE: &str = "/cargo-express/delivery";
@@ -13,7 +13,7 @@ pub const SOURCE: &str = "/cargo-express/delivery";
 /// What the event says about the delivery that changed.
 #[derive(Debug, Clone, Copy)]
 pub struct Changed<'a> {
-    pub delivery_id: &'a str,
+    pub delivery_id: &'a DeliveryId,
     pub tracking_number: &'a str,
     pub foreign_order_id: &'a str,
     pub courier_id: i64,
@@ -29,7 +29,7 @@ pub fn status_changed(
     at: DateTime<Utc>,
 ) -> Result<OutboxMessage, serde_json::Error> {
     let data = DeliveryStatusChanged {
-        delivery_id: delivery.delivery_id.to_owned(),
+        delivery_id: delivery.delivery_id.to_string(),
         tracking_number: delivery.tracking_number.to_owned(),
         foreign_order_id: delivery.foreign_order_id.to_owned(),
         courier_id: delivery.courier_id,
@@ -41,7 +41,7 @@ pub fn status_changed(
     let event = CloudEvent::new(
         SOURCE,
         DELIVERY_STATUS_CHANGED,
-        delivery.delivery_id.to_owned(),
+        delivery.delivery_id.to_string(),
         data,
     );
     OutboxMessage::event(deliveries::subject(status), event)

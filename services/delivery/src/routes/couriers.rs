@@ -42,7 +42,7 @@ async fn list_couriers(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<Vec<CourierResponse>>, ApiError> {
-    let fleet = state.read(|conn| Ok(couriers::all(conn)?)).await?;
+    let fleet = state.store.read(|conn| Ok(couriers::all(conn)?)).await?;
     Ok(web::Json(
         fleet
             .into_iter()
@@ -64,6 +64,7 @@ async fn get_courier(
 ) -> Result<web::Json<CourierResponse>, ApiError> {
     let id = id.into_inner();
     let row = state
+        .store
         .read(move |conn| {
             couriers::find(conn, id).on_missing(|| ApiError::not_found(format!("courier {id}")))
         })

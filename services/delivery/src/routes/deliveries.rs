@@ -18,7 +18,7 @@ use super::{require_manager, seed_spelling, utc};
 use crate::db::couriers;
 use crate::db::deliveries::{self, Delivery, DeliveryChanges, DeliveryFilter, HistoryRow, Key};
 use crate::delivery_flow::{self, Created, NewDelivery, NewProduct};
-use crate::domain::owner;
+use crate::domain::{DeliveryId, owner};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -164,7 +164,7 @@ impl From<Delivery> for DeliveryResponse {
     fn from(delivery: Delivery) -> Self {
         let row = delivery.row;
         Self {
-            id: row.id,
+            id: row.id.into(),
             order: OrderResponse {
                 foreing_order_id: row.foreign_order_id.clone(),
                 foreign_order_id: row.foreign_order_id,
@@ -276,6 +276,7 @@ async fn create_delivery(
     let new = parse_new_delivery(body.into_inner())?;
     let (tick, created_by) = (state.clock.current(), owner::of_caller(&auth).to_owned());
     let created = state
+        .store
         .write(move |conn| Ok(delivery_flow::create(conn, &new, &created_by, tick)?))
         .await?;
     Ok(match created {
@@ -322,6 +323,7 @@ async fn list_deliveries(
         created_by: (auth.role == Role::ServiceClient).then(|| owner::of_caller(&auth).to_owned()),
     };
     let (items, total) = state
+        .store
         .read(move |conn| Ok(deliveries::list(conn, &filter, limit, offset)?))
         .await?;
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
@@ -338,8 +340,9 @@ fn require_viewer(auth: &platform::auth::Claims) -> Result<(), ApiError> {
     auth.require_any(VIEWERS)
 }
 
-async fn load(state: &AppState, auth: &Claims, id: String) -> Result<Delivery, ApiError> {
+async fn load(state: &AppState, auth: &Claims, id: DeliveryId) -> Result<Delivery, ApiError> {
     let delivery = state
+        .store
         .read(move |conn| {
             deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))
@@ -372,7 +375,7 @@ fn require_owner(auth: &Claims, delivery: &Delivery) -> Result<(), ApiError> {
 async fn get_delivery(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<DeliveryId>,
 ) -> Result<web::Json<DeliveryResponse>, ApiError> {
     require_viewer(&auth)?;
     Ok(web::Json(
@@ -418,7 +421,7 @@ pub struct UpdateDestination {
 async fn update_delivery(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<DeliveryId>,
     body: Json<UpdateDeliveryRequest>,
 ) -> Result<web::Json<DeliveryResponse>, ApiError> {
     require_manager(&auth)?;
@@ -442,6 +445,7 @@ async fn update_delivery(
     };
     let caller = auth.0;
     let delivery = state
+        .store
         .write(move |conn| {
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;
@@ -492,11 +496,12 @@ async fn update_delivery(
 async fn delete_delivery(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, ApiError> {
     require_manager(&auth)?;
     let (id, caller) = (id.into_inner(), auth.0);
     state
+        .store
         .write(move |conn| {
             let current = deliveries::find(conn, Key::Id(&id))
                 .on_missing(|| ApiError::not_found(format!("delivery {id}")))?;

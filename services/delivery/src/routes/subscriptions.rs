@@ -153,6 +153,7 @@ async fn create_subscription(
     };
     let saved = row.clone();
     state
+        .store
         .write(move |conn| Ok(webhooks::insert_subscription(conn, &saved)?))
         .await?;
     Ok(HttpResponse::Created().json(SubscriptionResponse::from_row(row, true)))
@@ -162,6 +163,7 @@ async fn create_subscription(
 async fn owned(state: &AppState, auth: &Claims, id: String) -> Result<SubscriptionRow, ApiError> {
     require_manager(auth)?;
     let row = state
+        .store
         .read(move |conn| {
             webhooks::find_subscription(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("webhook subscription {id}")))
@@ -190,6 +192,7 @@ async fn list_subscriptions(
     let (limit, offset) = page.into_inner().bounds()?;
     let owner = (auth.role != Role::MarketplaceAdmin).then(|| auth.sub.clone());
     let (items, total) = state
+        .store
         .read(move |conn| {
             Ok(webhooks::list_subscriptions(
                 conn,
@@ -273,6 +276,7 @@ async fn update_subscription(
         changes.url.is_some() || changes.statuses.is_some() || changes.enabled == Some(false);
     let id = row.id;
     let updated = state
+        .store
         .write(move |conn| {
             webhooks::update_subscription(conn, &id, &changes)?;
             Ok(webhooks::find_subscription(conn, &id)?)
@@ -299,6 +303,7 @@ async fn delete_subscription(
     let id = owned(&state, &auth, id.into_inner()).await?.id;
     let deleted = id.clone();
     state
+        .store
         .write(move |conn| Ok(webhooks::delete_subscription(conn, &deleted)?))
         .await?;
     state.webhook_gate.announce(&state.nats, &id).await;
@@ -331,6 +336,7 @@ async fn rotate_secret(
     };
     let id = row.id;
     let updated = state
+        .store
         .write(move |conn| {
             webhooks::update_subscription(conn, &id, &changes)?;
             Ok(webhooks::find_subscription(conn, &id)?)
@@ -386,6 +392,7 @@ async fn list_messages(
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;
     let (items, total) = state
+        .store
         .read(move |conn| Ok(webhooks::messages_of(conn, &id, limit, offset)?))
         .await?;
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
@@ -408,6 +415,7 @@ async fn resend_message(
     let (id, message_id) = path.into_inner();
     let id = owned(&state, &auth, id).await?.id;
     let found = state
+        .store
         .write(move |conn| Ok(webhooks::resend(conn, &id, &message_id, now())? == 1))
         .await?;
     if !found {
@@ -455,6 +463,7 @@ async fn list_attempts(
     let (limit, offset) = page.into_inner().bounds()?;
     let id = owned(&state, &auth, id.into_inner()).await?.id;
     let (items, total) = state
+        .store
         .read(move |conn| Ok(webhooks::attempts_of(conn, &id, limit, offset)?))
         .await?;
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))

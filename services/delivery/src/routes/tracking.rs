@@ -109,6 +109,7 @@ async fn tracking(
     }
     let owners = owner::order_owners(caller).map(str::to_owned);
     let delivery = state
+        .store
         .read(move |conn| {
             let found = match (&number, &order) {
                 (Some(number), _) => deliveries::find(conn, Key::TrackingNumber(number))

@@ -300,3 +300,44 @@ async fn the_fleet_is_seed_000s_couriers_and_is_published_to_the_couriers_bucket
         bucket.name
     );
 }
+
+/// The database refuses a status the code does not know, on both backends: a row the code could
+/// not read back is never stored (it would fail every list that meets it).
+#[tokio::test]
+async fn the_database_stores_only_the_statuses_the_code_knows() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let delivery = app.create_delivery("order-known-statuses").await;
+    let id = delivery["id"].as_str().unwrap().to_owned();
+
+    let run = |statement: String| {
+        let db = app.database();
+        async move {
+            db.write(move |conn| {
+                diesel::sql_query(statement)
+                    .execute(conn)
+                    .map_err(platform::db::DbError::from)
+            })
+            .await
+        }
+    };
+    let set = |status: &str| format!("UPDATE deliveries SET status = '{status}' WHERE id = '{id}'");
+    assert_eq!(run(set("IN_ORIGIN")).await.unwrap(), 1);
+    assert!(
+        run(set("LOST")).await.is_err(),
+        "an unknown status is refused"
+    );
+    assert!(
+        run(set("in_origin")).await.is_err(),
+        "a status spelled otherwise is refused"
+    );
+    let history = format!(
+        "INSERT INTO delivery_history (delivery_id, status, changed_by, changed_at) \
+         SELECT id, 'SHIPPED', 'test', updated_at FROM deliveries WHERE id = '{id}'"
+    );
+    assert!(run(history).await.is_err(), "the history refuses it too");
+
+    let token = token(Role::ServiceClient);
+    let listed: Value = app.get("/deliveries", &token).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["status"], "IN_ORIGIN", "{listed}");
+}

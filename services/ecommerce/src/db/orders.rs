@@ -15,7 +15,7 @@ use super::schema::{
     sellers,
 };
 use super::{PageRequest, now};
-use crate::domain::OrderId;
+use crate::domain::{OrderId, SellerId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = orders)]
@@ -23,7 +23,7 @@ pub struct OrderRow {
     pub id: OrderId,
     pub purchase_id: String,
     pub buyer_id: String,
-    pub seller_id: String,
+    pub seller_id: SellerId,
     pub status: OrderStatus,
     pub delivery_name: String,
     pub delivery_address: String,
@@ -65,7 +65,7 @@ pub struct Order {
 #[derive(Debug, Clone, Queryable)]
 pub struct Buyable {
     pub product_id: String,
-    pub seller_id: String,
+    pub seller_id: SellerId,
     pub sku: String,
     pub name: String,
     pub price_cents: i64,
@@ -160,7 +160,7 @@ struct NewOrder<'a> {
     id: &'a OrderId,
     purchase_id: &'a str,
     buyer_id: &'a str,
-    seller_id: &'a str,
+    seller_id: &'a SellerId,
     status: OrderStatus,
     delivery_name: &'a str,
     delivery_address: &'a str,
@@ -353,7 +353,7 @@ pub fn find(conn: &mut DbConnection, id: &OrderId) -> QueryResult<Order> {
     Ok(complete(conn, vec![row])?.remove(0))
 }
 
-pub fn count_of_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<i64> {
+pub fn count_of_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryResult<i64> {
     orders::table
         .filter(orders::seller_id.eq(seller_id))
         .count()
@@ -362,7 +362,7 @@ pub fn count_of_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
-    pub seller_id: Option<String>,
+    pub seller_id: Option<SellerId>,
     pub buyer_id: Option<String>,
     pub status: Option<OrderStatus>,
 }

@@ -2,6 +2,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
+use crate::domain::SellerId;
+
 use super::schema::{portfolio_products, portfolios, products};
 use super::{PageRequest, new_id, now};
 
@@ -9,7 +11,7 @@ use super::{PageRequest, new_id, now};
 #[diesel(table_name = portfolios)]
 pub struct PortfolioRow {
     pub id: String,
-    pub seller_id: String,
+    pub seller_id: SellerId,
     pub name: String,
     pub description: String,
     pub created_at: NaiveDateTime,
@@ -39,7 +41,7 @@ pub struct PortfolioChanges {
 
 pub fn insert(
     conn: &mut DbConnection,
-    seller_id: &str,
+    seller_id: &SellerId,
     new: &NewPortfolio,
 ) -> QueryResult<Portfolio> {
     let now = now();
@@ -75,7 +77,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Portfolio> {
 /// Portfolios, of one seller or of all.
 pub fn list(
     conn: &mut DbConnection,
-    seller_id: Option<&str>,
+    seller_id: Option<&SellerId>,
     page: PageRequest,
 ) -> QueryResult<(Vec<Portfolio>, i64)> {
     let filtered = || {

@@ -2,6 +2,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
+use crate::domain::SellerId;
+
 use super::schema::products;
 use super::{PageRequest, new_id, now};
 
@@ -9,7 +11,7 @@ use super::{PageRequest, new_id, now};
 #[diesel(table_name = products)]
 pub struct Product {
     pub id: String,
-    pub seller_id: String,
+    pub seller_id: SellerId,
     pub sku: String,
     pub name: String,
     pub description: String,
@@ -41,10 +43,14 @@ pub struct ProductChanges {
 
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {
-    pub seller_id: Option<String>,
+    pub seller_id: Option<SellerId>,
 }
 
-pub fn insert(conn: &mut DbConnection, seller_id: &str, new: &NewProduct) -> QueryResult<Product> {
+pub fn insert(
+    conn: &mut DbConnection,
+    seller_id: &SellerId,
+    new: &NewProduct,
+) -> QueryResult<Product> {
     let now = now();
     let id = new_id();
     diesel::insert_into(products::table)
@@ -103,7 +109,7 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Product>> {
 /// Products among `ids` that belong to `seller_id`, in the order of `ids`.
 pub fn owned_by(
     conn: &mut DbConnection,
-    seller_id: &str,
+    seller_id: &SellerId,
     ids: &[String],
 ) -> QueryResult<Vec<Product>> {
     let found: Vec<Product> = products::table
@@ -117,7 +123,7 @@ pub fn owned_by(
         .collect())
 }
 
-pub fn of_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<Vec<Product>> {
+pub fn of_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryResult<Vec<Product>> {
     products::table
         .filter(products::seller_id.eq(seller_id))
         .select(Product::as_select())

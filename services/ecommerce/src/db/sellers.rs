@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use platform::db::DbConnection;
 
 use super::schema::{seller_changes, seller_tags, sellers};
-use super::{PageRequest, new_id, now};
+use super::{PageRequest, now};
+use crate::domain::SellerId;
 use crate::domain::seller_change::{SellerFields, changed_fields};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sellers)]
 pub struct SellerRow {
-    pub id: String,
+    pub id: SellerId,
     pub name: String,
     pub description: String,
     pub owner_name: Option<String>,
@@ -83,7 +84,7 @@ pub struct SellerChanges {
 
 pub fn insert(conn: &mut DbConnection, new: &NewSeller) -> QueryResult<Seller> {
     let now = now();
-    let id = new_id();
+    let id = SellerId::generate();
     diesel::insert_into(sellers::table)
         .values((
             sellers::id.eq(&id),
@@ -99,7 +100,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewSeller) -> QueryResult<Seller> {
     find(conn, &id)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Seller> {
+pub fn find(conn: &mut DbConnection, id: &SellerId) -> QueryResult<Seller> {
     let row = sellers::table
         .find(id)
         .select(SellerRow::as_select())
@@ -116,8 +117,8 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> QueryResult<(Vec<Sell
         .offset(page.offset)
         .select(SellerRow::as_select())
         .load(conn)?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let tags: Vec<(String, String)> = seller_tags::table
+    let ids: Vec<&SellerId> = rows.iter().map(|r| &r.id).collect();
+    let tags: Vec<(SellerId, String)> = seller_tags::table
         .filter(seller_tags::seller_id.eq_any(&ids))
         .order((seller_tags::seller_id, seller_tags::tag))
         .load(conn)?;
@@ -139,7 +140,7 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> QueryResult<(Vec<Sell
 /// is recorded when every value stayed the same). Call it in a write transaction.
 pub fn update(
     conn: &mut DbConnection,
-    id: &str,
+    id: &SellerId,
     changes: &SellerChanges,
     tags: Option<&[String]>,
     changed_by: &ChangedBy,
@@ -173,7 +174,7 @@ pub fn update(
 /// The seller's changes, newest first, with their count.
 pub fn changes_of(
     conn: &mut DbConnection,
-    id: &str,
+    id: &SellerId,
     page: PageRequest,
 ) -> QueryResult<(Vec<SellerChange>, i64)> {
     let of_seller = seller_changes::seller_id.eq(id);
@@ -201,14 +202,14 @@ pub fn tag_usage(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
         .load(conn)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+pub fn delete(conn: &mut DbConnection, id: &SellerId) -> QueryResult<()> {
     match diesel::delete(sellers::table.find(id)).execute(conn)? {
         0 => Err(diesel::result::Error::NotFound),
         _ => Ok(()),
     }
 }
 
-fn tags_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
+fn tags_of(conn: &mut DbConnection, id: &SellerId) -> QueryResult<Vec<String>> {
     seller_tags::table
         .filter(seller_tags::seller_id.eq(id))
         .order(seller_tags::tag)
@@ -216,7 +217,7 @@ fn tags_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-fn replace_tags(conn: &mut DbConnection, id: &str, tags: &[String]) -> QueryResult<()> {
+fn replace_tags(conn: &mut DbConnection, id: &SellerId, tags: &[String]) -> QueryResult<()> {
     diesel::delete(seller_tags::table.filter(seller_tags::seller_id.eq(id))).execute(conn)?;
     for tag in tags {
         diesel::insert_into(seller_tags::table)

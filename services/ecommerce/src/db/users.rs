@@ -3,6 +3,8 @@ use diesel::prelude::*;
 use platform::auth::Role;
 use platform::db::DbConnection;
 
+use crate::domain::SellerId;
+
 use super::schema::users;
 use super::{PageRequest, new_id, now};
 
@@ -14,7 +16,7 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub name: String,
-    pub seller_id: Option<String>,
+    pub seller_id: Option<SellerId>,
     pub courier_id: Option<i64>,
     pub shipping_address: Option<String>,
     pub created_at: NaiveDateTime,
@@ -35,7 +37,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: Role,
     pub name: String,
-    pub seller_id: Option<String>,
+    pub seller_id: Option<SellerId>,
     pub courier_id: Option<i64>,
     pub shipping_address: Option<String>,
 }
@@ -94,7 +96,7 @@ pub fn list(
     Ok((items, total))
 }
 
-pub fn list_for_seller(conn: &mut DbConnection, seller_id: &str) -> QueryResult<Vec<User>> {
+pub fn list_for_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryResult<Vec<User>> {
     users::table
         .filter(users::seller_id.eq(seller_id))
         .order((users::created_at, users::id))

@@ -5,8 +5,8 @@
 pub mod ally_credentials;
 pub mod demo_accounts;
 mod email;
+mod ids;
 mod money;
-mod order_id;
 pub mod order_status;
 mod password;
 mod quantity;
@@ -16,8 +16,8 @@ mod text;
 
 pub use ally_credentials::AllyCredentials;
 pub use email::Email;
+pub use ids::{OrderId, SellerId};
 pub use money::Price;
-pub use order_id::OrderId;
 pub use password::NewPassword;
 pub use quantity::Quantity;
 

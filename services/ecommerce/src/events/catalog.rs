@@ -22,7 +22,7 @@ pub fn product_put(product: &Product) -> Result<OutboxMessage, serde_json::Error
         sku: product.sku.clone(),
         name: product.name.clone(),
         price_cents: product.price_cents,
-        seller_id: product.seller_id.clone(),
+        seller_id: product.seller_id.to_string(),
     };
     OutboxMessage::kv_put(&CATALOG, &product.sku, &entry)
 }

@@ -22,7 +22,7 @@ pub fn status_changed(
     let data = OrderStatusChanged {
         order_id: row.id.to_string(),
         purchase_id: row.purchase_id.clone(),
-        seller_id: row.seller_id.clone(),
+        seller_id: row.seller_id.to_string(),
         buyer_id: row.buyer_id.clone(),
         status,
         previous_status: previous,

@@ -24,7 +24,7 @@ use crate::db::orders::{
     self, Buyable, KeyOf, Order, OrderLineRow, OrderRow, SavedResponse, StatusChange,
 };
 use crate::db::{new_id, now};
-use crate::domain::OrderId;
+use crate::domain::{OrderId, SellerId};
 use crate::events;
 
 /// Renders the answer to a placed purchase (its id and orders): it is stored with the
@@ -171,7 +171,7 @@ fn place(
         .collect();
 
     let purchase_id = new_id();
-    let mut by_seller: BTreeMap<&str, Vec<(&Buyable, i64)>> = BTreeMap::new();
+    let mut by_seller: BTreeMap<&SellerId, Vec<(&Buyable, i64)>> = BTreeMap::new();
     for (product, units) in chosen {
         by_seller
             .entry(&product.seller_id)
@@ -198,7 +198,7 @@ fn place(
                 id: order_id,
                 purchase_id: purchase_id.clone(),
                 buyer_id: request.buyer_id.clone(),
-                seller_id: seller_id.to_owned(),
+                seller_id: seller_id.clone(),
                 status: OrderStatus::Created,
                 delivery_name: purchase.delivery_name.clone(),
                 delivery_address: purchase.delivery_address.clone(),

@@ -16,7 +16,7 @@ use platform::db::DbError;
 
 use serde_json::json;
 
-use crate::domain::Quantity;
+use crate::domain::{Quantity, SellerId};
 
 pub use group_commit::{GroupCommitSettings, PurchaseBatcher};
 
@@ -104,7 +104,7 @@ pub struct UnknownSku {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unshippable {
     pub sku: String,
-    pub seller_id: String,
+    pub seller_id: SellerId,
 }
 
 /// A product with less stock left than asked for.

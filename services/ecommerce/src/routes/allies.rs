@@ -33,8 +33,8 @@ use super::sellers::ChangedByResponse;
 use super::utc;
 use crate::db::sellers::{self, ChangedBy};
 use crate::db::{PageRequest, ally_credentials, now};
-use crate::domain::AllyCredentials;
 use crate::domain::ally_credentials::{Precondition, VersionMoved, entity_tag};
+use crate::domain::{AllyCredentials, SellerId};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -123,18 +123,26 @@ async fn add_credentials(
     let ally_id = ally_id.into_inner();
     let changed_by = changed_by(&auth);
     let vault = state.vault.clone();
-    let id = ally_id.clone();
+    let id = SellerId::from(ally_id.clone());
     let (ally_name, version, key_id) = state
+        .store
         .write(move |conn| {
             let ally = sellers::find(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("ally {id}")))?;
-            ally_credentials::take_turn(conn, &id)?;
-            let current = ally_credentials::latest(conn, &id)?.map(|v| v.version);
+            ally_credentials::take_turn(conn, id.as_str())?;
+            let current = ally_credentials::latest(conn, id.as_str())?.map(|v| v.version);
             precondition.check(current).map_err(moved)?;
             let version = current.unwrap_or(0) + 1;
-            let sealed = vault.seal(&id, version, &credentials)?;
-            ally_credentials::add(conn, &id, version, Some(&sealed), &changed_by, now())
-                .map_err(lost_race)?;
+            let sealed = vault.seal(id.as_str(), version, &credentials)?;
+            ally_credentials::add(
+                conn,
+                id.as_str(),
+                version,
+                Some(&sealed),
+                &changed_by,
+                now(),
+            )
+            .map_err(lost_race)?;
             Ok((ally.row.name, version, sealed.key_id))
         })
         .await
@@ -174,11 +182,12 @@ async fn check_credentials(
     let auth = auth.map_err(shaped)?;
     auth.require_any(CHECKERS).map_err(shaped)?;
     let ally_id = ally_id.into_inner();
-    let id = ally_id.clone();
+    let id = SellerId::from(ally_id.clone());
     let latest = state
+        .store
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("ally {id}")))?;
-            Ok(ally_credentials::latest(conn, &id)?)
+            Ok(ally_credentials::latest(conn, id.as_str())?)
         })
         .await
         .map_err(shaped)?;
@@ -230,20 +239,21 @@ async fn revoke_credentials(
     let precondition = precondition(request.headers()).map_err(shaped)?;
     let ally_id = ally_id.into_inner();
     let changed_by = changed_by(&auth);
-    let id = ally_id.clone();
+    let id = SellerId::from(ally_id.clone());
     let (ally_name, version) = state
+        .store
         .write(move |conn| {
             let ally = sellers::find(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("ally {id}")))?;
-            ally_credentials::take_turn(conn, &id)?;
-            let latest = ally_credentials::latest(conn, &id)?;
+            ally_credentials::take_turn(conn, id.as_str())?;
+            let latest = ally_credentials::latest(conn, id.as_str())?;
             let current = latest.as_ref().map(|v| v.version);
             precondition.check(current).map_err(moved)?;
             if latest.and_then(|v| v.sealed()).is_none() {
-                return Err(not_set(&id));
+                return Err(not_set(id.as_str()));
             }
             let version = current.unwrap_or(0) + 1;
-            ally_credentials::add(conn, &id, version, None, &changed_by, now())
+            ally_credentials::add(conn, id.as_str(), version, None, &changed_by, now())
                 .map_err(lost_race)?;
             Ok((ally.row.name, version))
         })
@@ -295,13 +305,14 @@ async fn credentials_history(
     let auth = auth.map_err(shaped)?;
     auth.require_any(MANAGERS).map_err(shaped)?;
     let (limit, offset) = page.into_inner().bounds().map_err(shaped)?;
-    let id = ally_id.into_inner();
+    let id = SellerId::from(ally_id.into_inner());
     let (items, total) = state
+        .store
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("ally {id}")))?;
             Ok(ally_credentials::history(
                 conn,
-                &id,
+                id.as_str(),
                 PageRequest { limit, offset },
             )?)
         })

@@ -65,17 +65,18 @@ async fn login(
     }
     let throttle = &state.login_throttle;
     let attempt = Attempt::new(&email, throttle.trusted_proxies().client_of(&request));
-    let admitted = throttle.admit(&state.db, &attempt).await?;
+    let admitted = throttle.admit(&state.store.db, &attempt).await?;
     let user = state
+        .store
         .read(move |conn| Ok(users::find_by_email(conn, &email)?))
         .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let valid = state.passwords.verify(password, hash).await;
     let Some(user) = user.filter(|_| valid) else {
-        throttle.failed(&state.db, &attempt, admitted).await;
+        throttle.failed(&state.store.db, &attempt, admitted).await;
         return Err(wrong());
     };
-    throttle.succeeded(&state.db, &attempt).await;
+    throttle.succeeded(&state.store.db, &attempt).await;
     let profile = UserResponse::from_user(user)?;
     let token = state.issuer.issue(TokenSubject {
         user_id: profile.id.clone(),
@@ -140,6 +141,7 @@ async fn register(
         shipping_address: Some(shipping_address.into_inner()),
     };
     let user = state
+        .store
         .write(move |conn| users::insert(conn, &new).or_duplicate("email", &new.email))
         .await?;
     Ok(HttpResponse::Created().json(UserResponse::from_user(user)?))
@@ -157,6 +159,7 @@ async fn me(
 ) -> Result<web::Json<UserResponse>, ApiError> {
     let id = auth.sub.clone();
     let user = state
+        .store
         .read(move |conn| {
             users::find(conn, &id)
                 .on_missing(|| ApiError::Unauthorized("the user no longer exists".to_owned()))

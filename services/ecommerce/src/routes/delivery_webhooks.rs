@@ -46,6 +46,7 @@ async fn receive_delivery_status(
     RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let stored = state
+        .store
         .read(|conn| Ok(delivery_subscription::stored(conn)?))
         .await?
         .ok_or_else(|| {
@@ -77,6 +78,7 @@ async fn receive_delivery_status(
     }
     let change = message.data;
     let outcome = state
+        .store
         .write(move |conn| {
             if first_time(conn, RECEIVER, std::slice::from_ref(&message_id))?.is_empty() {
                 return Ok(None);

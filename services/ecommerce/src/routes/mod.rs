@@ -15,6 +15,8 @@ mod users;
 use actix_web::web;
 use platform::ApiError;
 use platform::auth::{Claims, Role};
+
+use crate::domain::SellerId;
 pub(crate) use platform::text::optional as optional_text;
 
 pub use openapi::ApiDoc;
@@ -38,9 +40,10 @@ fn utc(time: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// The seller a seller user acts for; every other role is refused.
-fn seller_of(auth: &Claims) -> Result<String, ApiError> {
+fn seller_of(auth: &Claims) -> Result<SellerId, ApiError> {
     auth.require_any(&[Role::SellerUser])?;
     auth.seller_id
         .clone()
+        .map(SellerId::from)
         .ok_or_else(|| ApiError::forbidden("this seller user belongs to no seller"))
 }

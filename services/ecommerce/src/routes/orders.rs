@@ -127,7 +127,7 @@ impl From<Order> for OrderResponse {
             status: row.status,
             id: row.id.into(),
             purchase_id: row.purchase_id,
-            seller_id: row.seller_id,
+            seller_id: row.seller_id.into(),
             buyer_id: row.buyer_id,
             lines: order
                 .lines
@@ -272,7 +272,10 @@ async fn parse_purchase(
         (Some(name), Some(address)) => (name, address),
         (name, address) => {
             let id = buyer_id.to_owned();
-            let buyer = state.read(move |conn| Ok(users::find(conn, &id)?)).await?;
+            let buyer = state
+                .store
+                .read(move |conn| Ok(users::find(conn, &id)?))
+                .await?;
             (
                 name.unwrap_or(buyer.name),
                 address.or(buyer.shipping_address).unwrap_or_default(),
@@ -324,6 +327,7 @@ async fn list_orders(
         }
     }
     let (items, total) = state
+        .store
         .read(move |conn| Ok(orders::list(conn, &filter, PageRequest { limit, offset })?))
         .await?;
     let items = items.into_iter().map(OrderResponse::from).collect();
@@ -345,6 +349,7 @@ async fn get_order(
 ) -> Result<web::Json<OrderResponse>, ApiError> {
     let id = OrderId::from(id.into_inner());
     let order = state
+        .store
         .read(move |conn| {
             orders::find(conn, &id).on_missing(|| ApiError::not_found(format!("order {id}")))
         })
@@ -442,6 +447,7 @@ async fn apply_status_change(
     })?;
     let claims = auth.0.clone();
     let order = state
+        .store
         .write(move |conn| {
             let order = orders::find(conn, &id)
                 .on_missing(|| ApiError::not_found(format!("order {id}")))?;
@@ -463,7 +469,7 @@ fn actor_for(auth: &Claims, order: &Order) -> Result<Actor, ApiError> {
     match auth.role {
         Role::MarketplaceAdmin => Ok(Actor::Admin),
         Role::MarketplaceUser if order.row.buyer_id == auth.sub => Ok(Actor::Buyer),
-        Role::SellerUser if auth.works_for(&order.row.seller_id) => Ok(Actor::Seller),
+        Role::SellerUser if auth.works_for(order.row.seller_id.as_str()) => Ok(Actor::Seller),
         _ => Err(ApiError::forbidden("this order belongs to someone else")),
     }
 }
@@ -492,7 +498,10 @@ async fn order_statistics(
     auth: Authenticated,
 ) -> Result<web::Json<Vec<StatusStatisticsResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::OperationsViewer])?;
-    let rows = state.read(|conn| Ok(orders::statistics(conn)?)).await?;
+    let rows = state
+        .store
+        .read(|conn| Ok(orders::statistics(conn)?))
+        .await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|r| StatusStatisticsResponse {

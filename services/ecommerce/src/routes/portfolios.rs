@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{optional_text, seller_of, utc};
 use crate::db::portfolios::{self, NewPortfolio, Portfolio, PortfolioChanges};
 use crate::db::{PageRequest, products};
-use crate::domain::{BoundedText, Description, Name};
+use crate::domain::{BoundedText, Description, Name, SellerId};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,7 +48,7 @@ impl From<Portfolio> for PortfolioResponse {
     fn from(p: Portfolio) -> Self {
         Self {
             id: p.row.id,
-            seller_id: p.row.seller_id,
+            seller_id: p.row.seller_id.into(),
             name: p.row.name,
             description: p.row.description,
             products: p
@@ -101,6 +101,7 @@ async fn create_portfolio(
         product_ids: body.product_ids,
     };
     let portfolio = state
+        .store
         .write(move |conn| {
             check_products(conn, &seller_id, &new.product_ids)?;
             portfolios::insert(conn, &seller_id, &new).or_duplicate("name", &new.name)
@@ -132,14 +133,15 @@ async fn list_portfolios(
 ) -> Result<web::Json<Page<PortfolioResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let seller_id = match auth.role {
-        Role::MarketplaceAdmin => query.into_inner().seller_id,
+        Role::MarketplaceAdmin => query.into_inner().seller_id.map(SellerId::from),
         _ => Some(seller_of(&auth)?),
     };
     let (items, total) = state
+        .store
         .read(move |conn| {
             Ok(portfolios::list(
                 conn,
-                seller_id.as_deref(),
+                seller_id.as_ref(),
                 PageRequest { limit, offset },
             )?)
         })
@@ -160,8 +162,8 @@ async fn get_portfolio(
     id: web::Path<String>,
 ) -> Result<web::Json<PortfolioResponse>, ApiError> {
     let id = id.into_inner();
-    let portfolio = state.read(move |conn| find(conn, &id)).await?;
-    if !auth.has_role(Role::MarketplaceAdmin) && !auth.works_for(&portfolio.row.seller_id) {
+    let portfolio = state.store.read(move |conn| find(conn, &id)).await?;
+    if !auth.has_role(Role::MarketplaceAdmin) && !auth.works_for(portfolio.row.seller_id.as_str()) {
         return Err(ApiError::forbidden(
             "the portfolio belongs to another seller",
         ));
@@ -203,6 +205,7 @@ async fn update_portfolio(
     };
     let (id, product_ids) = (id.into_inner(), body.product_ids);
     let portfolio = state
+        .store
         .write(move |conn| {
             find_owned(conn, &id, &seller_id)?;
             if let Some(ids) = &product_ids {
@@ -230,6 +233,7 @@ async fn delete_portfolio(
     let seller_id = seller_of(&auth)?;
     let id = id.into_inner();
     state
+        .store
         .write(move |conn| {
             find_owned(conn, &id, &seller_id)?;
             Ok(portfolios::delete(conn, &id)?)
@@ -242,9 +246,13 @@ fn find(conn: &mut DbConnection, id: &str) -> Result<Portfolio, ApiError> {
     portfolios::find(conn, id).on_missing(|| ApiError::not_found(format!("portfolio {id}")))
 }
 
-fn find_owned(conn: &mut DbConnection, id: &str, seller_id: &str) -> Result<Portfolio, ApiError> {
+fn find_owned(
+    conn: &mut DbConnection,
+    id: &str,
+    seller_id: &SellerId,
+) -> Result<Portfolio, ApiError> {
     let portfolio = find(conn, id)?;
-    if portfolio.row.seller_id != seller_id {
+    if portfolio.row.seller_id != *seller_id {
         return Err(ApiError::forbidden(
             "the portfolio belongs to another seller",
         ));
@@ -255,7 +263,7 @@ fn find_owned(conn: &mut DbConnection, id: &str, seller_id: &str) -> Result<Port
 /// Every id must name a distinct product of the seller; the first that does not is named.
 fn check_products(
     conn: &mut DbConnection,
-    seller_id: &str,
+    seller_id: &SellerId,
     ids: &[String],
 ) -> Result<(), ApiError> {
     let owned = products::owned_by(conn, seller_id, ids)?;

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{optional_text, seller_of, utc};
 use crate::db::PageRequest;
 use crate::db::products::{self, NewProduct, Product, ProductChanges, ProductFilter};
-use crate::domain::{BoundedText, Description, Name, Price, Sku, Stock};
+use crate::domain::{BoundedText, Description, Name, Price, SellerId, Sku, Stock};
 use crate::events::catalog;
 use crate::state::AppState;
 
@@ -47,7 +47,7 @@ impl From<Product> for ProductResponse {
     fn from(p: Product) -> Self {
         Self {
             id: p.id,
-            seller_id: p.seller_id,
+            seller_id: p.seller_id.into(),
             sku: p.sku,
             name: p.name,
             description: p.description,
@@ -108,6 +108,7 @@ async fn create_product(
         stock: Stock::parse(body.quantity).field("quantity")?.units(),
     };
     let product = state
+        .store
         .write(move |conn| {
             let product = products::insert(conn, &seller_id, &new).or_duplicate("sku", &new.sku)?;
             outbox::enqueue(
@@ -141,9 +142,10 @@ async fn list_products(
 ) -> Result<web::Json<Page<ProductResponse>>, ApiError> {
     let (limit, offset) = page.into_inner().bounds()?;
     let filter = ProductFilter {
-        seller_id: query.into_inner().seller_id,
+        seller_id: query.into_inner().seller_id.map(SellerId::from),
     };
     let (items, total) = state
+        .store
         .read(move |conn| {
             Ok(products::list(
                 conn,
@@ -167,7 +169,7 @@ async fn get_product(
     id: web::Path<String>,
 ) -> Result<web::Json<ProductResponse>, ApiError> {
     let id = id.into_inner();
-    let product = state.read(move |conn| find(conn, &id)).await?;
+    let product = state.store.read(move |conn| find(conn, &id)).await?;
     Ok(web::Json(product.into()))
 }
 
@@ -233,6 +235,7 @@ async fn update_product(
     };
     let id = id.into_inner();
     let product = state
+        .store
         .write(move |conn| {
             let before = find_owned(conn, &id, &seller_id)?;
             let sku = changes.sku.clone().unwrap_or_default();
@@ -262,6 +265,7 @@ async fn delete_product(
     let seller_id = seller_of(&auth)?;
     let id = id.into_inner();
     state
+        .store
         .write(move |conn| {
             let product = find_owned(conn, &id, &seller_id)?;
             products::delete(conn, &id)?;
@@ -277,9 +281,13 @@ fn find(conn: &mut DbConnection, id: &str) -> Result<Product, ApiError> {
 }
 
 /// The product, if it belongs to `seller_id`; another seller's product is refused.
-fn find_owned(conn: &mut DbConnection, id: &str, seller_id: &str) -> Result<Product, ApiError> {
+fn find_owned(
+    conn: &mut DbConnection,
+    id: &str,
+    seller_id: &SellerId,
+) -> Result<Product, ApiError> {
     let product = find(conn, id)?;
-    if product.seller_id != seller_id {
+    if product.seller_id != *seller_id {
         return Err(ApiError::forbidden("the product belongs to another seller"));
     }
     Ok(product)

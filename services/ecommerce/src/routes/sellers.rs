@@ -20,7 +20,7 @@ use super::{optional_text, utc};
 use crate::db::sellers::{self, ChangedBy, NewSeller, Seller, SellerChange, SellerChanges};
 use crate::db::users::{self, NewUser};
 use crate::db::{PageRequest, orders, products};
-use crate::domain::{Address, BoundedText, Description, Name, Tags};
+use crate::domain::{Address, BoundedText, Description, Name, SellerId, Tags};
 use crate::events::catalog;
 use crate::state::AppState;
 
@@ -51,7 +51,7 @@ impl From<Seller> for SellerResponse {
     fn from(seller: Seller) -> Self {
         let row = seller.row;
         Self {
-            id: row.id,
+            id: row.id.into(),
             name: row.name,
             description: row.description,
             owner_name: row.owner_name,
@@ -150,6 +150,7 @@ async fn create_seller(
         administrators.push((email.to_string(), password_hash, name.into_inner()));
     }
     let (seller, users) = state
+        .store
         .write(move |conn| {
             let seller = sellers::insert(conn, &new)?;
             let mut created = Vec::with_capacity(administrators.len());
@@ -192,6 +193,7 @@ async fn list_sellers(
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
     let (items, total) = state
+        .store
         .read(move |conn| Ok(sellers::list(conn, PageRequest { limit, offset })?))
         .await?;
     Ok(web::Json(Page::from_rows(items, total, (limit, offset))))
@@ -207,11 +209,12 @@ async fn list_sellers(
 async fn get_seller(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<SellerId>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
     require_reader(&auth, &id)?;
     let seller = state
+        .store
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))
         })
@@ -252,7 +255,7 @@ pub struct UpdateSellerRequest {
 async fn update_seller(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<SellerId>,
     body: Json<UpdateSellerRequest>,
 ) -> Result<web::Json<SellerResponse>, ApiError> {
     let id = id.into_inner();
@@ -283,6 +286,7 @@ async fn update_seller(
         role: auth.role.as_str().to_owned(),
     };
     let seller = state
+        .store
         .write(move |conn| {
             let tags = tags.as_ref().map(Tags::as_slice);
             sellers::update(conn, &id, &changes, tags, &changed_by)
@@ -345,13 +349,14 @@ impl TryFrom<SellerChange> for SellerChangeResponse {
 async fn list_seller_changes(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<SellerId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Page<SellerChangeResponse>>, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin, Role::Support])?;
     let (limit, offset) = page.into_inner().bounds()?;
     let id = id.into_inner();
     let (items, total) = state
+        .store
         .read(move |conn| {
             sellers::find(conn, &id).on_missing(|| ApiError::not_found(format!("seller {id}")))?;
             Ok(sellers::changes_of(
@@ -379,12 +384,12 @@ async fn list_seller_changes(
 async fn delete_seller(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<SellerId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let id = id.into_inner();
     state
-        .write(move |conn| {
+        .store.write(move |conn| {
             let withdrawn: Vec<_> = products::of_seller(conn, &id)?
                 .iter()
                 .map(|p| catalog::product_delete(&p.sku))
@@ -415,11 +420,12 @@ async fn delete_seller(
 async fn list_seller_users(
     state: web::Data<AppState>,
     auth: Authenticated,
-    id: web::Path<String>,
+    id: web::Path<SellerId>,
 ) -> Result<web::Json<Vec<UserResponse>>, ApiError> {
     let id = id.into_inner();
     require_reader(&auth, &id)?;
     let members = state
+        .store
         .read(move |conn| Ok(users::list_for_seller(conn, &id)?))
         .await?;
     Ok(web::Json(
@@ -431,8 +437,8 @@ async fn list_seller_users(
 }
 
 /// The administrator, or a user of this very seller.
-fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiError> {
-    if auth.has_role(Role::MarketplaceAdmin) || auth.works_for(seller_id) {
+fn require_admin_or_member(auth: &Claims, seller_id: &SellerId) -> Result<(), ApiError> {
+    if auth.has_role(Role::MarketplaceAdmin) || auth.works_for(seller_id.as_str()) {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -442,7 +448,7 @@ fn require_admin_or_member(auth: &Claims, seller_id: &str) -> Result<(), ApiErro
 }
 
 /// The administrator, support, or a user of this very seller.
-fn require_reader(auth: &Claims, seller_id: &str) -> Result<(), ApiError> {
+fn require_reader(auth: &Claims, seller_id: &SellerId) -> Result<(), ApiError> {
     if auth.has_role(Role::Support) {
         Ok(())
     } else {

@@ -48,7 +48,10 @@ async fn tags_report(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_any(SUPPORT_STAFF)?;
-    let usage = state.read(|conn| Ok(sellers::tag_usage(conn)?)).await?;
+    let usage = state
+        .store
+        .read(|conn| Ok(sellers::tag_usage(conn)?))
+        .await?;
     let tags: Vec<TagUsage> = usage
         .into_iter()
         .map(|(tag, stores)| TagUsage { tag, stores })

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{optional_text, utc};
 use crate::db::users::{self, NewUser, User};
 use crate::db::{PageRequest, sellers};
-use crate::domain::{Address, BoundedText, Email, Name, NewPassword};
+use crate::domain::{Address, BoundedText, Email, Name, NewPassword, SellerId};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,7 +49,7 @@ impl UserResponse {
             email: user.email,
             role,
             name: user.name,
-            seller_id: user.seller_id,
+            seller_id: user.seller_id.map(String::from),
             courier_id: user.courier_id,
             shipping_address: user.shipping_address,
             created_at: utc(user.created_at),
@@ -157,11 +157,12 @@ async fn create_user(
         password_hash,
         role: body.role,
         name: name.into_inner(),
-        seller_id: body.seller_id,
+        seller_id: body.seller_id.map(SellerId::from),
         courier_id: body.courier_id,
         shipping_address,
     };
     let user = state
+        .store
         .write(move |conn| {
             if let Some(seller_id) = &new.seller_id {
                 sellers::find(conn, seller_id).on_missing(|| {
@@ -197,6 +198,7 @@ async fn list_users(
     let (limit, offset) = page.into_inner().bounds()?;
     let role = filter.role;
     let (items, total) = state
+        .store
         .read(move |conn| Ok(users::list(conn, role, PageRequest { limit, offset })?))
         .await?;
     let items = items
@@ -223,6 +225,7 @@ async fn get_user(
         return Err(ApiError::forbidden("only administrators see other users"));
     }
     let user = state
+        .store
         .read(move |conn| {
             users::find(conn, &id).on_missing(|| ApiError::not_found(format!("user {id}")))
         })

@@ -605,3 +605,57 @@ async fn fifty_buyers_racing_for_the_last_ten_units_buy_exactly_ten() {
         .sum();
     assert_eq!(sold, 10, "no order exists for the losers");
 }
+
+/// The database refuses a status the code does not know, on both backends: a row the code could
+/// not read back is never stored (it would fail every list that meets it).
+#[tokio::test]
+async fn the_database_stores_only_the_statuses_the_code_knows() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    let purchase = buy(&app, &buyer, json!([{"sku": "pk0001", "quantity": 1}])).await;
+    let order_id = order_of(&purchase, 0);
+
+    let set = |column: &'static str, value: &'static str| {
+        let (db, order_id) = (app.database(), order_id.clone());
+        async move {
+            db.write(move |conn| {
+                let update =
+                    format!("UPDATE orders SET {column} = '{value}' WHERE id = '{order_id}'");
+                diesel::sql_query(update)
+                    .execute(conn)
+                    .map_err(platform::db::DbError::from)
+            })
+            .await
+        }
+    };
+    assert_eq!(set("status", "confirmed").await.unwrap(), 1);
+    assert_eq!(set("delivery_status", "IN_ORIGIN").await.unwrap(), 1);
+    assert!(
+        set("status", "lost").await.is_err(),
+        "an unknown order status is refused"
+    );
+    assert!(
+        set("delivery_status", "in_origin").await.is_err(),
+        "a delivery status spelled otherwise is refused"
+    );
+    let history = app
+        .database()
+        .write(move |conn| {
+            diesel::sql_query(
+                "INSERT INTO order_status_history (order_id, status, changed_at) \
+                 SELECT id, 'shipped', updated_at FROM orders",
+            )
+            .execute(conn)
+            .map_err(platform::db::DbError::from)
+        })
+        .await;
+    assert!(
+        history.is_err(),
+        "an unknown status is refused in the history too"
+    );
+
+    let token = app.token(Role::MarketplaceUser).await;
+    let orders: Value = app.get("/orders", &token).await.json().await.unwrap();
+    assert_eq!(orders["items"][0]["status"], "confirmed", "{orders}");
+}

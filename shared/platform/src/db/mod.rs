@@ -11,6 +11,7 @@
 //! and handlers turn it into a problem through `From<DbError> for ApiError`.
 
 mod migrate;
+mod text_id;
 mod url;
 
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_known;
+ALTER TABLE delivery_history DROP CONSTRAINT delivery_history_status_known;
+ALTER TABLE webhook_messages DROP CONSTRAINT webhook_messages_status_known;

@@ -1,0 +1,6 @@
+DROP TRIGGER deliveries_statuses_known_insert;
+DROP TRIGGER deliveries_statuses_known_update;
+DROP TRIGGER delivery_history_statuses_known_insert;
+DROP TRIGGER delivery_history_statuses_known_update;
+DROP TRIGGER webhook_messages_statuses_known_insert;
+DROP TRIGGER webhook_messages_statuses_known_update;

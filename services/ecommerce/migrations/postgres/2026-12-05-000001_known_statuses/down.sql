@@ -1,0 +1,4 @@
+ALTER TABLE orders DROP CONSTRAINT orders_status_known;
+ALTER TABLE orders DROP CONSTRAINT orders_delivery_status_known;
+ALTER TABLE order_status_history DROP CONSTRAINT order_status_history_status_known;
+ALTER TABLE order_statistics DROP CONSTRAINT order_statistics_status_known;

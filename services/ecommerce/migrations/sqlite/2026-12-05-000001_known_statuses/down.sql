@@ -1,0 +1,6 @@
+DROP TRIGGER orders_statuses_known_insert;
+DROP TRIGGER orders_statuses_known_update;
+DROP TRIGGER order_status_history_statuses_known_insert;
+DROP TRIGGER order_status_history_statuses_known_update;
+DROP TRIGGER order_statistics_statuses_known_insert;
+DROP TRIGGER order_statistics_statuses_known_update;
