@@ -154,6 +154,40 @@ impl Namespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deliveries::DeliveryStatus;
+    use crate::orders::OrderStatus;
+
+    /// Producers and consumers (and tests) all build subjects here, so only this test holds
+    /// the names other systems see on the wire: a rename fails it.
+    #[test]
+    fn every_subject_keeps_its_wire_name() {
+        let orders: Vec<String> = OrderStatus::ALL
+            .into_iter()
+            .map(crate::orders::subject)
+            .collect();
+        assert_eq!(
+            orders,
+            [
+                "orders.created",
+                "orders.confirmed",
+                "orders.dispatched",
+                "orders.delivered",
+                "orders.cancelled"
+            ]
+        );
+        assert_eq!(crate::orders::every_change(), "orders.>");
+        assert_eq!(
+            crate::deliveries::subject(DeliveryStatus::ReadyForPickUp),
+            "deliveries.status.READY_FOR_PICK_UP"
+        );
+        assert_eq!(
+            crate::deliveries::subject(DeliveryStatus::Delivered),
+            "deliveries.status.DELIVERED"
+        );
+        assert_eq!(crate::deliveries::every_change(), "deliveries.status.>");
+        assert_eq!(crate::courier_reports::subject(), "couriers.reports");
+        assert_eq!(CATALOG.kv_subject("pk0001"), "$KV.catalog.pk0001");
+    }
 
     #[test]
     fn production_names_are_unprefixed() {

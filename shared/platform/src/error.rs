@@ -3,9 +3,10 @@
 //! Policy: query functions return diesel's errors (the database door adds
 //! [`crate::db::DbError`]), workflows return an error enum of their own that names each refusal
 //! and keeps the database's cause, workers use `anyhow`, and only handlers speak `ApiError`:
-//! each service maps its workflows' enums to problems in one module (`routes::problems`). Client errors carry a detail and, for bad input, the fields at
-//! fault in `invalid-params`. Internal causes are logged with their chain and answered with an
-//! opaque 500: a client never sees why the server failed, only that it did.
+//! each service maps its workflows' enums to problems in one module (`routes::problems`).
+//! Client errors carry a detail and, for bad input, the fields at fault in `invalid-params`.
+//! Internal causes are logged with their chain and answered with an opaque 500: a client never
+//! sees why the server failed, only that it did.
 //!
 //! A contract written before this platform may fix its own status codes and members (seed
 //! 003's ally API answers 400 with a `message` where the platform would answer 404 or 422):

@@ -1,6 +1,7 @@
 //! How the workflows' errors are answered over HTTP: the one place where a delivery that could
 //! not be created becomes a status code and a problem document. `delivery_flow` returns its own
-//! error enum and knows nothing of HTTP; handlers answer it with `?`.
+//! error enum and knows nothing of HTTP; handlers answer it with `?`. (A courier report's
+//! `MovedMeanwhile` reaches no handler: its consumer has the report redelivered.)
 
 use platform::ApiError;
 

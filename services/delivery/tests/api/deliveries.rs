@@ -331,11 +331,17 @@ async fn the_database_stores_only_the_statuses_the_code_knows() {
         run(set("in_origin")).await.is_err(),
         "a status spelled otherwise is refused"
     );
-    let history = format!(
-        "INSERT INTO delivery_history (delivery_id, status, changed_by, changed_at) \
-         SELECT id, 'SHIPPED', 'test', updated_at FROM deliveries WHERE id = '{id}'"
+    let history = |status: &str| {
+        format!(
+            "INSERT INTO delivery_history (delivery_id, status, changed_by, changed_at) \
+             SELECT id, '{status}', 'test', updated_at FROM deliveries WHERE id = '{id}'"
+        )
+    };
+    assert_eq!(run(history("IN_ORIGIN")).await.unwrap(), 1);
+    assert!(
+        run(history("SHIPPED")).await.is_err(),
+        "the history refuses it too"
     );
-    assert!(run(history).await.is_err(), "the history refuses it too");
 
     let token = token(Role::ServiceClient);
     let listed: Value = app.get("/deliveries", &token).await.json().await.unwrap();

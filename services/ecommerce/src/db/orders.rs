@@ -466,22 +466,6 @@ pub fn idempotent_responses(
         .collect())
 }
 
-/// The stored request fingerprint and response of `user_id`'s `key`, if created after
-/// `fresh_since`; a read only.
-pub fn idempotent_response(
-    conn: &mut DbConnection,
-    user_id: &str,
-    key: &str,
-    fresh_since: NaiveDateTime,
-) -> QueryResult<Option<(String, String)>> {
-    idempotency_keys::table
-        .find((user_id, key))
-        .filter(idempotency_keys::created_at.ge(fresh_since))
-        .select((idempotency_keys::request, idempotency_keys::response))
-        .first(conn)
-        .optional()
-}
-
 /// Deletes keys created before `cutoff`; returns how many.
 pub fn delete_expired_idempotency_keys(
     conn: &mut DbConnection,

@@ -202,7 +202,8 @@ fn place(
                 status: OrderStatus::Created,
                 delivery_name: purchase.delivery_name.clone(),
                 delivery_address: purchase.delivery_address.clone(),
-                // A seller's products ship from its one warehouse (a product without one is refused above).
+                // A seller's products ship from its one warehouse (a product without one was
+                // refused above).
                 origin_address: items
                     .first()
                     .and_then(|(p, _)| p.warehouse_address.clone())
@@ -225,10 +226,13 @@ fn place(
             }
         })
         .collect();
-    let events = orders
-        .iter()
-        .map(|order| events::orders::status_changed(order, OrderStatus::Created, None))
-        .collect::<Result<_, _>>()?;
+    // Written by the batch, outside the request: the events continue the request's trace.
+    let events = platform::trace::with(request.trace.clone(), || {
+        orders
+            .iter()
+            .map(|order| events::orders::status_changed(order, OrderStatus::Created, None))
+            .collect::<Result<_, _>>()
+    })?;
     let body = render(&purchase_id, &orders)?;
     Ok(Placement {
         orders,

@@ -13,6 +13,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use futures_util::FutureExt;
 use platform::db::{Backend, Db, DbError};
 use platform::outbox::OutboxSignal;
+use platform::trace::TraceContext;
 use serde::Deserialize;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -178,7 +179,12 @@ impl BatchWriter {
     fn write(&self, jobs: Vec<Job>) -> impl Future<Output = ()> + Send + 'static {
         let (db, outbox, render) = (self.db.clone(), self.outbox.clone(), self.render);
         let fresh_since = now() - self.idempotency_ttl;
-        let span = tracing::debug_span!("purchase batch", purchases = jobs.len());
+        let traces: Vec<&str> = jobs
+            .iter()
+            .filter_map(|job| job.checkout.trace.as_ref().map(TraceContext::trace_id))
+            .collect();
+        let span = tracing::debug_span!("purchase batch", purchases = jobs.len(),
+            traces = %traces.join(","));
         async move {
             let (checkouts, mut answers): (Vec<_>, Vec<_>) = jobs
                 .into_iter()
@@ -222,7 +228,7 @@ impl BatchWriter {
                         "a purchase batch did not commit");
                     let error = Arc::new(error);
                     for answer in answers {
-                        let _ = answer.send(Err(PurchaseError::Database(error.clone())));
+                        let _ = answer.send(Err(PurchaseError::BatchFailed(error.clone())));
                     }
                 }
             }
@@ -231,9 +237,10 @@ impl BatchWriter {
     }
 }
 
-/// The answer to `checkout` from its transaction of its own, `first`. A collision is tried
-/// once more: when it was the purchase's idempotency key, stored meanwhile by a request on
-/// another replica, the second attempt finds the key and answers as that request did.
+/// The answer to `checkout` from its transaction of its own, `first`. A collision (a unique
+/// value another transaction committed meanwhile) is tried once more: when it was the
+/// purchase's idempotency key, stored by a request on another replica, the second attempt finds
+/// the key and answers as that request did.
 async fn answer_alone<F>(
     place: impl Fn(Arc<Vec<Checkout>>) -> F,
     checkout: &Checkout,
@@ -248,9 +255,11 @@ where
         }
         placed => placed,
     };
-    match placed {
-        Ok(mut placed) => placed.pop().unwrap_or(Err(PurchaseError::Unanswered)),
-        Err(BatchFailed::Statement(error)) => Err(DbError::from(error).into()),
-        Err(BatchFailed::Database(error)) => Err(error.into()),
-    }
+    let failed = match placed {
+        Ok(mut placed) => return placed.pop().unwrap_or(Err(PurchaseError::Unanswered)),
+        Err(BatchFailed::Statement(error)) => PurchaseError::Refused(DbError::from(error)),
+        Err(BatchFailed::Database(error)) => PurchaseError::BatchFailed(Arc::new(error)),
+    };
+    tracing::warn!(error = %format!("{failed:#}"), "a purchase written on its own did not commit");
+    Err(failed)
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use platform::db::DbError;
+use platform::trace::TraceContext;
 
 use serde_json::json;
 
@@ -49,6 +50,9 @@ pub struct Checkout {
     pub buyer_id: String,
     pub purchase: Purchase,
     pub key: Option<String>,
+    /// The trace of the request that placed it: its `orders.created` events continue it,
+    /// although its batch is written outside the request.
+    pub trace: Option<TraceContext>,
 }
 
 /// How a purchase request was answered: the answer's body, stored with its idempotency key.
@@ -82,15 +86,14 @@ pub enum PurchaseError {
     Unanswered,
     #[error("the purchase's event or answer could not be written")]
     Serialize(#[from] serde_json::Error),
-    /// The batch's transaction failed as a whole: every purchase in it shares the cause.
+    /// The database refused the purchase, written in a transaction of its own (a constraint
+    /// it broke, e.g. a buyer deleted since logging in).
     #[error(transparent)]
-    Database(Arc<DbError>),
-}
-
-impl From<DbError> for PurchaseError {
-    fn from(error: DbError) -> Self {
-        Self::Database(Arc::new(error))
-    }
+    Refused(DbError),
+    /// The transaction of the purchase's batch failed as a whole (no connection, or the commit
+    /// itself): every purchase of the batch shares the cause.
+    #[error(transparent)]
+    BatchFailed(Arc<DbError>),
 }
 
 /// An SKU of the purchase that no product has, and the line that asked for it.

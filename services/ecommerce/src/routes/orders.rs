@@ -197,6 +197,7 @@ async fn purchase(
         buyer_id,
         purchase,
         key,
+        trace: platform::trace::current(),
     };
     let placed = state.purchases.place(checkout).await?;
     let mut response = HttpResponse::Created();

@@ -3,8 +3,6 @@
 //! error enums (`purchases::PurchaseError`, `order_flow::OrderFlowError`,
 //! `login_throttle::ThrottleError`) and know nothing of HTTP; handlers answer them with `?`.
 
-use std::sync::Arc;
-
 use platform::ApiError;
 use platform::error::InvalidParam;
 use serde_json::{Map, Value, json};
@@ -65,13 +63,12 @@ impl From<PurchaseError> for ApiError {
             PurchaseError::Stopping => {
                 ApiError::Unavailable("the service is stopping; try again".to_owned())
             }
-            PurchaseError::Database(shared) => match Arc::try_unwrap(shared) {
-                Ok(error) => error.into(),
-                // Every purchase of the failed batch holds the cause.
-                Err(shared) => match shared.unavailable() {
-                    Some(why) => ApiError::Unavailable(why),
-                    None => ApiError::Internal(anyhow::Error::new(shared)),
-                },
+            PurchaseError::Refused(error) => error.into(),
+            // Every purchase of the batch gets the same answer: 503 when the database cannot
+            // serve now, else an opaque 500 (the log keeps the cause).
+            PurchaseError::BatchFailed(shared) => match shared.unavailable() {
+                Some(why) => ApiError::Unavailable(why),
+                None => ApiError::Internal(anyhow::Error::new(shared)),
             },
             error @ (PurchaseError::Unanswered | PurchaseError::Serialize(_)) => {
                 ApiError::Internal(error.into())

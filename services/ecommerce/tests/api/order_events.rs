@@ -41,6 +41,32 @@ async fn wait_for_statistics(app: &TestApp, status: &str, orders: i64) -> Value 
     }
 }
 
+/// A purchase is written by its batch, outside the request, yet its `orders.created` event
+/// continues the request's trace, as every event a request causes does.
+#[tokio::test]
+async fn a_purchases_event_continues_the_trace_of_its_request() {
+    let app = spawn_app().await;
+    let buyer = app.token(Role::MarketplaceUser).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = app
+        .api
+        .request(reqwest::Method::POST, "/orders", Some(&buyer))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&json!({"lines": [{"sku": "pk0002", "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let created = app.order_events(OrderStatus::Created, 1).await;
+    let traceparent = created[0].traceparent.as_deref().unwrap_or_default();
+    assert_eq!(
+        traceparent.split('-').nth(1),
+        Some(trace_id),
+        "{traceparent:?}"
+    );
+}
+
 #[tokio::test]
 async fn every_status_change_is_published_on_its_subject() {
     let app = spawn_app().await;
