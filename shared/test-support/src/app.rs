@@ -96,7 +96,7 @@ impl<S> TestApp<S> {
     }
 
     /// The test's database.
-    pub fn test_database(&self) -> &TestDatabase {
+    fn test_database(&self) -> &TestDatabase {
         self.db.as_ref().expect("a service with a database")
     }
 
