@@ -179,12 +179,13 @@ impl BatchWriter {
     fn write(&self, jobs: Vec<Job>) -> impl Future<Output = ()> + Send + 'static {
         let (db, outbox, render) = (self.db.clone(), self.outbox.clone(), self.render);
         let fresh_since = now() - self.idempotency_ttl;
-        let traces: Vec<&str> = jobs
-            .iter()
-            .filter_map(|job| job.checkout.trace.as_ref().map(TraceContext::trace_id))
-            .collect();
+        // The field is only computed when DEBUG is on for this module.
         let span = tracing::debug_span!("purchase batch", purchases = jobs.len(),
-            traces = %traces.join(","));
+            traces = %jobs
+                .iter()
+                .filter_map(|job| job.checkout.trace.as_ref().map(TraceContext::trace_id))
+                .collect::<Vec<_>>()
+                .join(","));
         async move {
             let (checkouts, mut answers): (Vec<_>, Vec<_>) = jobs
                 .into_iter()

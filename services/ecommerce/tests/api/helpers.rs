@@ -158,8 +158,8 @@ impl TestApp {
     ) -> Vec<CloudEvent<OrderStatusChanged>> {
         let nats = self.nats_client().await;
         let subject = nats.namespace().resolve(&orders::subject(status));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let what = format!("{wanted} events on {subject}");
+        test_support::eventually_some(Duration::from_secs(30), &what, || async {
             // None yet while the stream cannot be read (the nats-server restarting).
             let events: Vec<CloudEvent<OrderStatusChanged>> = stored_messages(&nats, &ORDERS)
                 .await
@@ -168,16 +168,9 @@ impl TestApp {
                 .filter(|message| message.subject.as_str() == subject)
                 .map(|message| serde_json::from_slice(&message.payload).expect("an order event"))
                 .collect();
-            if events.len() >= wanted {
-                return events;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "only {} events on {subject}",
-                events.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            (events.len() >= wanted).then_some(events)
+        })
+        .await
     }
 
     /// Creates a product as the seller user holding `token`.

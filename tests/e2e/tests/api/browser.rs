@@ -16,6 +16,14 @@ use crate::stack::Stack;
 /// The browser's time zone, as a viewer in Bogotá has it (UTC−05:00 all year).
 const BROWSER_ZONE: &str = "America/Bogota";
 
+/// Logs in on the dashboard's form as the demo operator; answers once the dashboard shows.
+async fn log_in_as_operator(browser: &Browser) {
+    browser.type_into("#email", "ops@cargoexpress.test").await;
+    browser.type_into("#password", "ops-demo-2026").await;
+    browser.click("#login-button").await;
+    browser.wait_until_shown("#dashboard-view").await;
+}
+
 /// The tooltips of the deliveries-per-hour columns that count something, e.g.
 /// `Mon, Nov 23 08:00–09:00: 1`.
 async fn busy_delivery_hours(browser: &Browser) -> Vec<String> {
@@ -67,10 +75,7 @@ async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out(
     browser
         .go(&format!("{}/dashboard/", stack.metrics.address))
         .await;
-    browser.type_into("#email", "ops@cargoexpress.test").await;
-    browser.type_into("#password", "ops-demo-2026").await;
-    browser.click("#login-button").await;
-    browser.wait_until_shown("#dashboard-view").await;
+    log_in_as_operator(&browser).await;
     browser
         .wait_for_text("#tile-reports", "the first numbers", |t| t == "1")
         .await;
@@ -162,10 +167,7 @@ async fn an_operator_logs_in_watches_a_report_arrive_in_local_time_and_logs_out(
         .await;
 
     // Log in again, then let the session run out (its expiry moved a second ahead).
-    browser.type_into("#email", "ops@cargoexpress.test").await;
-    browser.type_into("#password", "ops-demo-2026").await;
-    browser.click("#login-button").await;
-    browser.wait_until_shown("#dashboard-view").await;
+    log_in_as_operator(&browser).await;
     browser
         .script(
             "const s = JSON.parse(sessionStorage.getItem('cargo-express-dashboard'));\
