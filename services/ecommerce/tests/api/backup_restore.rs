@@ -73,25 +73,34 @@ async fn a_backup_restored_into_a_fresh_database_serves_everything_it_held() {
     let admin = app.token(Role::MarketplaceAdmin).await;
     let before = everything(&app, &admin).await;
 
-    // A backup while the service runs, as an operator takes one.
-    let backups = tempfile::tempdir().unwrap();
+    // A backup while the service runs, as an operator takes one: from a folder of their own,
+    // with a relative --out, which is taken from that folder (not the repository's root the
+    // script works in).
+    let operator = tempfile::tempdir().unwrap();
     let written = run(Command::new(script("backup"))
-        .args(["--out", &backups.path().display().to_string(), "ecommerce"])
+        .current_dir(operator.path())
+        .args(["--out", "backups", "ecommerce"])
         .env("ECOMMERCE__DATABASE__URL", app.database_url()));
-    let file = written
-        .lines()
-        .last()
-        .expect("the backup names its file")
-        .to_owned();
+    let file = PathBuf::from(written.lines().last().expect("the backup names its file"));
     assert!(
-        file.contains("ecommerce-") && Path::new(&format!("{file}.sha256")).exists(),
-        "{file}: service and time in the name, a checksum beside it"
+        file.starts_with(operator.path().join("backups")),
+        "{file:?}: in the operator's ./backups"
+    );
+    let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("ecommerce-") && file.with_file_name(format!("{name}.sha256")).exists(),
+        "{name}: service and time in the name, a checksum beside it"
     );
 
+    // Restored by the relative name the operator sees in their folder.
+    let relative = format!("backups/{name}");
     let fresh = TestDatabase::create().unwrap();
-    run(Command::new(script("restore")).args(["ecommerce", &file, fresh.url()]));
+    run(Command::new(script("restore"))
+        .current_dir(operator.path())
+        .args(["ecommerce", &relative, fresh.url()]));
     let again = Command::new(script("restore"))
-        .args(["ecommerce", &file, fresh.url()])
+        .current_dir(operator.path())
+        .args(["ecommerce", &relative, fresh.url()])
         .output()
         .unwrap();
     assert!(
