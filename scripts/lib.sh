@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the scripts: install Debian packages that are missing, find nats-server,
+# Helpers shared by the scripts: install Debian packages that are missing, the pinned nats-server,
 # make sure a local PostgreSQL runs, and turn paths into absolute ones before a child gets them.
 #
 # Every script changes to the repository's root first; a child process may run somewhere else
@@ -23,8 +23,14 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# nats_server_bin: the pinned nats-server (scripts/nats-server installs it on first use).
 nats_server_bin() {
-  command -v nats-server 2>/dev/null || echo /usr/sbin/nats-server
+  echo "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/nats-server"
+}
+
+# ensure_nats_server: installs the pinned nats-server if it is not yet, and says which it is.
+ensure_nats_server() {
+  echo "==> $("$(nats_server_bin)" --version)"
 }
 
 # port_open PORT: whether something listens on 127.0.0.1:PORT.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use platform::settings::{
-    DatabaseSettings, HttpSettings, JwksSettings, LogSettings, Mode, NatsSettings,
+    DatabaseSettings, HttpSettings, JwksSettings, LogSettings, Mode, NatsSettings, OutboxSettings,
 };
 use serde::Deserialize;
 
@@ -13,6 +13,7 @@ pub struct Settings {
     pub mode: Mode,
     pub http: HttpSettings,
     pub database: DatabaseSettings,
+    pub outbox: OutboxSettings,
     pub nats: NatsSettings,
     pub log: LogSettings,
     /// Tokens come from the identity provider (ecommerce); this service only verifies them.
@@ -34,6 +35,7 @@ impl Default for Settings {
                 url: "sqlite://data/delivery.db".to_owned(),
                 ..DatabaseSettings::default()
             },
+            outbox: OutboxSettings::default(),
             nats: NatsSettings::default(),
             log: LogSettings::default(),
             auth: JwksSettings::default(),

@@ -94,7 +94,7 @@ impl Application {
                 db.clone(),
                 nats.clone(),
                 outbox.clone(),
-                RelaySettings::default(),
+                RelaySettings::from(&settings.outbox),
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }

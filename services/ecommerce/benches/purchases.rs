@@ -6,8 +6,14 @@
 //! consumers, a private nats-server), and loads it with wrk from a process of its own: one
 //! thread, 64 connections, every request a real purchase of one unit with a fresh
 //! `Idempotency-Key`. Two scenarios: purchases spread over 200 products, and every purchase on
-//! one product (one hot row). Each runs twice: with group commit (the default) and with one
-//! transaction per purchase (`orders.group_commit.max_batch = 1`, the way before it).
+//! one product (one hot row). Each runs three times: with group commit (the default), with one
+//! transaction per purchase (`orders.group_commit.max_batch = 1`, the way before it), and with
+//! group commit on a nats-server left at JetStream's default sync (every two minutes) instead
+//! of the shipped one that syncs every message before acknowledging it.
+//!
+//! The purchase → event path: after each run, the time until the ORDERS stream holds an
+//! `orders.created` event of every purchase answered (the outbox relay draining), and the
+//! events per second over the run and that drain.
 //!
 //! The reference on PostgreSQL is `pgbench -M prepared` (TPC-B-like: five statements a
 //! transaction) with as many clients, on a fresh database of the same server, run before and
@@ -24,13 +30,21 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::{Value, json};
 use test_support::bench::{WrkRun, cores, databases, env_or, wait_ready, wrk};
-use test_support::{TestDatabase, TestNats, free_port};
+use test_support::{JetStreamSync, TestDatabase, TestNats, free_port};
 use tokio::process::{Child, Command};
 
 const PRODUCTS: usize = 200;
 /// Requests walk the products with a prime stride, so neighbours rarely share a row.
 const STRIDE: usize = 97;
-const MODES: [(&str, usize); 2] = [("group commit", 64), ("one per purchase", 1)];
+const MODES: [(&str, usize, JetStreamSync); 3] = [
+    ("group commit", 64, JetStreamSync::Shipped),
+    ("one per purchase", 1, JetStreamSync::Shipped),
+    (
+        "group commit, NATS default sync",
+        64,
+        JetStreamSync::ServerDefault,
+    ),
+];
 const SCENARIOS: [(&str, bool); 2] = [("200 products", false), ("one product", true)];
 
 #[tokio::main]
@@ -43,7 +57,7 @@ async fn main() {
         cores()
     );
     println!(
-        "{:<9} {:<13} {:<17} {:>11} {:>7} {:>7} {:>7} {:>9} {:>6}",
+        "{:<9} {:<13} {:<31} {:>11} {:>7} {:>7} {:>7} {:>9} {:>6} {:>8} {:>8}",
         "backend",
         "scenario",
         "mode",
@@ -52,7 +66,9 @@ async fn main() {
         "p99 ms",
         "other",
         "pgbench",
-        "ratio"
+        "ratio",
+        "drain s",
+        "events/s"
     );
     for (backend, db) in databases() {
         run_backend(backend, &db, seconds, connections).await;
@@ -60,7 +76,10 @@ async fn main() {
 }
 
 async fn run_backend(backend: &str, db: &TestDatabase, seconds: u64, connections: usize) {
-    let nats = TestNats::start_private().await.unwrap();
+    let synced = TestNats::start_private().await.unwrap();
+    let unsynced = TestNats::start_private_syncing(JetStreamSync::ServerDefault)
+        .await
+        .unwrap();
     let postgres = backend == "postgres";
     let before = if postgres {
         Some(pgbench(connections, seconds).await.unwrap())
@@ -68,18 +87,26 @@ async fn run_backend(backend: &str, db: &TestDatabase, seconds: u64, connections
         None
     };
     let mut rows = Vec::new();
-    for (i, (mode, max_batch)) in MODES.into_iter().enumerate() {
-        let (mut service, base) = start(db, &nats, max_batch).await;
+    for (i, (mode, max_batch, sync)) in MODES.into_iter().enumerate() {
+        let nats = match sync {
+            JetStreamSync::Shipped => &synced,
+            JetStreamSync::ServerDefault => &unsynced,
+        };
+        let (mut service, base) = start(db, nats, max_batch).await;
         if i == 0 {
             create_products(&base).await;
         }
         let buyer = login(&base, "buyer@cargoexpress.test", "buyer-demo-2026").await;
         for (scenario, hot) in SCENARIOS {
             let script = purchase_script(&buyer, hot, &format!("{backend}-{i}-{hot}"));
+            let before = stored_orders(nats).await;
             let run = wrk(&format!("{base}/orders"), &script, connections, seconds)
                 .await
                 .unwrap();
-            rows.push((scenario, mode, run));
+            let drained = drain_time(nats, before + run.requests - run.other).await;
+            let events_per_second =
+                drained.map(|d| (run.requests - run.other) as f64 / (seconds as f64 + d));
+            rows.push((scenario, mode, run, drained, events_per_second));
         }
         let _ = service.start_kill();
         let _ = service.wait().await;
@@ -90,8 +117,16 @@ async fn run_backend(backend: &str, db: &TestDatabase, seconds: u64, connections
         None
     };
     let reference = before.zip(after).map(|(b, a)| (b + a) / 2.0);
-    for (scenario, mode, run) in rows {
+    for (scenario, mode, run, drained, events_per_second) in rows {
         print_row(backend, scenario, mode, &run, reference);
+        let shown = |value: Option<f64>, digits: usize| {
+            value.map_or("-".to_owned(), |v| format!("{v:.digits$}"))
+        };
+        println!(
+            " {:>8} {:>8}",
+            shown(drained, 1),
+            shown(events_per_second, 0)
+        );
     }
     if let (Some(before), Some(after)) = (before, after) {
         println!("{backend:<9} pgbench -M prepared: {before:.0} tps before, {after:.0} tps after");
@@ -106,10 +141,33 @@ fn print_row(backend: &str, scenario: &str, mode: &str, run: &WrkRun, reference:
         ),
         None => ("-".to_owned(), "-".to_owned()),
     };
-    println!(
-        "{backend:<9} {scenario:<13} {mode:<17} {:>11.0} {:>7.1} {:>7.1} {:>7} {pgbench:>9} {ratio:>6}",
+    print!(
+        "{backend:<9} {scenario:<13} {mode:<31} {:>11.0} {:>7.1} {:>7.1} {:>7} {pgbench:>9} {ratio:>6}",
         run.ok_per_second, run.p50_ms, run.p99_ms, run.other
     );
+}
+
+/// The messages the ORDERS stream holds (0 before it exists).
+async fn stored_orders(nats: &TestNats) -> u64 {
+    let client = nats.client().await.unwrap();
+    let name = client.namespace().stream_name(&contracts::streams::ORDERS);
+    match client.jetstream().get_stream(&name).await {
+        Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.messages),
+        Err(_) => 0,
+    }
+}
+
+/// Seconds until the ORDERS stream holds `expected` messages (the outbox relay drained after a
+/// run); `None` if it does not within two minutes.
+async fn drain_time(nats: &TestNats, expected: u64) -> Option<f64> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if stored_orders(nats).await >= expected {
+            return Some(started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
 }
 
 /// Starts the release binary on `db` with batches of at most `max_batch` purchases.

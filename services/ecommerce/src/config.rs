@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, anyhow, bail};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, HashingSettings};
-use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings};
+use platform::settings::{
+    DatabaseSettings, HttpSettings, LogSettings, Mode, NatsSettings, OutboxSettings,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -25,6 +27,7 @@ pub struct Settings {
     pub mode: Mode,
     pub http: HttpSettings,
     pub database: DatabaseSettings,
+    pub outbox: OutboxSettings,
     pub nats: NatsSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
@@ -101,6 +104,7 @@ impl Default for Settings {
                 url: "sqlite://data/ecommerce.db".to_owned(),
                 ..DatabaseSettings::default()
             },
+            outbox: OutboxSettings::default(),
             nats: NatsSettings::default(),
             log: LogSettings::default(),
             auth: AuthSettings::default(),

@@ -9,8 +9,17 @@ async fn main() -> anyhow::Result<ExitCode> {
     let command = Command::from_args()?;
     let loaded: Loaded<Settings> =
         platform::settings::load("ecommerce", &ecommerce::config::LIST_SETTINGS)?;
-    if command == Command::CheckSettings {
-        return Ok(loaded.check_report("ecommerce"));
+    match command {
+        Command::CheckSettings => return Ok(loaded.check_report("ecommerce")),
+        Command::Republish { since } => {
+            return platform::outbox::republish_command(
+                "ecommerce",
+                &loaded.settings.database,
+                since,
+            )
+            .await;
+        }
+        Command::Run => {}
     }
     platform::telemetry::init(&loaded.settings.log)?;
     let app = Application::build(loaded.warn_unknown()).await?;

@@ -101,7 +101,7 @@ impl Application {
                 db.clone(),
                 nats.clone(),
                 outbox.clone(),
-                RelaySettings::default(),
+                RelaySettings::from(&settings.outbox),
             );
             supervisor.spawn("outbox-relay", relay.run(supervisor.token()));
         }

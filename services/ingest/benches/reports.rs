@@ -6,7 +6,9 @@
 //! 1. the reference: a bare actix-web server that parses the JSON body and answers once
 //!    JetStream acknowledged the publish (this binary started again in the `bare` role);
 //! 2. ingest alone: the release binary, with its default settings (JSON logs at `info`, written
-//!    to a file);
+//!    to a file); once on nats-server as shipped (every message synced to disk before its
+//!    acknowledgement) and once on JetStream's default sync (every two minutes), each against
+//!    the reference on the same server, so the cost of the guarantee is measured;
 //! 3. ingest while metrics consumes the reports: metrics in a process of its own (this binary in
 //!    the `metrics` role, which runs what metrics' `main` runs) on SQLite or PostgreSQL
 //!    (`BENCH_BACKENDS`, default `sqlite`; `BENCH_POSTGRES_URL`).
@@ -30,7 +32,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use platform::auth::{DEMO_SIGNING_KEY_PEM, JwtIssuer, Role, TokenSubject};
 use test_support::bench::{WrkRun, cores, env_or, wait_ready, wrk};
-use test_support::{TestNats, free_port};
+use test_support::{JetStreamSync, TestNats, free_port};
 use tokio::process::{Child, Command};
 
 /// Which process this binary is: the benchmark itself, or one of the servers it starts.
@@ -58,34 +60,47 @@ async fn benchmark() {
         cores()
     );
     let scratch = tempfile::tempdir().unwrap();
-    let nats = TestNats::start_private().await.unwrap();
     let issuer = JwtIssuer::from_pem(DEMO_SIGNING_KEY_PEM, ISSUER, 3600).unwrap();
     let jwks_url = serve_jwks(&issuer);
-    let bench = Bench {
+    let bench_on = |nats| Bench {
         script: wrk_script(&issuer),
         connections,
         seconds,
         nats,
     };
+    let bench = bench_on(TestNats::start_private().await.unwrap());
+    let unsynced = bench_on(
+        TestNats::start_private_syncing(JetStreamSync::ServerDefault)
+            .await
+            .unwrap(),
+    );
 
     let mut rows = Vec::new();
-    // 2. ingest alone, after the reference.
-    let reference = bench.reference().await;
-    println!("reference (bare actix-web + JetStream ack): {reference}");
-    let namespace = test_support::unique_name("alone");
-    test_support::reference::publish(bench.nats.url(), &namespace)
-        .await
-        .unwrap();
-    let (ingest, port) = start_ingest(&bench.nats, &namespace, &jwks_url, scratch.path(), "alone");
-    ready(port).await;
-    let profile = perf_dir
-        .as_deref()
-        .map(|dir| perf_record(dir, "alone", &[ingest.id().unwrap()], seconds));
-    let ours = bench.run(port, ingest.id().unwrap(), None).await;
-    finish_perf(profile).await;
-    stop(ingest).await;
-    println!("ingest alone: {ours}");
-    rows.push(("ingest alone".to_owned(), reference, ours));
+    // 2. ingest alone, after the reference on the same server: as shipped, then on the
+    // server's default sync.
+    for (label, bench) in [
+        ("ingest alone", &bench),
+        ("ingest alone, NATS default sync", &unsynced),
+    ] {
+        let reference = bench.reference().await;
+        println!("reference (bare actix-web + JetStream ack): {reference}");
+        let namespace = test_support::unique_name("alone");
+        test_support::reference::publish(bench.nats.url(), &namespace)
+            .await
+            .unwrap();
+        let (ingest, port) =
+            start_ingest(&bench.nats, &namespace, &jwks_url, scratch.path(), "alone");
+        ready(port).await;
+        let profile = perf_dir
+            .as_deref()
+            .map(|dir| perf_record(dir, "alone", &[ingest.id().unwrap()], seconds));
+        let ours = bench.run(port, ingest.id().unwrap(), None).await;
+        finish_perf(profile).await;
+        stop(ingest).await;
+        println!("{label}: {ours}");
+        rows.push((label.to_owned(), reference, ours));
+    }
+    drop(unsynced);
 
     // 3. ingest while metrics consumes the stream, per backend, each after the reference.
     for backend in ["sqlite", "postgres"] {

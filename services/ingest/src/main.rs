@@ -8,8 +8,12 @@ use platform::settings::{Command, Loaded};
 async fn main() -> anyhow::Result<ExitCode> {
     let command = Command::from_args()?;
     let loaded: Loaded<Settings> = platform::settings::load("ingest", &[])?;
-    if command == Command::CheckSettings {
-        return Ok(loaded.check_report("ingest"));
+    match command {
+        Command::CheckSettings => return Ok(loaded.check_report("ingest")),
+        Command::Republish { .. } => {
+            anyhow::bail!("ingest keeps no outbox: it has nothing to republish")
+        }
+        Command::Run => {}
     }
     platform::telemetry::init(&loaded.settings.log)?;
     let app = Application::build(loaded.warn_unknown()).await?;

@@ -6,6 +6,10 @@
 //! its id as `Nats-Msg-Id`, so JetStream drops a republished one inside its dedupe window.
 //! Several relays (one per replica) can run at once: each leases the rows it takes, and on
 //! PostgreSQL skips rows another relay holds locked.
+//!
+//! Published rows are kept for a retention window (`outbox.retention_hours`), so that events
+//! NATS lost after acknowledging them can be sent again: [`republish_since`] (the services'
+//! `republish --since TIME` command) queues them once more, and every consumer is idempotent.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -242,6 +246,43 @@ pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Queues every published row written from `since` on to be published again, in its order;
+/// returns how many rows (a batch row holds many messages). For after NATS lost messages it
+/// had acknowledged: consumers dedupe by event id, and JetStream drops the ones it still has
+/// inside its duplicate window.
+pub fn republish_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::published_at.is_not_null())
+            .filter(outbox::created_at.ge(since)),
+    )
+    .set((
+        outbox::published_at.eq(None::<NaiveDateTime>),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// The `<service> republish --since TIME` command: connects to the service's database, queues
+/// its kept events from `since` on and says how many; the service's running relays publish them.
+pub async fn republish_command(
+    service: &str,
+    database: &crate::settings::DatabaseSettings,
+    since: chrono::DateTime<Utc>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let db = Db::connect(&database.parsed_url()?, 1)?;
+    let from = since.naive_utc();
+    let rows = db
+        .write(move |conn| republish_since(conn, from).map_err(DbError::from))
+        .await?;
+    println!(
+        "{service}: {rows} outbox rows written since {} queued to be published again; \
+         the running {service} replicas publish them (consumers ignore what they already handled)",
+        since.to_rfc3339()
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Wakes the relay after a commit so events leave at once rather than at the next poll.
 pub type OutboxSignal = crate::wakeup::Wakeup;
 
@@ -261,12 +302,18 @@ pub struct RelaySettings {
 
 impl Default for RelaySettings {
     fn default() -> Self {
+        Self::from(&crate::settings::OutboxSettings::default())
+    }
+}
+
+impl From<&crate::settings::OutboxSettings> for RelaySettings {
+    fn from(settings: &crate::settings::OutboxSettings) -> Self {
         Self {
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
             linger: Duration::from_millis(5),
             lease: Duration::from_secs(30),
-            retention: Duration::from_secs(24 * 3600),
+            retention: Duration::from_secs(settings.retention_hours * 3600),
         }
     }
 }

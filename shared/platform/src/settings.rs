@@ -25,6 +25,8 @@ use crate::db::DatabaseUrl;
 
 /// The argument that makes a service load its settings, report keys no setting reads, and exit.
 pub const CHECK_SETTINGS_ARG: &str = "--check-settings";
+/// The operator command that sends a service's events again from its outbox.
+pub const REPUBLISH_ARG: &str = "republish";
 
 /// What a service binary was asked to do by its command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +35,16 @@ pub enum Command {
     Run,
     /// `--check-settings`: load the settings, report, exit non-zero on any unknown key.
     CheckSettings,
+    /// `republish --since <RFC 3339 time>`: queue every event the outbox kept from that time on
+    /// to be published again by the running relays (`platform::outbox::republish_since`).
+    Republish {
+        since: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl Command {
-    /// Reads the process's arguments; anything but nothing or `--check-settings` is refused, so
-    /// a mistyped flag never starts the service by accident.
+    /// Reads the process's arguments; anything but nothing, `--check-settings` or `republish
+    /// --since TIME` is refused, so a mistyped flag never starts the service by accident.
     pub fn from_args() -> anyhow::Result<Self> {
         Self::parse(std::env::args().skip(1))
     }
@@ -46,12 +53,27 @@ impl Command {
         let command = match args.next() {
             None => Self::Run,
             Some(arg) if arg == CHECK_SETTINGS_ARG => Self::CheckSettings,
+            Some(arg) if arg == REPUBLISH_ARG => {
+                let (Some(flag), Some(time)) = (args.next(), args.next()) else {
+                    bail!("usage: {REPUBLISH_ARG} --since 2026-12-07T10:00:00Z");
+                };
+                anyhow::ensure!(
+                    flag == "--since",
+                    "usage: {REPUBLISH_ARG} --since 2026-12-07T10:00:00Z (not {flag:?})"
+                );
+                let since = chrono::DateTime::parse_from_rfc3339(&time)
+                    .with_context(|| {
+                        format!("--since {time:?} is not an RFC 3339 time (2026-12-07T10:00:00Z)")
+                    })?
+                    .to_utc();
+                Self::Republish { since }
+            }
             Some(arg) => bail!(
-                "unknown argument {arg:?}: run with no argument, or {CHECK_SETTINGS_ARG} to check the settings and exit"
+                "unknown argument {arg:?}: run with no argument, {CHECK_SETTINGS_ARG} to check the settings and exit, or {REPUBLISH_ARG} --since TIME"
             ),
         };
         if let Some(extra) = args.next() {
-            bail!("unexpected argument {extra:?} after {CHECK_SETTINGS_ARG}");
+            bail!("unexpected argument {extra:?}");
         }
         Ok(command)
     }
@@ -262,6 +284,24 @@ impl Default for DatabaseSettings {
         Self {
             url: String::new(),
             pool_size: 8,
+        }
+    }
+}
+
+/// The transactional outbox (`platform::outbox`) of a service that has one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OutboxSettings {
+    /// How long a published event stays in the outbox, so that `republish --since` can send it
+    /// again when NATS lost it (a power cut inside a sync window, a replaced volume, a deleted
+    /// stream). Three days by default: a failure on a Friday night is still covered on Monday.
+    pub retention_hours: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            retention_hours: 72,
         }
     }
 }
@@ -628,7 +668,7 @@ mod tests {
     }
 
     #[test]
-    fn the_command_line_is_nothing_or_check_settings() {
+    fn the_command_line_is_nothing_check_settings_or_republish_since_a_time() {
         let parse = |args: &[&str]| Command::parse(args.iter().map(|a| (*a).to_owned()));
         assert_eq!(parse(&[]).unwrap(), Command::Run);
         assert_eq!(
@@ -640,6 +680,21 @@ mod tests {
             "a typo never starts the service"
         );
         assert!(parse(&["--check-settings", "extra"]).is_err());
+        assert_eq!(
+            parse(&["republish", "--since", "2026-12-07T05:00:00-05:00"]).unwrap(),
+            Command::Republish {
+                since: "2026-12-07T10:00:00Z".parse().unwrap()
+            }
+        );
+        for wrong in [
+            &["republish"][..],
+            &["republish", "--since"],
+            &["republish", "--until", "2026-12-07T10:00:00Z"],
+            &["republish", "--since", "yesterday"],
+            &["republish", "--since", "2026-12-07T10:00:00Z", "extra"],
+        ] {
+            assert!(parse(wrong).is_err(), "{wrong:?} is refused");
+        }
     }
 
     #[derive(Debug, Default, Deserialize)]

@@ -39,7 +39,7 @@ impl SecuredServer {
             format!(
                 r#"
 listen: "127.0.0.1:{port}"
-jetstream {{ store_dir: "{store}" }}
+jetstream {{ store_dir: "{store}", sync_interval: always }}
 tls {{
   cert_file: "{cert}"
   key_file: "{key}"

@@ -28,7 +28,7 @@ pub mod tokens;
 pub mod webhook_receiver;
 
 pub use database::TestDatabase;
-pub use nats::{TestNats, nats_server_binary};
+pub use nats::{JetStreamSync, TestNats, nats_server_binary};
 
 /// A port nobody listens on right now.
 pub fn free_port() -> anyhow::Result<u16> {

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,18 @@ pub struct TestNats {
 struct PrivateServer {
     port: u16,
     store: TempDir,
+    sync: JetStreamSync,
     child: Option<Child>,
+}
+
+/// When a private server writes JetStream messages to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JetStreamSync {
+    /// As the project ships it (`deploy/local/nats.conf`): every message before its
+    /// acknowledgement.
+    Shipped,
+    /// JetStream's default (every two minutes), for benchmarks that measure what the sync costs.
+    ServerDefault,
 }
 
 impl TestNats {
@@ -35,10 +46,16 @@ impl TestNats {
 
     /// Always a private server, for tests that stop and restart it.
     pub async fn start_private() -> anyhow::Result<Self> {
+        Self::start_private_syncing(JetStreamSync::Shipped).await
+    }
+
+    /// A private server that syncs as `sync` says.
+    pub async fn start_private_syncing(sync: JetStreamSync) -> anyhow::Result<Self> {
         let port = free_port()?;
         let mut server = PrivateServer {
             port,
             store: tempfile::tempdir()?,
+            sync,
             child: None,
         };
         server.spawn().await?;
@@ -99,7 +116,11 @@ impl TestNats {
 
 impl PrivateServer {
     async fn spawn(&mut self) -> anyhow::Result<()> {
-        let child = Command::new(nats_server_binary())
+        let mut command = Command::new(nats_server_binary());
+        if self.sync == JetStreamSync::Shipped {
+            command.arg("-c").arg(shipped_configuration());
+        }
+        let child = command
             .args([
                 "-a",
                 "127.0.0.1",
@@ -112,7 +133,7 @@ impl PrivateServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("starting nats-server (install it with `apt-get install -y nats-server`)")?;
+            .context("starting nats-server (scripts/nats-server)")?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
@@ -143,19 +164,21 @@ impl Drop for PrivateServer {
     }
 }
 
-/// `NATS_SERVER_BIN`, else `nats-server` on the PATH, else Debian's `/usr/sbin/nats-server`.
+/// The nats-server tests run: `NATS_SERVER_BIN`, else the project's pinned one
+/// (`scripts/nats-server`, which installs it on first use), the server that ships.
 pub fn nats_server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("NATS_SERVER_BIN") {
-        return PathBuf::from(path);
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join("nats-server"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .find(|candidate| candidate.is_file());
-    on_path.unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
+    std::env::var_os("NATS_SERVER_BIN")
+        .map_or_else(|| repository_path("scripts/nats-server"), PathBuf::from)
+}
+
+/// The configuration a single server ships with (`deploy/local/nats.conf`: JetStream syncs
+/// every message before it acknowledges it), so tests run NATS as production does.
+pub fn shipped_configuration() -> PathBuf {
+    repository_path("deploy/local/nats.conf")
+}
+
+fn repository_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }

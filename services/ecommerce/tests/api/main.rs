@@ -26,6 +26,7 @@ mod portfolios;
 mod products;
 mod purchase_batches;
 mod replicas;
+mod republish;
 mod runbook;
 mod seed_002;
 mod sellers;

@@ -12,4 +12,5 @@ mod browser;
 mod dashboard_login;
 mod ecommerce_and_delivery;
 mod platform_flow;
+mod republish;
 mod stack;

@@ -14,8 +14,9 @@ pub struct Stack {
     pub ingest: Instance,
     pub metrics: Instance,
     // Dropped after the services.
-    _nats: TestNats,
-    _databases: [TestDatabase; 3],
+    pub nats: TestNats,
+    /// ecommerce's, delivery's and metrics' databases.
+    pub databases: [TestDatabase; 3],
 }
 
 /// ecommerce's settings on `port`, registering its webhook receiver with delivery at
@@ -106,8 +107,8 @@ impl Stack {
             delivery,
             ingest,
             metrics,
-            _nats: nats,
-            _databases: databases,
+            nats,
+            databases,
         }
     }
 
