@@ -73,6 +73,30 @@ impl BucketSpec {
 /// What JetStream's KV subjects start with.
 const KV_PREFIX: &str = "$KV.";
 
+/// Where a production subject is stored: an event stream, or a KV bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    Stream(StreamSpec),
+    Bucket(BucketSpec),
+}
+
+/// The stream or bucket of the platform that stores `subject` (a production subject, as
+/// `contracts` builds it), for a publisher that finds it missing and makes it again.
+pub fn home_of(subject: &str) -> Option<Home> {
+    if let Some(bucket_and_key) = subject.strip_prefix(KV_PREFIX) {
+        let bucket = bucket_and_key.split('.').next()?;
+        return [CATALOG, COURIERS]
+            .into_iter()
+            .find(|spec| spec.name == bucket)
+            .map(Home::Bucket);
+    }
+    let prefix = subject.split('.').next()?;
+    [ORDERS, DELIVERIES, COURIER_REPORTS]
+        .into_iter()
+        .find(|spec| spec.subject_prefix == prefix)
+        .map(Home::Stream)
+}
+
 /// Prefix for every stream, subject and bucket name, empty in production.
 ///
 /// Tests that share a NATS server give each test its own namespace.
@@ -187,6 +211,32 @@ mod tests {
         assert_eq!(crate::deliveries::every_change(), "deliveries.status.>");
         assert_eq!(crate::courier_reports::subject(), "couriers.reports");
         assert_eq!(CATALOG.kv_subject("pk0001"), "$KV.catalog.pk0001");
+    }
+
+    #[test]
+    fn every_subject_has_its_home() {
+        assert_eq!(
+            home_of(&crate::orders::subject(OrderStatus::Created)),
+            Some(Home::Stream(ORDERS))
+        );
+        assert_eq!(
+            home_of(&crate::deliveries::subject(DeliveryStatus::Delivered)),
+            Some(Home::Stream(DELIVERIES))
+        );
+        assert_eq!(
+            home_of(&crate::courier_reports::subject()),
+            Some(Home::Stream(COURIER_REPORTS))
+        );
+        assert_eq!(
+            home_of(&CATALOG.kv_subject("pk0001")),
+            Some(Home::Bucket(CATALOG))
+        );
+        assert_eq!(
+            home_of(&COURIERS.kv_subject("101")),
+            Some(Home::Bucket(COURIERS))
+        );
+        assert_eq!(home_of("somewhere.else"), None);
+        assert_eq!(home_of("$KV.unknown.key"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use chrono::Utc;
 use contracts::CloudEvent;
 use contracts::streams::StreamSpec;
@@ -133,17 +133,36 @@ where
 {
     let stream = nats.ensure_stream(&spec.stream).await?;
     let name = nats.namespace().consumer_name(&spec.name);
-    let consumer = stream
-        .get_or_create_consumer(
-            &name,
-            pull::Config {
-                durable_name: Some(name.clone()),
-                filter_subject: nats.namespace().resolve(&spec.filter_subject),
-                ack_wait: spec.ack_wait,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let config = pull::Config {
+        durable_name: Some(name.clone()),
+        filter_subject: nats.namespace().resolve(&spec.filter_subject),
+        ack_wait: spec.ack_wait,
+        ..Default::default()
+    };
+    let mut consumer = stream.get_or_create_consumer(&name, config.clone()).await?;
+    // A stream that lost its tail (NATS's state lost in a power cut) goes back to an earlier
+    // last sequence while the consumer stays where it was: it would skip as many new events
+    // without a word. Such a consumer starts again just after the stream's end.
+    let end = stream.cached_info().state.last_sequence;
+    let position = consumer.cached_info().delivered.stream_sequence;
+    if position > end {
+        tracing::error!(consumer = %spec.name, position, stream_end = end, "the consumer was past its stream's end (the stream lost messages): moved back to the end; republish the lost events (docs/runbooks.md)");
+        metrics::counter!("nats_consumer_resets_total", "consumer" => spec.name.clone())
+            .increment(1);
+        nats.readiness().record_recovery(&format!(
+            "consumer {} was at {position}, past its stream's end {end}: moved back to the end",
+            spec.name
+        ));
+        stream.delete_consumer(&name).await?;
+        consumer = stream
+            .create_consumer(pull::Config {
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: end + 1,
+                },
+                ..config
+            })
+            .await?;
+    }
     let mut messages = consumer.messages().await?;
     attached.done();
     loop {

@@ -218,6 +218,9 @@ pub struct Readiness {
     /// Start-up steps not done yet (streams, consumers, reference data), e.g.
     /// `consumer metrics-orders`; empty once the service can take work.
     pub waiting_for: Vec<String>,
+    /// What the service found lost on NATS and made again since it started, the latest ten,
+    /// each with its time: `2026-12-07T10:00:02Z stream ORDERS was missing: recreated`.
+    pub recovered: Vec<String>,
 }
 
 /// Alive: the process answers HTTP
@@ -246,6 +249,7 @@ pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpRes
         Some(_) => "unavailable",
     };
     let waiting_for = nats.readiness().waiting_for();
+    let recovered = nats.readiness().recovered();
     let nats = if nats.is_connected() {
         "ok"
     } else {
@@ -257,6 +261,7 @@ pub async fn readyz(db: Option<web::Data<Db>>, nats: web::Data<Nats>) -> HttpRes
         database,
         nats,
         waiting_for,
+        recovered,
     };
     if ready {
         HttpResponse::Ok().json(body)

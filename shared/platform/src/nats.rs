@@ -5,15 +5,29 @@
 //! server is back. It connects to one server or a cluster, with the configured credentials and
 //! TLS. The owner of a stream or bucket reconciles it with the settings at start-up (replicas,
 //! retention, duplicate window), updating it in place; a reader only creates what is missing.
+//!
+//! NATS can lose a stream or bucket a service had (its state lost in a power cut, a volume
+//! replaced, an operator's delete). Whoever finds it missing makes it again, with the same
+//! configuration, at once: consumers when they re-attach, publishers when JetStream says no
+//! stream takes their subject ([`Nats::ensure_home_of`]). Finding missing what this process
+//! had seen is logged as a warning, counted (`nats_recreated_total`) and listed in `/readyz`;
+//! the lost messages come back from the outboxes (`republish --since`).
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::context::GetStreamErrorKind;
 use async_nats::jetstream::{self, kv, stream};
-use contracts::streams::{BucketSpec, Namespace, StreamSpec};
+use contracts::streams::{BucketSpec, Home, Namespace, StreamSpec};
 
-use crate::readiness::Readiness;
+use crate::readiness::{PendingStep, Readiness};
 use crate::settings::{JetStreamSettings, NatsSettings};
+
+/// How often a bucket's owner checks that NATS still has its bucket ([`Nats::keep_bucket`]).
+const BUCKET_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,6 +46,9 @@ pub struct Nats {
     namespace: Namespace,
     readiness: Readiness,
     jetstream_settings: JetStreamSettings,
+    /// The streams (KV buckets' included) this process has found or made: one of them found
+    /// missing later was lost, not never made.
+    seen: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Nats {
@@ -57,6 +74,7 @@ impl Nats {
             namespace,
             readiness: Readiness::default(),
             jetstream_settings: settings.jetstream.clone(),
+            seen: Arc::default(),
         })
     }
 
@@ -201,11 +219,60 @@ impl Nats {
     /// existing one is taken as it is (its owner reconciles it, see [`Nats::reconcile_stream`]).
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> anyhow::Result<stream::Stream> {
         let config = self.stream_config(spec);
+        self.ensure(config, &format!("stream {}", spec.name)).await
+    }
+
+    /// For a publisher that JetStream told no stream takes `subject` (a production subject):
+    /// makes its stream or bucket again, as [`Nats::ensure_stream`] and [`Nats::ensure_bucket`]
+    /// do. The publish is then retried as any failed one is.
+    pub async fn ensure_home_of(&self, subject: &str) -> anyhow::Result<()> {
+        match contracts::streams::home_of(subject) {
+            Some(Home::Stream(spec)) => self.ensure_stream(&spec).await.map(drop),
+            Some(Home::Bucket(spec)) => self.ensure_bucket(&spec).await.map(drop),
+            None => anyhow::bail!("no stream of the platform takes {subject}"),
+        }
+    }
+
+    /// The stream of `config`, made if it is missing; `what` names it in the log.
+    async fn ensure(&self, config: stream::Config, what: &str) -> anyhow::Result<stream::Stream> {
         let name = config.name.clone();
-        self.jetstream
-            .get_or_create_stream(config)
-            .await
-            .with_context(|| format!("creating stream {name}"))
+        let missing = match self.jetstream.get_stream(&name).await {
+            Ok(stream) => {
+                self.saw(&name);
+                return Ok(stream);
+            }
+            Err(error) => match error.kind() {
+                GetStreamErrorKind::JetStream(error)
+                    if error.error_code() == ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    true
+                }
+                _ => return Err(error).with_context(|| format!("reading {what}")),
+            },
+        };
+        let stream = match self.jetstream.create_stream(config).await {
+            Ok(stream) => stream,
+            // Another replica or service made it meanwhile.
+            Err(_) => self
+                .jetstream
+                .get_stream(&name)
+                .await
+                .with_context(|| format!("creating {what}"))?,
+        };
+        if missing && !self.saw(&name) {
+            tracing::warn!(%what, stream = %name, "a stream this service had was missing on NATS: recreated empty (republish the lost events: docs/runbooks.md)");
+            metrics::counter!("nats_recreated_total", "what" => what.to_owned()).increment(1);
+            self.readiness
+                .record_recovery(&format!("{what} was missing: recreated"));
+        }
+        Ok(stream)
+    }
+
+    /// Notes that stream `name` exists; whether it was first seen just now.
+    fn saw(&self, name: &str) -> bool {
+        self.seen
+            .lock()
+            .is_ok_and(|mut seen| seen.insert(name.to_owned()))
     }
 
     /// For the stream's owner: creates it, or updates it in place where its replicas,
@@ -223,14 +290,83 @@ impl Nats {
     pub async fn ensure_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
         let config = self.bucket_config(spec);
         let name = self.namespace.bucket_name(spec);
-        self.jetstream
-            .get_or_create_stream(config)
-            .await
-            .with_context(|| format!("creating the stream of KV bucket {name}"))?;
+        self.ensure(config, &format!("KV bucket {}", spec.name))
+            .await?;
         self.jetstream
             .get_key_value(&name)
             .await
             .with_context(|| format!("opening KV bucket {name}"))
+    }
+
+    /// For the bucket's owner, after its start-up step: every few seconds, checks that NATS still
+    /// has `spec`'s bucket as this process last saw it. When it was lost (missing, or made again
+    /// empty, by a reader, since), makes it again and calls `refill` to publish its whole
+    /// content once more, so readers' copies are whole again without a restart. Runs until
+    /// `cancel` fires. The service is not ready until the first look (the bucket as the start-up
+    /// step left it); the step counts from the call on, so call it before spawning.
+    pub fn keep_bucket<F, Fut>(
+        &self,
+        spec: BucketSpec,
+        cancel: tokio_util::sync::CancellationToken,
+        refill: F,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F, Fut>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        let what = format!("KV bucket {}", spec.name);
+        let first_look = self.readiness.register(format!("keeper of {what}"));
+        let nats = self.clone();
+        async move { nats.keep(spec, &what, &cancel, &refill, &first_look).await }
+    }
+
+    async fn keep<F, Fut>(
+        &self,
+        spec: BucketSpec,
+        what: &str,
+        cancel: &tokio_util::sync::CancellationToken,
+        refill: &F,
+        first_look: &PendingStep,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        let mut known = None;
+        let mut pause = Duration::ZERO;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(pause) => pause = BUCKET_CHECK_INTERVAL,
+            }
+            if !self.is_connected() {
+                continue;
+            }
+            let created = match self.ensure_bucket(&spec).await {
+                Ok(store) => store.stream.cached_info().created,
+                Err(error) => {
+                    tracing::warn!(%what, error = %format!("{error:#}"), "could not check the bucket");
+                    continue;
+                }
+            };
+            if known.is_some_and(|known| known != created) {
+                match refill().await {
+                    Ok(outcome) => {
+                        tracing::warn!(%what, %outcome, "the bucket was lost on NATS and made again: its content is published again");
+                        self.readiness.record_recovery(&format!(
+                            "{what} was lost: its content published again"
+                        ));
+                    }
+                    // Checked again at the next round, as the bucket still looks new.
+                    Err(error) => {
+                        tracing::warn!(%what, error = %format!("{error:#}"), "could not publish the bucket's content again");
+                        continue;
+                    }
+                }
+            }
+            known = Some(created);
+            first_look.done();
+        }
     }
 
     /// For the bucket's owner: as [`Nats::reconcile_stream`], for the bucket's stream.

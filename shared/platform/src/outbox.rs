@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -424,16 +425,27 @@ impl OutboxRelay {
             return Ok(0);
         };
         let taken: Vec<i64> = rows.iter().map(|row| row.id).collect();
-        let (published, failure) =
-            match tokio::time::timeout(PUBLISH_DEADLINE, self.publish(rows)).await {
-                Ok(outcome) => outcome,
-                // Nothing counts as published: the rows go out again (same ids, so JetStream
-                // drops what did arrive).
-                Err(_) => (
-                    Vec::new(),
-                    Some((first, "JetStream did not acknowledge in time".to_owned())),
-                ),
-            };
+        let Published {
+            rows: published,
+            failure,
+            homeless,
+        } = match tokio::time::timeout(PUBLISH_DEADLINE, self.publish(rows)).await {
+            Ok(outcome) => outcome,
+            // Nothing counts as published: the rows go out again (same ids, so JetStream
+            // drops what did arrive).
+            Err(_) => Published {
+                rows: Vec::new(),
+                failure: Some((first, "JetStream did not acknowledge in time".to_owned())),
+                homeless: None,
+            },
+        };
+        if let Some(subject) = homeless {
+            // NATS lost the stream (or bucket) of this subject: make it again, so the retry
+            // lands.
+            if let Err(error) = self.nats.ensure_home_of(&subject).await {
+                tracing::warn!(%subject, error = %format!("{error:#}"), "could not recreate the stream of an outbox subject");
+            }
+        }
         if !published.is_empty() {
             let published = published.clone();
             self.db
@@ -459,7 +471,7 @@ impl OutboxRelay {
     /// Publishes in order, pipelining the acknowledgements. Stops at the first failure so that
     /// later messages do not overtake an earlier one that will be retried. A row counts as
     /// published once every message it holds is acknowledged.
-    async fn publish(&self, rows: Vec<PendingRow>) -> (Vec<i64>, Option<(i64, String)>) {
+    async fn publish(&self, rows: Vec<PendingRow>) -> Published {
         let jetstream = self.nats.jetstream();
         let mut acks = Vec::with_capacity(rows.len());
         let mut failure = None;
@@ -481,7 +493,7 @@ impl OutboxRelay {
                 }
                 let subject = self.nats.namespace().resolve(&m.subject);
                 match jetstream.send_publish(subject, message).await {
-                    Ok(ack) => acks.push((id, ack)),
+                    Ok(ack) => acks.push((id, m.subject, ack)),
                     Err(error) => {
                         failure = Some((id, error.to_string()));
                         break 'rows;
@@ -490,11 +502,15 @@ impl OutboxRelay {
             }
         }
         let mut published: Vec<i64> = Vec::with_capacity(acks.len());
-        for (id, ack) in acks {
+        let mut homeless = None;
+        for (id, subject, ack) in acks {
             match ack.await {
                 Ok(_) if published.last() != Some(&id) => published.push(id),
                 Ok(_) => {}
                 Err(error) => {
+                    if error.kind() == PublishErrorKind::StreamNotFound {
+                        homeless.get_or_insert(subject);
+                    }
                     failure.get_or_insert((id, error.to_string()));
                 }
             }
@@ -504,7 +520,11 @@ impl OutboxRelay {
         if let Some((failed, _)) = &failure {
             published.retain(|id| id != failed);
         }
-        (published, failure)
+        Published {
+            rows: published,
+            failure,
+            homeless,
+        }
     }
 
     async fn delete_published(&self) {
@@ -521,6 +541,16 @@ impl OutboxRelay {
             tracing::warn!(%error, "could not delete published outbox rows");
         }
     }
+}
+
+/// What a batch's publish did.
+struct Published {
+    /// The rows whose every message JetStream acknowledged.
+    rows: Vec<i64>,
+    /// The first row that failed, and why.
+    failure: Option<(i64, String)>,
+    /// A production subject no stream took (NATS lost its stream).
+    homeless: Option<String>,
 }
 
 fn take_pending(

@@ -6,8 +6,11 @@
 //!
 //! A step done stays done: a consumer reconnecting after a NATS outage does not make the
 //! service unready again (NATS being down already does, through the connection check).
+//!
+//! It also keeps what the service found lost on NATS and made again (a stream, a bucket, a
+//! consumer past its stream's end), so `/readyz` tells an operator what was repaired.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +19,11 @@ use std::sync::{Arc, Mutex};
 pub struct Readiness {
     pending: Arc<Mutex<BTreeMap<u64, String>>>,
     next_id: Arc<AtomicU64>,
+    recovered: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// How many repairs `/readyz` lists, the latest last.
+const RECOVERIES_KEPT: usize = 10;
 
 impl Readiness {
     /// Registers a step that has to finish before the service is ready.
@@ -41,6 +48,27 @@ impl Readiness {
 
     pub fn is_ready(&self) -> bool {
         self.pending.lock().is_ok_and(|pending| pending.is_empty())
+    }
+
+    /// Notes a repair (`stream ORDERS was missing: recreated`), with the time it was made.
+    pub fn record_recovery(&self, what: &str) {
+        if let Ok(mut recovered) = self.recovered.lock() {
+            if recovered.len() == RECOVERIES_KEPT {
+                recovered.pop_front();
+            }
+            recovered.push_back(format!(
+                "{} {what}",
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+    }
+
+    /// The latest repairs, oldest first.
+    pub fn recovered(&self) -> Vec<String> {
+        self.recovered
+            .lock()
+            .map(|recovered| recovered.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -78,5 +106,21 @@ mod tests {
         assert_eq!(readiness.waiting_for(), ["consumer metrics-orders"]);
         consumer.done();
         assert!(readiness.is_ready());
+    }
+
+    #[test]
+    fn the_latest_repairs_are_kept_with_their_time() {
+        let readiness = Readiness::default();
+        for i in 0..12 {
+            readiness.record_recovery(&format!("stream S{i} was missing: recreated"));
+        }
+        let recovered = readiness.recovered();
+        assert_eq!(recovered.len(), RECOVERIES_KEPT);
+        assert!(recovered[0].ends_with(" stream S2 was missing: recreated"));
+        assert!(recovered[9].ends_with(" stream S11 was missing: recreated"));
+        assert!(
+            readiness.is_ready(),
+            "a repair does not make the service unready"
+        );
     }
 }

@@ -249,3 +249,59 @@ async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_on
         assert!(message.headers.get("Cx-Outbox-Batch").is_none());
     }
 }
+
+#[tokio::test]
+async fn a_stream_nats_lost_is_made_again_by_the_relay_and_the_next_events_are_stored() {
+    let h = harness().await;
+    write_note(&h, "before", false).await.unwrap();
+    relay(&h).relay_batch().await.unwrap();
+    h.nats
+        .jetstream()
+        .delete_stream(h.nats.namespace().stream_name(&ORDERS))
+        .await
+        .unwrap();
+
+    write_note(&h, "after", false).await.unwrap();
+    // The first attempt finds no stream for the subject, and makes it again.
+    assert!(relay(&h).relay_batch().await.is_err());
+    assert!(
+        h.nats
+            .readiness()
+            .recovered()
+            .iter()
+            .any(|r| r.ends_with("stream ORDERS was missing: recreated")),
+        "{:?}",
+        h.nats.readiness().recovered()
+    );
+    // The retry lands (the row waits out its short hold first).
+    wait_until(async || {
+        let _ = relay(&h).relay_batch().await;
+        pending(&h).await == 0
+    })
+    .await;
+    assert_eq!(
+        stream_messages(&h).await,
+        1,
+        "the event written after the loss"
+    );
+
+    // What was lost comes back with republish: the row of "before" is sent again.
+    let since = chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(1);
+    let queued =
+        h.db.write(move |conn| {
+            outbox::republish_since(conn, since).map_err(platform::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(queued, 2);
+    wait_until(async || {
+        let _ = relay(&h).relay_batch().await;
+        pending(&h).await == 0
+    })
+    .await;
+    assert_eq!(
+        stream_messages(&h).await,
+        2,
+        "before is stored again; after, still in the duplicate window, is not stored twice"
+    );
+}

@@ -11,23 +11,36 @@ use platform::outbox::OutboxSignal;
 use tokio_util::sync::CancellationToken;
 
 /// Start-up task: once NATS answers, creates the ORDERS stream and the catalog bucket and
-/// republishes the whole catalog, retrying until it succeeds.
-/// The service is not ready until it has done so.
+/// republishes the whole catalog, retrying until it succeeds; the service is not ready until
+/// it has done so. Then keeps the bucket: if NATS loses it, the whole catalog is published
+/// again at once.
 pub fn prepare_nats(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
 ) -> impl Future<Output = anyhow::Result<()>> {
-    let on = nats.clone();
-    on.prepare("ORDERS stream and catalog bucket", &cancel, move || {
+    let (keeper, setup) = (nats.clone(), nats.clone());
+    let republish = move || {
         let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
         async move {
-            nats.reconcile_stream(&ORDERS).await?;
-            nats.reconcile_bucket(&CATALOG).await?;
             let products = catalog::republish(&db, &nats).await?;
             signal.notify();
             Ok(format!("{products} products queued for the catalog bucket"))
         }
-    })
+    };
+    let refill = republish.clone();
+    let prepared = keeper.prepare("ORDERS stream and catalog bucket", &cancel, move || {
+        let (nats, republish) = (setup.clone(), republish.clone());
+        async move {
+            nats.reconcile_stream(&ORDERS).await?;
+            nats.reconcile_bucket(&CATALOG).await?;
+            republish().await
+        }
+    });
+    let keep = keeper.keep_bucket(CATALOG, cancel, refill);
+    async move {
+        prepared.await?;
+        keep.await
+    }
 }

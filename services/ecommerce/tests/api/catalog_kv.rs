@@ -73,3 +73,41 @@ async fn changes_made_while_nats_is_down_arrive_when_it_is_back() {
         .unwrap();
     assert_eq!(entry.price_cents, 999);
 }
+
+#[tokio::test]
+async fn a_catalog_bucket_nats_lost_is_made_again_with_the_whole_catalog() {
+    let app = spawn_app().await;
+    let seller = app.token(Role::SellerUser).await;
+    app.create_product(&seller, "KV-LOST", 7.5, 3).await;
+    app.wait_for_catalog("KV-LOST", |e| e.is_some()).await;
+
+    // NATS loses the bucket, and a reader makes it again, empty, before the owner looks.
+    let nats = app.nats_client().await;
+    let bucket = nats.namespace().bucket_name(&contracts::streams::CATALOG);
+    nats.jetstream().delete_key_value(&bucket).await.unwrap();
+    nats.ensure_bucket(&contracts::streams::CATALOG)
+        .await
+        .unwrap();
+
+    // Within seconds, without a restart, the whole catalog is there again.
+    let entry = app
+        .wait_for_catalog("KV-LOST", |e| e.is_some())
+        .await
+        .unwrap();
+    assert_eq!(entry.price_cents, 750);
+    app.wait_for_catalog("pk0001", |e| e.is_some()).await;
+    let ready: serde_json::Value = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let recovered = ready["recovered"].as_array().unwrap();
+    assert!(
+        recovered.iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .ends_with("KV bucket catalog was lost: its content published again")),
+        "{ready}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Publishing accepted reports to `couriers.reports`, each under its report id as `Nats-Msg-Id`.
 //! A report counts as stored only once JetStream has acknowledged it.
 
+use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use contracts::CloudEvent;
 use contracts::courier_reports::{self, COURIER_REPORT_RECEIVED};
@@ -55,7 +56,17 @@ pub async fn publish(nats: &Nats, reports: Vec<Accepted>) -> Result<Vec<bool>, P
     }
     let acks = tokio::time::timeout(PUBLISH_DEADLINE, try_join_all(acks))
         .await
-        .map_err(|_| unavailable("JetStream did not acknowledge in time".to_owned()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    Ok(acks.into_iter().map(|ack| ack.duplicate).collect())
+        .map_err(|_| unavailable("JetStream did not acknowledge in time".to_owned()))?;
+    match acks {
+        Ok(acks) => Ok(acks.into_iter().map(|ack| ack.duplicate).collect()),
+        Err(error) => {
+            if error.kind() == PublishErrorKind::StreamNotFound {
+                // NATS lost the stream: make it again, so the device's retry is stored.
+                if let Err(error) = nats.ensure_home_of(&courier_reports::subject()).await {
+                    tracing::warn!(error = %format!("{error:#}"), "could not recreate the reports' stream");
+                }
+            }
+            Err(unavailable(error.to_string()))
+        }
+    }
 }

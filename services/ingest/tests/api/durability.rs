@@ -37,3 +37,51 @@ async fn without_jetstream_a_report_gets_503_with_retry_after_and_later_succeeds
         "stored once, only after the outage"
     );
 }
+
+#[tokio::test]
+async fn when_nats_loses_the_reports_stream_ingest_makes_it_again_and_accepts_within_seconds() {
+    let app = spawn_app().await;
+    let token = courier_token(101);
+    let first = seed_report(&new_report_id(), 101, &["pk0001"]);
+    assert_eq!(app.report(&token, &first).await.status(), StatusCode::OK);
+
+    let nats = app.nats_client().await;
+    nats.jetstream()
+        .delete_stream(
+            nats.namespace()
+                .stream_name(&contracts::streams::COURIER_REPORTS),
+        )
+        .await
+        .unwrap();
+
+    // No consumer runs here to make the stream again: ingest does, on the first refusal.
+    let report = seed_report(&new_report_id(), 101, &["pk0002"]);
+    let started = tokio::time::Instant::now();
+    loop {
+        let response = app.report(&token, &report).await;
+        if response.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never accepted again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = app.stored_reports().await;
+    assert_eq!(stored.len(), 1, "the report after the loss, once");
+    let ready: serde_json::Value = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        ready["recovered"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .ends_with("stream COURIER_REPORTS was missing: recreated")),
+        "{ready}"
+    );
+}
