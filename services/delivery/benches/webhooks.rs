@@ -69,6 +69,7 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
                 disabled_reason: None,
                 created_at: now,
                 updated_at: now,
+                all_deliveries: false,
             },
         )?;
         let rows: Vec<MessageRow> = (0..count)

@@ -19,9 +19,6 @@ use tokio_util::sync::CancellationToken;
 use crate::config::DeliverySettings;
 use crate::db::delivery_subscription::{self, StoredSubscription};
 
-/// The service identity ecommerce uses toward the delivery service.
-pub const SERVICE_USER: &str = "ecommerce";
-
 #[derive(Deserialize)]
 struct Subscription {
     id: String,
@@ -79,7 +76,8 @@ impl Link {
         Ok(self
             .issuer
             .issue(TokenSubject {
-                user_id: SERVICE_USER.to_owned(),
+                // The identity whose subscriptions hear about the marketplace's deliveries.
+                user_id: contracts::deliveries::MARKETPLACE_SUBSCRIBER.to_owned(),
                 email: "ecommerce@cargoexpress.internal".to_owned(),
                 role: Role::ServiceClient,
                 seller_id: None,

@@ -79,6 +79,10 @@ pub struct DeliveryStatusChanged {
     pub changed_at: DateTime<Utc>,
 }
 
+/// The token subject ecommerce registers its webhook receiver with: the subscriptions of this
+/// subject hear about the marketplace's deliveries (those made from `orders.dispatched`).
+pub const MARKETPLACE_SUBSCRIBER: &str = "ecommerce";
+
 /// The `type` of every webhook message the delivery service sends.
 pub const WEBHOOK_STATUS_CHANGED: &str = "delivery.status_changed";
 

@@ -128,6 +128,23 @@ pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> 
     Ok(())
 }
 
+/// The creator of each of `ids` that exists (delivery id → `created_by`).
+pub fn creators(
+    conn: &mut DbConnection,
+    ids: &[DeliveryId],
+) -> QueryResult<std::collections::HashMap<DeliveryId, String>> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    // One statement per thousand ids (SQLite binds at most 32,766 parameters).
+    for chunk in ids.chunks(1_000) {
+        let rows: Vec<(DeliveryId, String)> = deliveries::table
+            .filter(deliveries::id.eq_any(chunk))
+            .select((deliveries::id, deliveries::created_by))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
 /// How a delivery is looked up.
 #[derive(Debug, Clone, Copy)]
 pub enum Key<'a> {

@@ -60,6 +60,7 @@ diesel::table! {
         disabled_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        all_deliveries -> Bool,
     }
 }
 

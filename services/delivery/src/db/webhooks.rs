@@ -24,6 +24,8 @@ pub struct SubscriptionRow {
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Every client's deliveries, not only its owner's (an administrator's, asked for).
+    pub all_deliveries: bool,
 }
 
 impl SubscriptionRow {
@@ -117,10 +119,20 @@ pub fn delete_subscription(conn: &mut DbConnection, id: &str) -> QueryResult<usi
 }
 
 /// Enabled subscriptions with the statuses each wants.
-pub fn enabled_subscriptions(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+/// What the fan-out needs of an enabled subscription.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_subscriptions)]
+pub struct Audience {
+    pub id: String,
+    pub owner_id: String,
+    pub statuses: String,
+    pub all_deliveries: bool,
+}
+
+pub fn enabled_subscriptions(conn: &mut DbConnection) -> QueryResult<Vec<Audience>> {
     webhook_subscriptions::table
         .filter(webhook_subscriptions::enabled.eq(true))
-        .select((webhook_subscriptions::id, webhook_subscriptions::statuses))
+        .select(Audience::as_select())
         .load(conn)
 }
 

@@ -1,6 +1,8 @@
 //! Webhook subscriptions (seed 004 item 4): register an endpoint for the statuses it wants,
 //! see its messages and attempts, re-send a message, rotate the signing secret. A service
-//! client sees only its own subscriptions; the marketplace admin sees all of them.
+//! client sees only its own subscriptions; the marketplace admin sees all of them. A
+//! subscription hears about its owner's deliveries only, unless an administrator created it
+//! for every client's (`all_deliveries`).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
@@ -41,6 +43,10 @@ pub struct CreateSubscriptionRequest {
     /// The delivery statuses to be told about; all five when absent.
     pub statuses: Option<Vec<String>>,
     pub description: Option<String>,
+    /// Hear about every client's deliveries, the marketplace's included, not only the caller's
+    /// own: for `marketplace_admin` only, set when the subscription is created. False when
+    /// absent.
+    pub all_deliveries: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -57,6 +63,9 @@ pub struct SubscriptionResponse {
     pub secret: Option<String>,
     /// Until then the previous secret signs too (after a rotation).
     pub previous_secret_valid_until: Option<DateTime<Utc>>,
+    /// Whether it hears about every client's deliveries; otherwise only those its owner
+    /// created (the marketplace's for ecommerce's receiver).
+    pub all_deliveries: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -75,6 +84,7 @@ impl SubscriptionResponse {
             description: row.description,
             enabled: row.enabled,
             disabled_reason: row.disabled_reason,
+            all_deliveries: row.all_deliveries,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         }
@@ -121,9 +131,11 @@ fn new_secret() -> Result<String, ApiError> {
 ///
 /// The answer shows the signing secret, once: store it. The URL must reach a public address (demo
 /// mode also allows loopback, which the example uses: replace it with your endpoint). Leave
-/// `statuses` out to hear all five.
+/// `statuses` out to hear all five. It hears about the caller's own deliveries (those it
+/// created); `all_deliveries: true` asks for every client's, and only an administrator may.
 ///
-/// Who may call: `service_client` (for itself), `marketplace_admin` (any).
+/// Who may call: `service_client` (for itself), `marketplace_admin` (any; every client's
+/// deliveries only when it asks for all of them).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), request_body = CreateSubscriptionRequest,
     responses((status = 201, body = SubscriptionResponse), (status = 403, body = platform::error::Problem),
         (status = 422, body = platform::error::Problem)))]
@@ -135,6 +147,12 @@ async fn create_subscription(
 ) -> Result<HttpResponse, ApiError> {
     require_manager(&auth)?;
     let body = body.into_inner();
+    let all_deliveries = body.all_deliveries.unwrap_or(false);
+    if all_deliveries && auth.role != Role::MarketplaceAdmin {
+        return Err(ApiError::forbidden(
+            "all_deliveries: only a marketplace_admin may subscribe to every client's deliveries",
+        ));
+    }
     let url = state.url_guard.check(&body.url).await.field("url")?;
     let at = now();
     let row = SubscriptionRow {
@@ -150,6 +168,7 @@ async fn create_subscription(
         disabled_reason: None,
         created_at: at,
         updated_at: at,
+        all_deliveries,
     };
     let saved = row.clone();
     state

@@ -1,6 +1,9 @@
 //! The durable consumer `delivery-webhooks` of `deliveries.status.*`: one message row per
-//! (event, subscription that wants the status), written once however often the event comes.
+//! (event, subscription that wants the status and may hear about the delivery), written once
+//! however often the event comes. A subscription hears about its owner's deliveries only
+//! (`domain::owner::audience_of`), or every client's when an administrator asked for it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use contracts::CloudEvent;
@@ -12,7 +15,9 @@ use platform::nats::Nats;
 use tokio_util::sync::CancellationToken;
 
 use super::Wakeup;
-use crate::db::webhooks::{self, MessageRow, PENDING};
+use crate::db::deliveries::creators as delivery_creators;
+use crate::db::webhooks::{self, Audience, MessageRow, PENDING};
+use crate::domain::{DeliveryId, owner};
 
 pub fn run(
     db: Db,
@@ -33,7 +38,12 @@ pub fn run(
             let added = db
                 .write(move |conn| -> anyhow::Result<usize> {
                     let subscriptions = webhooks::enabled_subscriptions(conn)?;
-                    let rows = messages_for(&events, &subscriptions)?;
+                    let ids: Vec<DeliveryId> = events
+                        .iter()
+                        .map(|e| DeliveryId::from(e.data.delivery_id.clone()))
+                        .collect();
+                    let creators = delivery_creators(conn, &ids)?;
+                    let rows = messages_for(&events, &subscriptions, &creators)?;
                     Ok(webhooks::insert_messages(conn, &rows)?)
                 })
                 .await?;
@@ -46,10 +56,11 @@ pub fn run(
     consumer::consume(nats, spec, cancel, handler)
 }
 
-/// The messages `events` make for `subscriptions` (id, wanted statuses).
+/// The messages `events` make for `subscriptions`, given each delivery's creator.
 fn messages_for(
     events: &[CloudEvent<DeliveryStatusChanged>],
-    subscriptions: &[(String, String)],
+    subscriptions: &[Audience],
+    creators: &HashMap<DeliveryId, String>,
 ) -> serde_json::Result<Vec<MessageRow>> {
     let created_at = now();
     let mut rows = Vec::new();
@@ -60,13 +71,18 @@ fn messages_for(
             timestamp: event.data.changed_at,
             data: event.data.clone(),
         })?;
-        for (subscription, statuses) in subscriptions {
-            if !webhooks::status_list(statuses).contains(&status) {
+        let audience = creators
+            .get(&DeliveryId::from(event.data.delivery_id.clone()))
+            .map(|created_by| owner::audience_of(created_by));
+        for subscription in subscriptions {
+            let hears = subscription.all_deliveries
+                || audience.is_some_and(|owner| owner == subscription.owner_id);
+            if !hears || !webhooks::status_list(&subscription.statuses).contains(&status) {
                 continue;
             }
             rows.push(MessageRow {
                 id: format!("msg_{}", uuid::Uuid::now_v7().simple()),
-                subscription_id: subscription.clone(),
+                subscription_id: subscription.id.clone(),
                 event_id: event.id.to_string(),
                 delivery_id: event.data.delivery_id.clone(),
                 status: status.to_owned(),

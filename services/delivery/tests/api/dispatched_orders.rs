@@ -10,7 +10,8 @@ use test_support::webhook_receiver::WebhookReceiver;
 
 use crate::helpers::{TestApp, delivery_request, eventually, spawn_app, token, token_for};
 
-fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
+/// The `orders.dispatched` event ecommerce publishes when a seller dispatches `order_id`.
+pub fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
     CloudEvent::new(
         "/cargo-express/ecommerce",
         ORDER_STATUS_CHANGED,
@@ -44,7 +45,7 @@ fn dispatched(order_id: &str) -> CloudEvent<OrderStatusChanged> {
 
 /// Publishes `event` on the test's ORDERS stream as ecommerce would (the service created the
 /// stream before it said it was ready).
-async fn publish(app: &TestApp, event: &CloudEvent<OrderStatusChanged>) {
+pub async fn publish(app: &TestApp, event: &CloudEvent<OrderStatusChanged>) {
     let nats = app.nats_client().await;
     nats.jetstream()
         .publish(
@@ -92,7 +93,7 @@ async fn a_dispatched_order_gets_its_delivery_once_however_often_the_event_comes
 async fn another_system_cannot_plant_the_delivery_of_a_marketplace_order() {
     let app = spawn_app().await;
     let receiver = WebhookReceiver::start().unwrap();
-    app.subscribe(receiver.url()).await;
+    app.subscribe_to_all(receiver.url()).await;
     // Before the seller dispatches, another system takes the order's id with its own address.
     let mut planted = delivery_request("order-m1");
     planted["destination"]["address"] = json!("Calle Falsa 123, Bogotá");

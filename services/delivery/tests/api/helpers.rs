@@ -91,13 +91,20 @@ impl TestApp {
 
     /// Subscribes the service client to every status at `url`; returns the subscription.
     pub async fn subscribe(&self, url: &str) -> Value {
-        let response = self
-            .post(
-                "/webhooks/subscriptions",
-                &token(Role::ServiceClient),
-                &json!({"url": url}),
-            )
-            .await;
+        self.subscribe_as(&token(Role::ServiceClient), &json!({"url": url}))
+            .await
+    }
+
+    /// Subscribes the administrator to every client's deliveries at `url`.
+    pub async fn subscribe_to_all(&self, url: &str) -> Value {
+        let body = json!({"url": url, "all_deliveries": true});
+        self.subscribe_as(&token(Role::MarketplaceAdmin), &body)
+            .await
+    }
+
+    /// Creates the subscription `body` as the holder of `token`; returns it.
+    pub async fn subscribe_as(&self, token: &str, body: &Value) -> Value {
+        let response = self.post("/webhooks/subscriptions", token, body).await;
         assert_eq!(response.status(), StatusCode::CREATED, "subscribing");
         response.json().await.unwrap()
     }

@@ -7,8 +7,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::webhook_receiver::{Received, Reply, WebhookReceiver};
 
+use crate::dispatched_orders;
 use crate::helpers::{
-    TestApp, blamed_fields, eventually, problem, spawn_app, spawn_app_with, start, token,
+    TestApp, blamed_fields, delivery_request, eventually, problem, spawn_app, spawn_app_with,
+    start, token, token_for,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -709,5 +711,130 @@ async fn a_subscription_deleted_through_another_replica_stops_this_ones_requests
         arrived_after(&receiver, answered),
         0,
         "no request starts after the answer, whichever replica gave it"
+    );
+}
+
+/// The foreign order ids of the deliveries `subscription`'s message log holds, as `caller`
+/// sees it.
+async fn heard_orders(app: &TestApp, caller: &str, subscription: &Value) -> Vec<String> {
+    let id = subscription["id"].as_str().unwrap();
+    let log: Value = app
+        .get(&format!("/webhooks/subscriptions/{id}/messages"), caller)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut orders: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["payload"]["data"]["foreign_order_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    orders.sort();
+    orders
+}
+
+#[tokio::test]
+async fn a_subscription_hears_only_its_owners_deliveries_unless_an_admin_asks_for_all() {
+    let app = spawn_app().await;
+    let client_a = token_for(Role::ServiceClient, "client-a");
+    let client_b = token_for(Role::ServiceClient, "client-b");
+    let marketplace = token_for(
+        Role::ServiceClient,
+        contracts::deliveries::MARKETPLACE_SUBSCRIBER,
+    );
+    let admin = token(Role::MarketplaceAdmin);
+    let hook = |name: &str| json!({"url": format!("http://127.0.0.1:9/{name}")});
+    let of_a = app.subscribe_as(&client_a, &hook("a")).await;
+    let of_b = app.subscribe_as(&client_b, &hook("b")).await;
+    let of_marketplace = app.subscribe_as(&marketplace, &hook("marketplace")).await;
+    let own_of_admin = app.subscribe_as(&admin, &hook("admin")).await;
+    let receiver = WebhookReceiver::start().unwrap();
+    let everything = app.subscribe_to_all(receiver.url()).await;
+    assert_eq!(everything["all_deliveries"], true);
+    assert_eq!(of_a["all_deliveries"], false);
+
+    // Only an administrator may ask for every client's deliveries.
+    let mut greedy = hook("greedy");
+    greedy["all_deliveries"] = json!(true);
+    let refused = app
+        .post("/webhooks/subscriptions", &client_a, &greedy)
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        problem(refused).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("all_deliveries")
+    );
+
+    for (caller, order) in [(&client_a, "order-a"), (&client_b, "order-b")] {
+        let created = app
+            .post("/deliveries", caller, &delivery_request(order))
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    dispatched_orders::publish(&app, &dispatched_orders::dispatched("order-m")).await;
+
+    // The fan-out writes every subscription's messages of an event together: once the
+    // administrator's subscription has heard all three, every log is complete.
+    receiver.wait_for(3, WAIT).await;
+    assert_eq!(heard_orders(&app, &client_a, &of_a).await, ["order-a"]);
+    assert_eq!(heard_orders(&app, &client_b, &of_b).await, ["order-b"]);
+    assert_eq!(
+        heard_orders(&app, &marketplace, &of_marketplace).await,
+        ["order-m"]
+    );
+    assert!(heard_orders(&app, &admin, &own_of_admin).await.is_empty());
+    assert_eq!(
+        heard_orders(&app, &admin, &everything).await,
+        ["order-a", "order-b", "order-m"]
+    );
+
+    // Neither client lists, reads or resends anything of the other's.
+    let b_id = of_b["id"].as_str().unwrap();
+    let log: Value = app
+        .get(
+            &format!("/webhooks/subscriptions/{b_id}/messages"),
+            &client_b,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_message = log["items"][0]["id"].as_str().unwrap();
+    for path in [
+        format!("/webhooks/subscriptions/{b_id}"),
+        format!("/webhooks/subscriptions/{b_id}/messages"),
+        format!("/webhooks/subscriptions/{b_id}/attempts"),
+    ] {
+        assert_eq!(
+            app.get(&path, &client_a).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let resend = app
+        .post(
+            &format!("/webhooks/subscriptions/{b_id}/messages/{b_message}/resend"),
+            &client_a,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resend.status(), StatusCode::FORBIDDEN);
+    let listed: Value = app
+        .get("/webhooks/subscriptions", &client_a)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["total"], 1,
+        "client A lists its own subscription only"
     );
 }

@@ -54,13 +54,15 @@ async fn a_dispatched_order_is_delivered_and_every_status_is_notified_once() {
 
     shop.wait_until_ready().await;
     carrier.wait_until_ready().await;
-    let partner = shop
-        .token_of("delivery-service@cargoexpress.test", "service-demo-2026")
+    // An operations tool of the administrator hears every client's deliveries, the
+    // marketplace's included (a client system hears only its own).
+    let operator = shop
+        .token_of("admin@cargoexpress.test", "admin-demo-2026")
         .await;
     let subscriber = WebhookReceiver::start().unwrap();
-    let subscribe = json!({"url": subscriber.url()});
+    let subscribe = json!({"url": subscriber.url(), "all_deliveries": true});
     let subscription = ok(carrier
-        .post("/webhooks/subscriptions", &partner, &subscribe)
+        .post("/webhooks/subscriptions", &operator, &subscribe)
         .await)
     .await;
 
