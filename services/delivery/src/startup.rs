@@ -146,6 +146,10 @@ impl Application {
                 Dispatcher::new(db.clone(), url_guard, &settings.webhooks, wakeup, gate)?;
             supervisor.spawn("webhook-dispatcher", dispatcher.run(supervisor.token()));
         }
+        supervisor.spawn(
+            "stream-watch",
+            nats.watch_stream(contracts::streams::DELIVERIES, supervisor.token()),
+        );
         supervisor.spawn_once(
             "prepare-nats",
             events::prepare_nats(db, nats, outbox, supervisor.token()),

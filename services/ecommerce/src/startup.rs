@@ -136,6 +136,10 @@ impl Application {
                 ),
             );
         }
+        supervisor.spawn(
+            "stream-watch",
+            nats.watch_stream(contracts::streams::ORDERS, supervisor.token()),
+        );
         supervisor.spawn_once(
             "prepare-nats",
             events::prepare_nats(db, nats, outbox, supervisor.token()),

@@ -54,6 +54,10 @@ impl Application {
             routes,
             &mut supervisor,
         )?;
+        supervisor.spawn(
+            "stream-watch",
+            nats.watch_stream(contracts::streams::COURIER_REPORTS, supervisor.token()),
+        );
         supervisor.spawn_once(
             "prepare-nats",
             events::prepare_nats(nats, supervisor.token()),

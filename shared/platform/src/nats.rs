@@ -29,6 +29,9 @@ use crate::settings::{JetStreamSettings, NatsSettings};
 /// How often a bucket's owner checks that NATS still has its bucket ([`Nats::keep_bucket`]).
 const BUCKET_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How often a stream's owner reads how full its stream is ([`Nats::watch_stream`]).
+const STREAM_WATCH_INTERVAL: Duration = Duration::from_secs(15);
+
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -369,6 +372,36 @@ impl Nats {
         }
     }
 
+    /// For the stream's owner: every 15 seconds, makes sure `spec`'s stream exists (made again
+    /// if NATS lost it) and says on `/metrics` how full it is: `jetstream_stream_bytes`,
+    /// `jetstream_stream_messages`, `jetstream_stream_max_bytes` and
+    /// `jetstream_stream_fill_ratio` (bytes over the cap; 0 without one), labelled `stream`.
+    /// Runs until `cancel` fires.
+    pub fn watch_stream(
+        &self,
+        spec: StreamSpec,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<> {
+        let nats = self.clone();
+        async move {
+            loop {
+                if !nats.connected(&cancel).await {
+                    return Ok(());
+                }
+                match nats.ensure_stream(&spec).await {
+                    Ok(stream) => record_fill(spec.name, stream.cached_info()),
+                    Err(error) => {
+                        tracing::warn!(stream = spec.name, error = %format!("{error:#}"), "could not read the stream");
+                    }
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(STREAM_WATCH_INTERVAL) => {}
+                }
+            }
+        }
+    }
+
     /// For the bucket's owner: as [`Nats::reconcile_stream`], for the bucket's stream.
     pub async fn reconcile_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
         let store = self.ensure_bucket(spec).await?;
@@ -477,6 +510,17 @@ impl Nats {
             .await
             .with_context(|| format!("reading stream {}", updated.name))
     }
+}
+
+/// Sets the fill gauges of stream `name` from its `info`.
+#[allow(clippy::cast_precision_loss)] // Byte counts far below 2^52 are exact as f64.
+fn record_fill(name: &'static str, info: &stream::Info) {
+    let (bytes, cap) = (info.state.bytes as f64, info.config.max_bytes);
+    metrics::gauge!("jetstream_stream_bytes", "stream" => name).set(bytes);
+    metrics::gauge!("jetstream_stream_messages", "stream" => name).set(info.state.messages as f64);
+    metrics::gauge!("jetstream_stream_max_bytes", "stream" => name).set(cap as f64);
+    let ratio = if cap > 0 { bytes / cap as f64 } else { 0.0 };
+    metrics::gauge!("jetstream_stream_fill_ratio", "stream" => name).set(ratio);
 }
 
 /// Credentials and TLS from the settings. Secrets go only into the client, never into a log.

@@ -389,9 +389,13 @@ pub struct JetStreamSettings {
     /// How long a repeated `Nats-Msg-Id` is recognised as a duplicate.
     pub duplicate_window_seconds: u64,
     /// Retention of the event streams, unless `retention` says otherwise for one; 0 keeps
-    /// events forever.
+    /// events forever. Seven days by default: a week of replay for a consumer that was down or
+    /// metrics rebuilt, beyond the outboxes' three days of republishing.
     pub max_age_days: u64,
-    /// Size cap of each event stream (oldest events go first); -1 for none.
+    /// Size cap of each event stream (oldest events go first); -1 for none. 1 GiB by default,
+    /// one machine's share (the quick start, the local cluster's 4 GB stores); production
+    /// sizes each stream from its measured event size and rate (docs/decisions.md, "Stream
+    /// limits"). JetStream reserves it on every server holding a copy.
     pub max_bytes: i64,
     /// Per event stream, by lower-case name (`orders`, `deliveries`, `courier_reports`).
     pub retention: BTreeMap<String, Retention>,
@@ -402,8 +406,8 @@ impl Default for JetStreamSettings {
         Self {
             replicas: 1,
             duplicate_window_seconds: 120,
-            max_age_days: 90,
-            max_bytes: -1,
+            max_age_days: 7,
+            max_bytes: 1 << 30,
             retention: BTreeMap::new(),
         }
     }
@@ -559,7 +563,11 @@ mod tests {
         assert_eq!(nats.jetstream.retention_of("ORDERS").max_age_days, Some(30));
         assert_eq!(
             nats.jetstream.retention_of("DELIVERIES").max_age_days,
-            Some(90)
+            Some(7)
+        );
+        assert_eq!(
+            nats.jetstream.retention_of("DELIVERIES").max_bytes,
+            Some(1 << 30)
         );
     }
 

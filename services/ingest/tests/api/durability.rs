@@ -85,3 +85,27 @@ async fn when_nats_loses_the_reports_stream_ingest_makes_it_again_and_accepts_wi
         "{ready}"
     );
 }
+
+#[tokio::test]
+async fn metrics_say_how_full_the_reports_stream_is_against_its_cap() {
+    let app = spawn_app().await;
+    let token = courier_token(101);
+    let report = seed_report(&new_report_id(), 101, &["pk0001"]);
+    assert_eq!(app.report(&token, &report).await.status(), StatusCode::OK);
+    let cap = r#"jetstream_stream_max_bytes{stream="COURIER_REPORTS"} 1073741824"#;
+    let exposition =
+        test_support::eventually_some(Duration::from_secs(30), "the stream's gauges", || async {
+            let text = reqwest::get(format!("{}/metrics", app.address))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            text.contains(cap).then_some(text)
+        })
+        .await;
+    assert!(
+        exposition.contains(r#"jetstream_stream_fill_ratio{stream="COURIER_REPORTS"}"#),
+        "{exposition}"
+    );
+}
