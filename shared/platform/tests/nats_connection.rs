@@ -132,7 +132,8 @@ async fn the_owner_updates_its_stream_in_place_when_retention_changes() {
     let owner = Nats::connect(&settings, "owner").await.unwrap();
     let mut stream = owner.reconcile_stream(&ORDERS).await.unwrap();
     let info = stream.info().await.unwrap().clone();
-    assert_eq!(info.config.max_age, Duration::from_secs(90 * 24 * 3600));
+    assert_eq!(info.config.max_age, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(info.config.max_bytes, 1 << 30);
     assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
     let subject = owner
         .namespace()
@@ -150,7 +151,7 @@ async fn the_owner_updates_its_stream_in_place_when_retention_changes() {
     settings.jetstream.retention.insert(
         "orders".to_owned(),
         Retention {
-            max_age_days: Some(7),
+            max_age_days: Some(3),
             max_bytes: Some(64 * 1024 * 1024),
         },
     );
@@ -159,7 +160,7 @@ async fn the_owner_updates_its_stream_in_place_when_retention_changes() {
     let mut stream = restarted.reconcile_stream(&ORDERS).await.unwrap();
 
     let updated = stream.info().await.unwrap().clone();
-    assert_eq!(updated.config.max_age, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(updated.config.max_age, Duration::from_secs(3 * 24 * 3600));
     assert_eq!(updated.config.max_bytes, 64 * 1024 * 1024);
     assert_eq!(updated.config.duplicate_window, Duration::from_secs(60));
     assert_eq!(
