@@ -173,5 +173,5 @@ async fn the_owner_updates_its_stream_in_place_when_retention_changes() {
     let reader = Nats::connect(&server.settings(), "reader").await.unwrap();
     let mut seen = reader.ensure_stream(&ORDERS).await.unwrap();
     let seen = seen.info().await.unwrap();
-    assert_eq!(seen.config.max_age, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(seen.config.max_age, Duration::from_secs(3 * 24 * 3600));
 }
