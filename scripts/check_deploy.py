@@ -521,6 +521,48 @@ def pinned_nats_version() -> str:
     return match.group(1)
 
 
+def shipped_permissions() -> dict[str, dict]:
+    """deploy/local/nats-permissions.conf (generated from contracts::permissions) as
+    {service: {"publish": [...], "subscribe": [...]}}."""
+    text = (DEPLOY / "local" / "nats-permissions.conf").read_text()
+    return {
+        match.group(1).lower(): json.loads(match.group(2))
+        for match in re.finditer(r"^(\w+)_PERMISSIONS = (\{.*?\n\})", text, re.MULTILINE | re.DOTALL)
+    }
+
+
+def check_nats_permissions(report: Report, production: dict) -> None:
+    report.section("NATS users: each service only its own subjects (contracts::permissions)")
+    permissions = shipped_permissions()
+    report.check(
+        sorted(permissions) == sorted(SERVICES),
+        "deploy/local/nats-permissions.conf gives every service its permissions",
+        f"it has {sorted(permissions)}",
+    )
+    accounts = (DEPLOY / "local" / "nats-accounts.conf").read_text()
+    for node in sorted((DEPLOY / "local").glob("nats-[0-9].conf")):
+        report.check(
+            "include ./nats-accounts.conf" in node.read_text(),
+            f"{node.relative_to(ROOT)}: includes the users and their permissions",
+        )
+    users = {}
+    for account in production.get("config", {}).get("merge", {}).get("accounts", {}).values():
+        for user in account.get("users", []):
+            users[user["user"]] = user
+    for service in SERVICES:
+        report.check(
+            re.search(rf"user: {service}, .*permissions: \${service.upper()}_PERMISSIONS", accounts)
+            is not None,
+            f"deploy/local/nats-accounts.conf: {service}'s user has its permissions",
+        )
+        given = users.get(service, {}).get("permissions")
+        report.check(
+            given == permissions.get(service),
+            f"values.yaml: {service}'s user has the permissions of nats-permissions.conf",
+            f"it has {given}",
+        )
+
+
 def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], runtime: bool) -> None:
     """What is tested is what ships: the nats-server the scripts and tests run is the version
     compose and the Helm values name, and every configuration syncs before it acknowledges."""
@@ -549,9 +591,12 @@ def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], r
         report.check(tag.startswith(f"{version}-"), f"{name}: the chart runs nats {version}", f"tag {tag!r}")
         sync = chart.get("config", {}).get("jetstream", {}).get("merge", {}).get("sync_interval")
         report.check(sync == "always", f"{name}: JetStream sync_interval always", f"it is {sync!r}")
-    for path in sorted((DEPLOY / "local").glob("*.conf")):
+    for path in sorted((DEPLOY / "local").glob("nats*.conf")):
+        text = path.read_text()
+        if "jetstream" not in text:
+            continue  # an included part: users, permissions
         report.check(
-            re.search(r"^\s*sync_interval:\s*always\s*$", path.read_text(), re.MULTILINE) is not None,
+            re.search(r"^\s*sync_interval:\s*always\s*$", text, re.MULTILINE) is not None,
             f"{path.relative_to(ROOT)}: JetStream sync_interval always",
         )
     if not runtime:
@@ -1023,6 +1068,7 @@ def main() -> int:
     check_urls(report, "production", stacks["production"], production_hosts)
 
     check_nats(report, stacks["production"], nats_values)
+    check_nats_permissions(report, nats_values)
     check_nats_servers(
         report,
         compose,

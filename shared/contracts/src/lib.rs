@@ -14,6 +14,7 @@ pub mod couriers;
 pub mod deliveries;
 pub mod notices;
 pub mod orders;
+pub mod permissions;
 #[cfg(feature = "diesel")]
 mod sql;
 pub mod streams;

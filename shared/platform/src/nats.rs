@@ -62,6 +62,9 @@ impl Nats {
         let options = connect_options(settings)
             .await?
             .name(service)
+            // Replies come under the service's own prefix, which its NATS user alone may read
+            // (contracts::permissions).
+            .custom_inbox_prefix(contracts::permissions::inbox_prefix(service))
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(3));
         let client = options
