@@ -531,7 +531,7 @@ def shipped_permissions() -> dict[str, dict]:
     }
 
 
-def check_nats_permissions(report: Report, production: dict) -> None:
+def check_nats_permissions(report: Report, values: dict[str, dict]) -> None:
     report.section("NATS users: each service only its own subjects (contracts::permissions)")
     permissions = shipped_permissions()
     report.check(
@@ -545,22 +545,24 @@ def check_nats_permissions(report: Report, production: dict) -> None:
             "include ./nats-accounts.conf" in node.read_text(),
             f"{node.relative_to(ROOT)}: includes the users and their permissions",
         )
-    users = {}
-    for account in production.get("config", {}).get("merge", {}).get("accounts", {}).values():
-        for user in account.get("users", []):
-            users[user["user"]] = user
     for service in SERVICES:
         report.check(
             re.search(rf"user: {service}, .*permissions: \${service.upper()}_PERMISSIONS", accounts)
             is not None,
             f"deploy/local/nats-accounts.conf: {service}'s user has its permissions",
         )
-        given = users.get(service, {}).get("permissions")
-        report.check(
-            given == permissions.get(service),
-            f"values.yaml: {service}'s user has the permissions of nats-permissions.conf",
-            f"it has {given}",
-        )
+    for name, chart in values.items():
+        users = {}
+        for account in chart.get("config", {}).get("merge", {}).get("accounts", {}).values():
+            for user in account.get("users", []):
+                users[user["user"]] = user
+        for service in SERVICES:
+            given = users.get(service, {}).get("permissions")
+            report.check(
+                given == permissions.get(service),
+                f"{name}: {service}'s user has the permissions of nats-permissions.conf",
+                f"it has {given}",
+            )
 
 
 def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], runtime: bool) -> None:
@@ -575,15 +577,17 @@ def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], r
         f"it runs {nats.get('image')}",
     )
     command = [str(part) for part in nats.get("command", [])]
-    config = command[command.index("-c") + 1] if "-c" in command[:-1] else None
+    config = command[command.index("-c") + 1] if "-c" in command[:-1] else ""
     mounted = {
         volume.split(":")[1]: volume.split(":")[0]
         for volume in nats.get("volumes", [])
         if isinstance(volume, str) and volume.count(":") >= 1
     }
+    local = DEPLOY / "local" / Path(config).name
+    included = local.read_text() if mounted.get(str(Path(config).parent)) == "./deploy/local" and local.exists() else ""
     report.check(
-        config is not None and mounted.get(config) == "./deploy/local/nats.conf",
-        "docker-compose.yml: nats reads deploy/local/nats.conf",
+        "include ./nats.conf" in included and "include ./nats-accounts.conf" in included,
+        "docker-compose.yml: nats reads deploy/local/nats.conf and the services' users",
         f"command {command}, volumes {nats.get('volumes')}",
     )
     for name, chart in values.items():
@@ -593,8 +597,8 @@ def check_nats_servers(report: Report, compose: dict, values: dict[str, dict], r
         report.check(sync == "always", f"{name}: JetStream sync_interval always", f"it is {sync!r}")
     for path in sorted((DEPLOY / "local").glob("nats*.conf")):
         text = path.read_text()
-        if "jetstream" not in text:
-            continue  # an included part: users, permissions
+        if not re.search(r"^jetstream\s*\{", text, re.MULTILINE):
+            continue  # a part others include (users, permissions) or that includes others
         report.check(
             re.search(r"^\s*sync_interval:\s*always\s*$", text, re.MULTILINE) is not None,
             f"{path.relative_to(ROOT)}: JetStream sync_interval always",
@@ -1068,7 +1072,7 @@ def main() -> int:
     check_urls(report, "production", stacks["production"], production_hosts)
 
     check_nats(report, stacks["production"], nats_values)
-    check_nats_permissions(report, nats_values)
+    check_nats_permissions(report, {"values.yaml": nats_values, "values-demo.yaml": nats_demo_values})
     check_nats_servers(
         report,
         compose,
