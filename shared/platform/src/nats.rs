@@ -291,8 +291,8 @@ impl Nats {
     /// `spec`'s KV bucket, created if it does not exist yet, keeping a short history per key.
     ///
     /// The bucket's stream is created here with the KV conventions rather than through
-    /// `create_key_value`, which first reads account fields that nats-server 2.9 (Debian's
-    /// package) does not send and so fails there.
+    /// `create_key_value` (needed for nats-server 2.9, which the project ran before issue 24;
+    /// kept because it makes a lost bucket again the way [`Nats::ensure_stream`] makes a stream).
     pub async fn ensure_bucket(&self, spec: &BucketSpec) -> anyhow::Result<kv::Store> {
         let config = self.bucket_config(spec);
         let name = self.namespace.bucket_name(spec);
