@@ -250,6 +250,15 @@ async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_on
     }
 }
 
+/// Relays batches until no row is left to publish, failed attempts included.
+async fn relay_until_drained(h: &Harness) {
+    wait_until(async || {
+        let _ = relay(h).relay_batch().await;
+        pending(h).await == 0
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_stream_nats_lost_is_made_again_by_the_relay_and_the_next_events_are_stored() {
     let h = harness().await;
@@ -274,11 +283,7 @@ async fn a_stream_nats_lost_is_made_again_by_the_relay_and_the_next_events_are_s
         h.nats.readiness().recovered()
     );
     // The retry lands (the row waits out its short hold first).
-    wait_until(async || {
-        let _ = relay(&h).relay_batch().await;
-        pending(&h).await == 0
-    })
-    .await;
+    relay_until_drained(&h).await;
     assert_eq!(
         stream_messages(&h).await,
         1,
@@ -294,11 +299,7 @@ async fn a_stream_nats_lost_is_made_again_by_the_relay_and_the_next_events_are_s
         .await
         .unwrap();
     assert_eq!(queued, 2);
-    wait_until(async || {
-        let _ = relay(&h).relay_batch().await;
-        pending(&h).await == 0
-    })
-    .await;
+    relay_until_drained(&h).await;
     assert_eq!(
         stream_messages(&h).await,
         2,

@@ -61,6 +61,27 @@ impl ServiceClient {
         }
     }
 
+    /// What `/readyz` lists as found lost on NATS and made again (`recovered`).
+    pub async fn recovered(&self) -> Vec<String> {
+        let ready: Value = self
+            .request(Method::GET, "/readyz", None)
+            .send()
+            .await
+            .expect("/readyz answers")
+            .json()
+            .await
+            .expect("/readyz is JSON");
+        ready["recovered"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Waits, as an orchestrator would, until `/readyz` says the database and NATS answer.
     pub async fn wait_until_ready(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -96,18 +96,11 @@ async fn a_catalog_bucket_nats_lost_is_made_again_with_the_whole_catalog() {
         .unwrap();
     assert_eq!(entry.price_cents, 750);
     app.wait_for_catalog("pk0001", |e| e.is_some()).await;
-    let ready: serde_json::Value = reqwest::get(format!("{}/readyz", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let recovered = ready["recovered"].as_array().unwrap();
+    let recovered = app.recovered().await;
     assert!(
-        recovered.iter().any(|r| r
-            .as_str()
-            .unwrap()
-            .ends_with("KV bucket catalog was lost: its content published again")),
-        "{ready}"
+        recovered
+            .iter()
+            .any(|r| r.ends_with("KV bucket catalog was lost: its content published again")),
+        "{recovered:?}"
     );
 }
