@@ -115,11 +115,13 @@ pub fn of(service: &str) -> Option<Permissions> {
             publish.push(format!("$JS.API.STREAM.UPDATE.{stream}"));
             publish.push(bucket.kv_subject(">"));
         }
-        // Reading a key, and watching or listing the bucket (an ordered consumer).
+        // Reading a key, and watching or listing the bucket (an ordered consumer, which
+        // deletes its old consumer when it starts over after a server went away).
         publish.push(format!("$JS.API.DIRECT.GET.{stream}"));
         publish.push(format!("$JS.API.DIRECT.GET.{stream}.>"));
         publish.push(format!("$JS.API.CONSUMER.CREATE.{stream}"));
         publish.push(format!("$JS.API.CONSUMER.CREATE.{stream}.>"));
+        publish.push(format!("$JS.API.CONSUMER.DELETE.{stream}.>"));
         publish.push(format!("$JS.FC.{stream}.>"));
     }
     let mut subscribe = vec![format!("{}.>", inbox_prefix(service))];
