@@ -304,6 +304,42 @@ impl Nats {
             .with_context(|| format!("opening KV bucket {name}"))
     }
 
+    /// The start-up of the service that owns `stream` and `bucket`: once NATS answers,
+    /// reconciles both with the settings and runs `refill` (publish the bucket's whole content),
+    /// retrying until it succeeds; the service is not ready until then. Then keeps the bucket
+    /// ([`Nats::keep_bucket`]), calling `refill` again whenever NATS lost it. Both steps count
+    /// for readiness from the call on, so call it before spawning.
+    pub fn prepare_owned<F, Fut>(
+        &self,
+        stream: StreamSpec,
+        bucket: BucketSpec,
+        cancel: &tokio_util::sync::CancellationToken,
+        refill: F,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F, Fut>
+    where
+        F: Fn() -> Fut + Clone,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        let (setup, first_fill) = (self.clone(), refill.clone());
+        let prepared = self.prepare(
+            &format!("{} stream and {} bucket", stream.name, bucket.name),
+            cancel,
+            move || {
+                let (nats, refill) = (setup.clone(), first_fill.clone());
+                async move {
+                    nats.reconcile_stream(&stream).await?;
+                    nats.reconcile_bucket(&bucket).await?;
+                    refill().await
+                }
+            },
+        );
+        let kept = self.keep_bucket(bucket, cancel.clone(), refill);
+        async move {
+            prepared.await?;
+            kept.await
+        }
+    }
+
     /// For the bucket's owner, after its start-up step: every few seconds, checks that NATS still
     /// has `spec`'s bucket as this process last saw it. When it was lost (missing, or made again
     /// empty, by a reader, since), makes it again and calls `refill` to publish its whole

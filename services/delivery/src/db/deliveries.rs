@@ -128,11 +128,11 @@ pub fn record_history(conn: &mut DbConnection, changes: &[StatusChange<'_>]) -> 
     Ok(())
 }
 
-/// The creator of each of `ids` that exists (delivery id → `created_by`).
+/// The creator of each of `ids` that exists (delivery id, as events carry it → `created_by`).
 pub fn creators(
     conn: &mut DbConnection,
     ids: &[DeliveryId],
-) -> QueryResult<std::collections::HashMap<DeliveryId, String>> {
+) -> QueryResult<std::collections::HashMap<String, String>> {
     let mut found = std::collections::HashMap::with_capacity(ids.len());
     // One statement per thousand ids (SQLite binds at most 32,766 parameters).
     for chunk in ids.chunks(1_000) {
@@ -140,7 +140,7 @@ pub fn creators(
             .filter(deliveries::id.eq_any(chunk))
             .select((deliveries::id, deliveries::created_by))
             .load(conn)?;
-        found.extend(rows);
+        found.extend(rows.into_iter().map(|(id, by)| (id.into(), by)));
     }
     Ok(found)
 }

@@ -11,17 +11,17 @@ use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
 use tokio_util::sync::CancellationToken;
 
-/// Start-up task: once NATS answers, creates the DELIVERIES stream and the couriers bucket and
-/// republishes the fleet, retrying until it succeeds; the service is not ready until it has
-/// done so. Then keeps the bucket: if NATS loses it, the fleet is published again at once.
+/// Start-up task: creates the DELIVERIES stream and the couriers bucket and republishes the
+/// fleet once NATS answers (the service is not ready before), then publishes it again whenever
+/// NATS lost the bucket (`Nats::prepare_owned`).
 pub fn prepare_nats(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
 ) -> impl Future<Output = anyhow::Result<()>> {
-    let (keeper, setup) = (nats.clone(), nats.clone());
-    let republish = move || {
+    let owner = nats.clone();
+    owner.prepare_owned(DELIVERIES, COURIERS, &cancel, move || {
         let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
         async move {
             let couriers = couriers::republish(&db, &nats).await?;
@@ -30,23 +30,5 @@ pub fn prepare_nats(
                 "{couriers} couriers queued for the couriers bucket"
             ))
         }
-    };
-    let refill = republish.clone();
-    let prepared = keeper.prepare(
-        "DELIVERIES stream and couriers bucket",
-        &cancel,
-        move || {
-            let (nats, republish) = (setup.clone(), republish.clone());
-            async move {
-                nats.reconcile_stream(&DELIVERIES).await?;
-                nats.reconcile_bucket(&COURIERS).await?;
-                republish().await
-            }
-        },
-    );
-    let keep = keeper.keep_bucket(COURIERS, cancel, refill);
-    async move {
-        prepared.await?;
-        keep.await
-    }
+    })
 }

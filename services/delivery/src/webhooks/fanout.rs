@@ -60,7 +60,7 @@ pub fn run(
 fn messages_for(
     events: &[CloudEvent<DeliveryStatusChanged>],
     subscriptions: &[Audience],
-    creators: &HashMap<DeliveryId, String>,
+    creators: &HashMap<String, String>,
 ) -> serde_json::Result<Vec<MessageRow>> {
     let created_at = now();
     let mut rows = Vec::new();
@@ -72,7 +72,7 @@ fn messages_for(
             data: event.data.clone(),
         })?;
         let audience = creators
-            .get(&DeliveryId::from(event.data.delivery_id.clone()))
+            .get(&event.data.delivery_id)
             .map(|created_by| owner::audience_of(created_by));
         for subscription in subscriptions {
             let hears = subscription.all_deliveries

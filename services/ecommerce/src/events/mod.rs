@@ -10,37 +10,22 @@ use platform::nats::Nats;
 use platform::outbox::OutboxSignal;
 use tokio_util::sync::CancellationToken;
 
-/// Start-up task: once NATS answers, creates the ORDERS stream and the catalog bucket and
-/// republishes the whole catalog, retrying until it succeeds; the service is not ready until
-/// it has done so. Then keeps the bucket: if NATS loses it, the whole catalog is published
-/// again at once.
+/// Start-up task: creates the ORDERS stream and the catalog bucket and republishes the whole
+/// catalog once NATS answers (the service is not ready before), then publishes it again
+/// whenever NATS lost the bucket (`Nats::prepare_owned`).
 pub fn prepare_nats(
     db: Db,
     nats: Nats,
     signal: OutboxSignal,
     cancel: CancellationToken,
 ) -> impl Future<Output = anyhow::Result<()>> {
-    let (keeper, setup) = (nats.clone(), nats.clone());
-    let republish = move || {
+    let owner = nats.clone();
+    owner.prepare_owned(ORDERS, CATALOG, &cancel, move || {
         let (db, nats, signal) = (db.clone(), nats.clone(), signal.clone());
         async move {
             let products = catalog::republish(&db, &nats).await?;
             signal.notify();
             Ok(format!("{products} products queued for the catalog bucket"))
         }
-    };
-    let refill = republish.clone();
-    let prepared = keeper.prepare("ORDERS stream and catalog bucket", &cancel, move || {
-        let (nats, republish) = (setup.clone(), republish.clone());
-        async move {
-            nats.reconcile_stream(&ORDERS).await?;
-            nats.reconcile_bucket(&CATALOG).await?;
-            republish().await
-        }
-    });
-    let keep = keeper.keep_bucket(CATALOG, cancel, refill);
-    async move {
-        prepared.await?;
-        keep.await
-    }
+    })
 }
