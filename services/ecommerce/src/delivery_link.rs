@@ -82,6 +82,7 @@ impl Link {
                 role: Role::ServiceClient,
                 seller_id: None,
                 courier_id: None,
+                generation: 0,
             })?
             .access_token)
     }

@@ -18,5 +18,6 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod support_tool;
+pub mod user_lifecycle;
 pub mod vault;
 pub mod workers;

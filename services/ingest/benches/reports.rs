@@ -359,6 +359,7 @@ fn wrk_script(issuer: &JwtIssuer) -> String {
                     role: Role::Courier,
                     seller_id: None,
                     courier_id: Some(id),
+                    generation: 0,
                 })
                 .unwrap()
                 .access_token;

@@ -108,6 +108,7 @@ async fn start(nats: &TestNats, url: &str) -> Arc<Target> {
                 role,
                 seller_id: None,
                 courier_id,
+                generation: 0,
             })
             .unwrap()
             .access_token

@@ -18,5 +18,6 @@ pub mod permissions;
 #[cfg(feature = "diesel")]
 mod sql;
 pub mod streams;
+pub mod user_access;
 
 pub use cloudevent::CloudEvent;

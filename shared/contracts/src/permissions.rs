@@ -10,7 +10,7 @@
 
 use crate::notices::{METRICS_ROLLUPS_CHANGED, WEBHOOK_SUBSCRIPTION_CHANGED};
 use crate::streams::{
-    BucketSpec, CATALOG, COURIER_REPORTS, COURIERS, DELIVERIES, ORDERS, StreamSpec,
+    BucketSpec, CATALOG, COURIER_REPORTS, COURIERS, DELIVERIES, ORDERS, StreamSpec, USER_ACCESS,
 };
 
 /// The services with a NATS user of their own.
@@ -42,7 +42,7 @@ fn needs(service: &str) -> Option<Needs> {
         "ecommerce" => Needs {
             writes: &[ORDERS],
             consumes: &[ORDERS],
-            owns: &[CATALOG],
+            owns: &[CATALOG, USER_ACCESS],
             watches: &[],
             notices: &[],
         },
@@ -50,21 +50,21 @@ fn needs(service: &str) -> Option<Needs> {
             writes: &[DELIVERIES],
             consumes: &[ORDERS, COURIER_REPORTS, DELIVERIES],
             owns: &[COURIERS],
-            watches: &[],
+            watches: &[USER_ACCESS],
             notices: &[WEBHOOK_SUBSCRIPTION_CHANGED],
         },
         "ingest" => Needs {
             writes: &[COURIER_REPORTS],
             consumes: &[],
             owns: &[],
-            watches: &[CATALOG, COURIERS],
+            watches: &[CATALOG, COURIERS, USER_ACCESS],
             notices: &[],
         },
         "metrics" => Needs {
             writes: &[],
             consumes: &[ORDERS, DELIVERIES, COURIER_REPORTS],
             owns: &[],
-            watches: &[],
+            watches: &[USER_ACCESS],
             notices: &[METRICS_ROLLUPS_CHANGED],
         },
         _ => return None,

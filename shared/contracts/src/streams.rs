@@ -62,6 +62,13 @@ pub const COURIERS: BucketSpec = BucketSpec {
     description: "Couriers by id, owned by delivery",
 };
 
+/// Token generations of users whose access changed ([`crate::user_access::UserAccess`]) by
+/// user id, written by ecommerce and followed by every service that checks tokens.
+pub const USER_ACCESS: BucketSpec = BucketSpec {
+    name: "user_access",
+    description: "Token generations of users whose access changed, owned by ecommerce",
+};
+
 impl BucketSpec {
     /// The production subject a KV write of `key` is stored under (`$KV.<bucket>.<key>`), for
     /// publishing KV writes through the outbox.
@@ -85,7 +92,7 @@ pub enum Home {
 pub fn home_of(subject: &str) -> Option<Home> {
     if let Some(bucket_and_key) = subject.strip_prefix(KV_PREFIX) {
         let bucket = bucket_and_key.split('.').next()?;
-        return [CATALOG, COURIERS]
+        return [CATALOG, COURIERS, USER_ACCESS]
             .into_iter()
             .find(|spec| spec.name == bucket)
             .map(Home::Bucket);

@@ -242,20 +242,20 @@ impl Nats {
     /// The stream of `config`, made if it is missing; `what` names it in the log.
     async fn ensure(&self, config: stream::Config, what: &str) -> anyhow::Result<stream::Stream> {
         let name = config.name.clone();
-        let missing = match self.jetstream.get_stream(&name).await {
+        match self.jetstream.get_stream(&name).await {
             Ok(stream) => {
                 self.saw(&name);
                 return Ok(stream);
             }
             Err(error) => match error.kind() {
                 GetStreamErrorKind::JetStream(error)
-                    if error.error_code() == ErrorCode::STREAM_NOT_FOUND =>
-                {
-                    true
-                }
+                    if error.error_code() == ErrorCode::STREAM_NOT_FOUND => {}
                 _ => return Err(error).with_context(|| format!("reading {what}")),
             },
-        };
+        }
+        // Lost only if this process had seen it; at start-up several tasks find it missing at
+        // once, and the first to find a loss is the one that reports it.
+        let lost = self.forget(&name);
         let stream = match self.jetstream.create_stream(config).await {
             Ok(stream) => stream,
             // Another replica or service made it meanwhile.
@@ -265,7 +265,8 @@ impl Nats {
                 .await
                 .with_context(|| format!("creating {what}"))?,
         };
-        if missing && !self.saw(&name) {
+        self.saw(&name);
+        if lost {
             tracing::warn!(%what, stream = %name, "a stream this service had was missing on NATS: recreated empty (republish the lost events: docs/runbooks.md)");
             metrics::counter!("nats_recreated_total", "what" => what.to_owned()).increment(1);
             self.readiness
@@ -274,11 +275,16 @@ impl Nats {
         Ok(stream)
     }
 
-    /// Notes that stream `name` exists; whether it was first seen just now.
-    fn saw(&self, name: &str) -> bool {
-        self.seen
-            .lock()
-            .is_ok_and(|mut seen| seen.insert(name.to_owned()))
+    /// Notes that stream `name` exists.
+    fn saw(&self, name: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(name.to_owned());
+        }
+    }
+
+    /// Forgets stream `name`, found missing; whether this process had seen it.
+    fn forget(&self, name: &str) -> bool {
+        self.seen.lock().is_ok_and(|mut seen| seen.remove(name))
     }
 
     /// For the stream's owner: creates it, or updates it in place where its replicas,
@@ -320,19 +326,58 @@ impl Nats {
         F: Fn() -> Fut + Clone,
         Fut: Future<Output = anyhow::Result<String>>,
     {
-        let (setup, first_fill) = (self.clone(), refill.clone());
-        let prepared = self.prepare(
-            &format!("{} stream and {} bucket", stream.name, bucket.name),
+        self.prepare_with(
+            format!("{} stream and {} bucket", stream.name, bucket.name),
+            Some(stream),
+            bucket,
             cancel,
-            move || {
-                let (nats, refill) = (setup.clone(), first_fill.clone());
-                async move {
-                    nats.reconcile_stream(&stream).await?;
-                    nats.reconcile_bucket(&bucket).await?;
-                    refill().await
+            refill,
+        )
+    }
+
+    /// As [`Nats::prepare_owned`], for a bucket its owner keeps without a stream of its own.
+    pub fn prepare_bucket<F, Fut>(
+        &self,
+        bucket: BucketSpec,
+        cancel: &tokio_util::sync::CancellationToken,
+        refill: F,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F, Fut>
+    where
+        F: Fn() -> Fut + Clone,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        self.prepare_with(
+            format!("{} bucket", bucket.name),
+            None,
+            bucket,
+            cancel,
+            refill,
+        )
+    }
+
+    fn prepare_with<F, Fut>(
+        &self,
+        what: String,
+        stream: Option<StreamSpec>,
+        bucket: BucketSpec,
+        cancel: &tokio_util::sync::CancellationToken,
+        refill: F,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<F, Fut>
+    where
+        F: Fn() -> Fut + Clone,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        let (setup, first_fill) = (self.clone(), refill.clone());
+        let prepared = self.prepare(&what, cancel, move || {
+            let (nats, refill) = (setup.clone(), first_fill.clone());
+            async move {
+                if let Some(stream) = &stream {
+                    nats.reconcile_stream(stream).await?;
                 }
-            },
-        );
+                nats.reconcile_bucket(&bucket).await?;
+                refill().await
+            }
+        });
         let kept = self.keep_bucket(bucket, cancel.clone(), refill);
         async move {
             prepared.await?;

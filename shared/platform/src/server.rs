@@ -3,7 +3,8 @@
 //! `/openapi.json` with Swagger UI at `/docs/`, the service's index at `/` and redirects from
 //! slash-less folder addresses (`/docs` -> `/docs/`, [`crate::landing`]), and problem answers
 //! for unknown routes. It runs as the `http` task of the service's supervisor and stops
-//! gracefully with it.
+//! gracefully with it. Beside it runs `user-access`, which keeps the token verifier's copy of
+//! the users whose access changed current ([`JwtVerifier::follow_user_access`]).
 //!
 //! Every answer, errors and unknown routes included, says `X-Content-Type-Options: nosniff`:
 //! a browser then takes each body for the media type it is sent as, and never runs a JSON or
@@ -49,8 +50,12 @@ where
     crate::http::metrics_handle()?;
     let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
     let port = listener.local_addr()?.port();
-    let (db, nats) = (shared.db.map(web::Data::new), web::Data::new(shared.nats));
     let verifier = shared.verifier;
+    supervisor.spawn(
+        "user-access",
+        verifier.follow_user_access(shared.nats.clone(), supervisor.token()),
+    );
+    let (db, nats) = (shared.db.map(web::Data::new), web::Data::new(shared.nats));
     let methods = web::Data::new(crate::openapi::RouteMethods::from_document(&openapi));
     let mut server = HttpServer::new(move || {
         let app = App::new()

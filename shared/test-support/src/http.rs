@@ -124,6 +124,14 @@ impl ServiceClient {
             .expect("request sent")
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PUT, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
         self.request(Method::PATCH, path, Some(token))
             .json(body)

@@ -63,6 +63,7 @@ fn issue(issuer: &JwtIssuer, role: Role, user_id: &str, courier_id: Option<i64>)
             role,
             seller_id: None,
             courier_id,
+            generation: 0,
         })
         .expect("a token")
         .access_token

@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
+use super::ChangedBy;
 use super::PageRequest;
 use super::schema::{ally_credentials, sellers};
-use super::sellers::ChangedBy;
 use crate::vault::Sealed;
 
 /// What a version did.

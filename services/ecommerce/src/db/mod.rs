@@ -10,7 +10,10 @@ pub mod portfolios;
 pub mod products;
 pub mod schema;
 pub mod sellers;
+pub mod user_changes;
 pub mod users;
+
+use platform::auth::Claims;
 
 /// A page of a list, in creation order.
 #[derive(Debug, Clone, Copy)]
@@ -20,3 +23,22 @@ pub struct PageRequest {
 }
 
 pub use platform::db::{new_id, now};
+
+/// Who made a change, as an audit trail names them.
+#[derive(Debug, Clone)]
+pub struct ChangedBy {
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl ChangedBy {
+    /// The signed-in caller.
+    pub fn caller(auth: &Claims) -> Self {
+        Self {
+            user_id: auth.sub.clone(),
+            email: auth.email.clone(),
+            role: auth.role.as_str().to_owned(),
+        }
+    }
+}

@@ -31,6 +31,23 @@ diesel::table! {
         shipping_address -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        token_generation -> BigInt,
+        access_change -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_changes (id) {
+        id -> BigInt,
+        user_id -> Text,
+        action -> Text,
+        details -> Text,
+        changed_by -> Text,
+        changed_by_email -> Nullable<Text>,
+        changed_by_role -> Nullable<Text>,
+        changed_at -> Timestamp,
     }
 }
 
@@ -178,6 +195,7 @@ diesel::joinable!(seller_tags -> sellers (seller_id));
 diesel::joinable!(ally_credentials -> sellers (ally_id));
 diesel::joinable!(seller_changes -> sellers (seller_id));
 diesel::joinable!(users -> sellers (seller_id));
+diesel::joinable!(user_changes -> users (user_id));
 diesel::joinable!(products -> sellers (seller_id));
 diesel::joinable!(portfolios -> sellers (seller_id));
 diesel::joinable!(portfolio_products -> portfolios (portfolio_id));

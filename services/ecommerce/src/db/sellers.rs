@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use platform::db::DbConnection;
 
 use super::schema::{seller_changes, seller_tags, sellers};
-use super::{PageRequest, now};
+use super::{ChangedBy, PageRequest, now};
 use crate::domain::SellerId;
 use crate::domain::seller_change::{SellerFields, changed_fields};
 
@@ -40,14 +40,6 @@ impl Seller {
             tags: self.tags.clone(),
         }
     }
-}
-
-/// Who changes a seller, as its audit trail names them.
-#[derive(Debug, Clone)]
-pub struct ChangedBy {
-    pub user_id: String,
-    pub email: String,
-    pub role: String,
 }
 
 /// One change of a seller: who, when, and each changed field's old and new value.

@@ -1,4 +1,5 @@
 use chrono::NaiveDateTime;
+use contracts::user_access::AccessChange;
 use diesel::prelude::*;
 use platform::auth::Role;
 use platform::db::DbConnection;
@@ -21,6 +22,8 @@ pub struct User {
     pub shipping_address: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub token_generation: i64,
 }
 
 impl User {
@@ -28,6 +31,24 @@ impl User {
     pub fn role(&self) -> Option<Role> {
         Role::parse(&self.role)
     }
+}
+
+/// A user's role with what that role needs: the seller of a seller user, the courier id of a
+/// courier, the shipping address of a marketplace user (and none of them otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub role: Role,
+    pub seller_id: Option<SellerId>,
+    pub courier_id: Option<i64>,
+    pub shipping_address: Option<String>,
+}
+
+/// The users no query finds: deleted ones, whose row only keeps their orders' and audit
+/// trail's references valid.
+fn live() -> users::BoxedQuery<'static, <DbConnection as Connection>::Backend> {
+    users::table
+        .filter(users::deleted_at.is_null())
+        .into_boxed()
 }
 
 /// A user about to be stored, already validated and with its password hashed.
@@ -63,11 +84,14 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<User> {
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<User> {
-    users::table.find(id).select(User::as_select()).first(conn)
+    live()
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table
+    live()
         .filter(users::email.eq(email))
         .select(User::as_select())
         .first(conn)
@@ -80,7 +104,7 @@ pub fn list(
     page: PageRequest,
 ) -> QueryResult<(Vec<User>, i64)> {
     let filtered = || {
-        let mut query = users::table.into_boxed();
+        let mut query = live();
         if let Some(role) = role {
             query = query.filter(users::role.eq(role.as_str()));
         }
@@ -97,9 +121,91 @@ pub fn list(
 }
 
 pub fn list_for_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryResult<Vec<User>> {
-    users::table
+    live()
         .filter(users::seller_id.eq(seller_id))
         .order((users::created_at, users::id))
         .select(User::as_select())
+        .load(conn)
+}
+
+/// Disables (`true`) or enables the user; a disabled user cannot log in.
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> QueryResult<()> {
+    let now = now();
+    diesel::update(users::table.find(id))
+        .set((
+            users::disabled_at.eq(disabled.then_some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_role(conn: &mut DbConnection, id: &str, to: &RoleAssignment) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::role.eq(to.role.as_str()),
+            users::seller_id.eq(&to.seller_id),
+            users::courier_id.eq(to.courier_id),
+            users::shipping_address.eq(&to.shipping_address),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Deletes the user: their personal data and password are erased and their email is free
+/// again; the row stays, found by no query, for the orders and audit entries naming them.
+pub fn erase(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    let now = now();
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(format!("deleted-{id}@deleted.invalid")),
+            users::password_hash.eq(""),
+            users::name.eq("Deleted user"),
+            users::seller_id.eq(None::<SellerId>),
+            users::courier_id.eq(None::<i64>),
+            users::shipping_address.eq(None::<String>),
+            users::deleted_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Raises the user's token generation for `change`; returns the new generation.
+pub fn raise_token_generation(
+    conn: &mut DbConnection,
+    id: &str,
+    change: AccessChange,
+) -> QueryResult<i64> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::token_generation.eq(users::token_generation + 1),
+            users::access_change.eq(change.as_str()),
+        ))
+        .execute(conn)?;
+    users::table
+        .find(id)
+        .select(users::token_generation)
+        .first(conn)
+}
+
+/// Every user whose access changed, deleted ones included, with their generation and the change
+/// that last raised it: the content of the `user_access` bucket.
+pub fn access_changes(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64, String)>> {
+    users::table
+        .filter(users::access_change.is_not_null())
+        .select((
+            users::id,
+            users::token_generation,
+            users::access_change.assume_not_null(),
+        ))
         .load(conn)
 }

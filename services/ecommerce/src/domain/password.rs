@@ -9,6 +9,8 @@
 //! throttle (about one guess a minute per account once the free failures are spent) 10^8
 //! guesses take far longer than anyone will try.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zxcvbn::Score;
 use zxcvbn::matching::patterns::MatchPattern;
 
@@ -65,6 +67,14 @@ impl NewPassword {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A password nobody chose, for a reset: 144 random bits as 24 URL-safe characters.
+    pub fn random() -> anyhow::Result<String> {
+        let mut bytes = [0u8; 18];
+        getrandom::fill(&mut bytes)
+            .map_err(|error| anyhow::anyhow!("no randomness for a password: {error}"))?;
+        Ok(URL_SAFE_NO_PAD.encode(bytes))
     }
 }
 
@@ -134,6 +144,14 @@ mod tests {
     use super::*;
 
     const ANA: [&str; 2] = ["ana.perez@olla.co", "Ana Pérez"];
+
+    #[test]
+    fn a_random_password_meets_the_policy_and_is_new_each_time() {
+        let first = NewPassword::random().unwrap();
+        assert_eq!(first.len(), 24);
+        assert!(NewPassword::parse(&first, &ANA).is_ok());
+        assert_ne!(first, NewPassword::random().unwrap());
+    }
 
     #[test]
     fn length_bounds_are_enforced() {

@@ -31,7 +31,8 @@ use zeroize::Zeroize;
 
 use super::sellers::ChangedByResponse;
 use super::utc;
-use crate::db::sellers::{self, ChangedBy};
+use crate::db::ChangedBy;
+use crate::db::sellers;
 use crate::db::{PageRequest, ally_credentials, now};
 use crate::domain::ally_credentials::{Precondition, VersionMoved, entity_tag};
 use crate::domain::{AllyCredentials, SellerId};
@@ -121,7 +122,7 @@ async fn add_credentials(
     require_json(&request).map_err(refused)?;
     let credentials = parse_credentials(&body.map_err(refused)?.0).map_err(refused)?;
     let ally_id = ally_id.into_inner();
-    let changed_by = changed_by(&auth);
+    let changed_by = ChangedBy::caller(&auth);
     let vault = state.vault.clone();
     let id = SellerId::from(ally_id.clone());
     let (ally_name, version, key_id) = state
@@ -238,7 +239,7 @@ async fn revoke_credentials(
     auth.require_any(MANAGERS).map_err(shaped)?;
     let precondition = precondition(request.headers()).map_err(shaped)?;
     let ally_id = ally_id.into_inner();
-    let changed_by = changed_by(&auth);
+    let changed_by = ChangedBy::caller(&auth);
     let id = SellerId::from(ally_id.clone());
     let (ally_name, version) = state
         .store
@@ -405,14 +406,6 @@ fn lost_race(error: diesel::result::Error) -> ApiError {
             "another write of the ally's credentials came first; read them again".to_owned(),
         ),
         other => other.into(),
-    }
-}
-
-fn changed_by(auth: &Authenticated) -> ChangedBy {
-    ChangedBy {
-        user_id: auth.sub.clone(),
-        email: auth.email.clone(),
-        role: auth.role.as_str().to_owned(),
     }
 }
 

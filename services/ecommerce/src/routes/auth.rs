@@ -1,7 +1,8 @@
-//! Login, self-registration of marketplace users, the caller's own profile, and the JWKS.
-//! Log-ins pass the log-in throttle first (see [`crate::login_throttle`]).
+//! Login, self-registration of marketplace users, the caller's own profile and password, and
+//! the JWKS. Log-ins, and the current password a password change asks for, pass the log-in
+//! throttle first (see [`crate::login_throttle`]).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use platform::auth::{AccessToken, Authenticated, Role, TokenSubject};
 use platform::db::{OnMissing, OrDuplicate};
 use platform::json::Json;
@@ -10,15 +11,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
-use crate::db::users::{self, NewUser};
-use crate::domain::{Address, BoundedText, Email};
+use crate::db::ChangedBy;
+use crate::db::users::{self, NewUser, User};
+use crate::domain::{Address, BoundedText, Email, NewPassword};
 use crate::login_throttle::Attempt;
 use crate::state::AppState;
+use crate::user_lifecycle::{self, Change};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login)
         .service(register)
         .service(me)
+        .service(change_password)
         .service(jwks);
 }
 
@@ -41,12 +45,14 @@ pub struct LoginResponse {
 ///
 /// The answer's `access_token` goes in `Authorization: Bearer <token>` on every other call; it
 /// lasts `expires_in` seconds. After repeated failures for the same email or from the same address,
-/// log-ins are refused for a while (429 with `Retry-After`, the right password included). The
-/// example logs in as the demo buyer; the demo logins are in the README.
+/// log-ins are refused for a while (429 with `Retry-After`, the right password included). A
+/// disabled account is refused with a 403 once its password is right. The example logs in as the
+/// demo buyer; the demo logins are in the README.
 ///
 /// Who may call: anyone; no token needed.
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem, description = "The account is disabled"),
         (status = 422, body = platform::error::Problem),
         (status = 429, body = platform::error::Problem, description = "Too many failed log-ins for this email or from this address",
             headers(("Retry-After" = u64, description = "Seconds until log-ins are checked again")))))]
@@ -77,6 +83,17 @@ async fn login(
         return Err(wrong());
     };
     throttle.succeeded(&state.store.db, &attempt).await;
+    if user.disabled_at.is_some() {
+        return Err(ApiError::forbidden(
+            "this account is disabled; an administrator can enable it",
+        ));
+    }
+    Ok(web::Json(session(&state, user)?))
+}
+
+/// A token for `user`, of their current generation, with their profile.
+fn session(state: &AppState, user: User) -> Result<LoginResponse, ApiError> {
+    let generation = user.token_generation;
     let profile = UserResponse::from_user(user)?;
     let token = state.issuer.issue(TokenSubject {
         user_id: profile.id.clone(),
@@ -84,11 +101,91 @@ async fn login(
         role: profile.role,
         seller_id: profile.seller_id.clone(),
         courier_id: profile.courier_id,
+        generation,
     })?;
-    Ok(web::Json(LoginResponse {
+    Ok(LoginResponse {
         token,
         user: profile,
-    }))
+    })
+}
+
+/// Your new password, with the current one that shows it is you.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "buyer-demo-2026", "new_password": "harbor-violet-47"}))]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Change your own password
+///
+/// Give your current password and the new one (8 to 128 characters, hard to guess and not the
+/// current one; 422 naming `new_password` otherwise). A wrong current password is a 422 naming
+/// `current_password` and counts as a failed log-in, so the log-in throttle applies (429 with
+/// `Retry-After`). Every token you held, this one included, is refused by every service within a
+/// second; the answer carries a new one.
+///
+/// Who may call: any signed-in user.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChangeRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem),
+        (status = 429, body = platform::error::Problem, description = "Too many failed log-ins for this account or from this address",
+            headers(("Retry-After" = u64, description = "Seconds until passwords are checked again")))))]
+#[put("/auth/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    auth: Authenticated,
+    body: Json<PasswordChangeRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    let PasswordChangeRequest {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let id = auth.sub.clone();
+    let user = state
+        .store
+        .read(move |conn| {
+            users::find(conn, &id)
+                .on_missing(|| ApiError::Unauthorized("the user no longer exists".to_owned()))
+        })
+        .await?;
+    let new_password =
+        NewPassword::parse(&new_password, &[&user.email, &user.name]).field("new_password")?;
+    if new_password.expose() == current_password {
+        return Err(ApiError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    let throttle = &state.login_throttle;
+    let attempt = Attempt::new(&user.email, throttle.trusted_proxies().client_of(&request));
+    let admitted = throttle.admit(&state.store.db, &attempt).await?;
+    let current_hash = Some(user.password_hash.clone());
+    if !state.passwords.verify(current_password, current_hash).await {
+        throttle.failed(&state.store.db, &attempt, admitted).await;
+        return Err(ApiError::invalid(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    throttle.succeeded(&state.store.db, &attempt).await;
+    let hash = state
+        .passwords
+        .hash(new_password.expose().to_owned())
+        .await?
+        .0;
+    let (id, by) = (user.id.clone(), ChangedBy::caller(&auth));
+    let user = state
+        .store
+        .write(move |conn| {
+            user_lifecycle::apply(conn, &id, &Change::ChangePassword { hash }, &by)?
+                .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".to_owned()))
+        })
+        .await?;
+    Ok(web::Json(session(&state, user)?))
 }
 
 /// A person registering by themselves as a marketplace user (seed 004 story 4).

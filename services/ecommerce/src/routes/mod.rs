@@ -10,6 +10,7 @@ mod problems;
 mod products;
 mod sellers;
 mod support;
+mod user_lifecycle;
 mod users;
 
 use actix_web::web;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)
         .configure(allies::configure)
         .configure(users::configure)
+        .configure(user_lifecycle::configure)
         .configure(sellers::configure)
         .configure(products::configure)
         .configure(portfolios::configure)

@@ -7,8 +7,12 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Cargo Express ecommerce", description = "Identity provider, sellers, products and portfolios of the Cargo Express marketplace. Errors are RFC 9457 problem details."),
     paths(
-        super::auth::login, super::auth::register, super::auth::me, super::auth::jwks,
+        super::auth::login, super::auth::register, super::auth::me, super::auth::change_password,
+        super::auth::jwks,
         super::users::create_user, super::users::list_users, super::users::get_user,
+        super::user_lifecycle::disable_user, super::user_lifecycle::enable_user,
+        super::user_lifecycle::delete_user, super::user_lifecycle::change_role,
+        super::user_lifecycle::reset_password, super::user_lifecycle::list_user_changes,
         super::sellers::create_seller, super::sellers::list_sellers, super::sellers::get_seller,
         super::sellers::update_seller, super::sellers::delete_seller, super::sellers::list_seller_users,
         super::sellers::list_seller_changes, super::support::tags_report,
@@ -29,7 +33,7 @@ use utoipa::OpenApi;
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Login, registration and the keys that verify tokens"),
-        (name = "users", description = "Users of every role (seed 001: creación de usuario)"),
+        (name = "users", description = "Users of every role (seed 001: creación de usuario) and their lifecycle: disable, enable, delete, role change, password reset, audit trail"),
         (name = "sellers", description = "Sellers (seed 001: establecimientos)"),
         (name = "products", description = "Products (seed 001: productos)"),
         (name = "portfolios", description = "Portfolios (seed 001: portafolios)"),

@@ -17,12 +17,14 @@ use utoipa::ToSchema;
 
 use super::users::{UserResponse, parse_identity};
 use super::{optional_text, utc};
-use crate::db::sellers::{self, ChangedBy, NewSeller, Seller, SellerChange, SellerChanges};
+use crate::db::ChangedBy;
+use crate::db::sellers::{self, NewSeller, Seller, SellerChange, SellerChanges};
 use crate::db::users::{self, NewUser};
 use crate::db::{PageRequest, orders, products};
 use crate::domain::{Address, BoundedText, Description, Name, SellerId, Tags};
 use crate::events::catalog;
 use crate::state::AppState;
+use crate::user_lifecycle::{self, Change};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create_seller)
@@ -280,11 +282,7 @@ async fn update_seller(
         .map(Tags::parse)
         .transpose()
         .field("tags")?;
-    let changed_by = ChangedBy {
-        user_id: auth.sub.clone(),
-        email: auth.email.clone(),
-        role: auth.role.as_str().to_owned(),
-    };
+    let changed_by = ChangedBy::caller(&auth);
     let seller = state
         .store
         .write(move |conn| {
@@ -375,7 +373,7 @@ async fn list_seller_changes(
 
 /// Delete a seller with its users, products and portfolios
 ///
-/// Its products leave the catalog.
+/// Its products leave the catalog; its users are deleted as `DELETE /users/{id}` deletes one.
 ///
 /// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "sellers", security(("bearer" = [])), params(("id" = String, Path, description = "Seller id")),
@@ -388,6 +386,7 @@ async fn delete_seller(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let id = id.into_inner();
+    let by = ChangedBy::caller(&auth);
     state
         .store.write(move |conn| {
             let withdrawn: Vec<_> = products::of_seller(conn, &id)?
@@ -401,6 +400,11 @@ async fn delete_seller(
                 return Err(ApiError::conflict(format!(
                     "seller {id} has {orders} order(s) and cannot be deleted; remove its products instead"
                 )));
+            }
+            // Its users are deleted as DELETE /users/{id} deletes one: recorded, their tokens
+            // refused everywhere.
+            for user in users::list_for_seller(conn, &id)? {
+                user_lifecycle::apply(conn, &user.id, &Change::Delete, &by)?;
             }
             sellers::delete(conn, &id)?;
 

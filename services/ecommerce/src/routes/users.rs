@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{optional_text, utc};
-use crate::db::users::{self, NewUser, User};
+use crate::db::users::{self, NewUser, RoleAssignment, User};
 use crate::db::{PageRequest, sellers};
 use crate::domain::{Address, BoundedText, Email, Name, NewPassword, SellerId};
 use crate::state::AppState;
@@ -22,6 +22,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(create_user)
         .service(list_users)
         .service(get_user);
+}
+
+/// Whether a user may log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Disabled by an administrator: cannot log in, and earlier tokens are refused.
+    Disabled,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,6 +45,7 @@ pub struct UserResponse {
     pub courier_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<String>,
+    pub status: UserStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -52,6 +62,10 @@ impl UserResponse {
             seller_id: user.seller_id.map(String::from),
             courier_id: user.courier_id,
             shipping_address: user.shipping_address,
+            status: match user.disabled_at {
+                Some(_) => UserStatus::Disabled,
+                None => UserStatus::Active,
+            },
             created_at: utc(user.created_at),
         })
     }
@@ -80,6 +94,47 @@ pub struct CreateUserRequest {
     /// Required for marketplace users.
     #[schema(value_type = Option<platform::text::Address>)]
     pub shipping_address: Option<String>,
+}
+
+/// A role with what it needs, checked: seller users need `seller_id`, couriers a positive
+/// `courier_id`, marketplace users `shipping_address`, and no role takes another's field.
+/// Whether the seller exists is the caller's to check, in its transaction.
+pub fn assign_role(
+    role: Role,
+    seller_id: Option<String>,
+    courier_id: Option<i64>,
+    shipping_address: Option<&str>,
+) -> Result<RoleAssignment, ApiError> {
+    let rule = |field: &str, needed: bool, present: bool| match (needed, present) {
+        (true, false) => Err(ApiError::invalid(
+            field,
+            format!("is required for the role {}", role.as_str()),
+        )),
+        (false, true) => Err(ApiError::invalid(
+            field,
+            format!("is not allowed for the role {}", role.as_str()),
+        )),
+        _ => Ok(()),
+    };
+    rule("seller_id", role == Role::SellerUser, seller_id.is_some())?;
+    rule("courier_id", role == Role::Courier, courier_id.is_some())?;
+    rule(
+        "shipping_address",
+        role == Role::MarketplaceUser,
+        shipping_address.is_some(),
+    )?;
+    if courier_id.is_some_and(|id| id <= 0) {
+        return Err(ApiError::invalid(
+            "courier_id",
+            "must be a positive courier id",
+        ));
+    }
+    Ok(RoleAssignment {
+        role,
+        seller_id: seller_id.map(SellerId::from),
+        courier_id,
+        shipping_address: optional_text::<Address>(shipping_address, "shipping_address")?,
+    })
 }
 
 /// Fields every new user has, parsed: email, password (checked against the email and name,
@@ -116,50 +171,22 @@ async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_any(&[Role::MarketplaceAdmin])?;
     let body = body.into_inner();
-    let role_rule = |field: &str, needed: bool, present: bool| match (needed, present) {
-        (true, false) => Err(ApiError::invalid(
-            field,
-            format!("is required for the role {}", body.role.as_str()),
-        )),
-        (false, true) => Err(ApiError::invalid(
-            field,
-            format!("is not allowed for the role {}", body.role.as_str()),
-        )),
-        _ => Ok(()),
-    };
-    role_rule(
-        "seller_id",
-        body.role == Role::SellerUser,
-        body.seller_id.is_some(),
+    let assignment = assign_role(
+        body.role,
+        body.seller_id,
+        body.courier_id,
+        body.shipping_address.as_deref(),
     )?;
-    role_rule(
-        "courier_id",
-        body.role == Role::Courier,
-        body.courier_id.is_some(),
-    )?;
-    role_rule(
-        "shipping_address",
-        body.role == Role::MarketplaceUser,
-        body.shipping_address.is_some(),
-    )?;
-    if body.courier_id.is_some_and(|id| id <= 0) {
-        return Err(ApiError::invalid(
-            "courier_id",
-            "must be a positive courier id",
-        ));
-    }
-    let shipping_address =
-        optional_text::<Address>(body.shipping_address.as_deref(), "shipping_address")?;
     let (email, password_hash, name) =
         parse_identity(&state.passwords, &body.email, &body.password, &body.name).await?;
     let new = NewUser {
         email: email.to_string(),
         password_hash,
-        role: body.role,
+        role: assignment.role,
         name: name.into_inner(),
-        seller_id: body.seller_id.map(SellerId::from),
-        courier_id: body.courier_id,
-        shipping_address,
+        seller_id: assignment.seller_id,
+        courier_id: assignment.courier_id,
+        shipping_address: assignment.shipping_address,
     };
     let user = state
         .store

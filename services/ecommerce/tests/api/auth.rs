@@ -172,6 +172,7 @@ async fn missing_malformed_and_forged_tokens_are_refused_with_401() {
             role: Role::MarketplaceAdmin,
             seller_id: None,
             courier_id: None,
+            generation: 0,
         })
         .unwrap();
     let response = app.get("/users", &forged.access_token).await;

@@ -9,8 +9,9 @@ use crate::helpers::{TestApp, spawn_app};
 const SEED_PRODUCT: &str = "00000000-0000-7000-8000-000000001001";
 const DEFAULT_SELLER: &str = "00000000-0000-7000-8000-000000000001";
 
-/// `(method, path, body)` of each guarded endpoint and the roles allowed through it.
-fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
+/// `(method, path, body)` of each guarded endpoint and the roles allowed through it. `target`
+/// is a user the lifecycle endpoints change, deleted last.
+fn endpoints(own_user: &str, target: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
     use Role::*;
     let product =
         json!({"sku": "MATRIX-1", "name": "M", "description": "M", "price": 1, "quantity": 1});
@@ -148,6 +149,42 @@ fn endpoints(own_user: &str) -> Vec<(Method, String, Value, Vec<Role>)> {
             Value::Null,
             vec![MarketplaceAdmin, SellerUser, MarketplaceUser],
         ),
+        (
+            Method::POST,
+            format!("/users/{target}/disable"),
+            Value::Null,
+            vec![MarketplaceAdmin],
+        ),
+        (
+            Method::POST,
+            format!("/users/{target}/enable"),
+            Value::Null,
+            vec![MarketplaceAdmin],
+        ),
+        (
+            Method::PUT,
+            format!("/users/{target}/role"),
+            json!({"role": "support"}),
+            vec![MarketplaceAdmin],
+        ),
+        (
+            Method::POST,
+            format!("/users/{target}/password-reset"),
+            Value::Null,
+            vec![MarketplaceAdmin],
+        ),
+        (
+            Method::GET,
+            format!("/users/{target}/changes"),
+            Value::Null,
+            vec![MarketplaceAdmin],
+        ),
+        (
+            Method::DELETE,
+            format!("/users/{target}"),
+            Value::Null,
+            vec![MarketplaceAdmin],
+        ),
     ]
 }
 
@@ -182,8 +219,18 @@ async fn each_role_is_refused_what_it_must_not_do() {
         .1;
     let buyer: Value = app.get("/auth/me", buyer_token).await.json().await.unwrap();
     let others_user_id = buyer["id"].as_str().unwrap().to_owned();
+    let admin = &tokens[0].1;
+    let target = app
+        .post(
+            "/users",
+            admin,
+            &json!({"email": "target@u.test", "password": "violet-harbor-71", "name": "T", "role": "operations_viewer"}),
+        )
+        .await;
+    let target: Value = target.json().await.unwrap();
+    let target = target["id"].as_str().unwrap().to_owned();
 
-    for (method, path, body, allowed) in endpoints(&others_user_id) {
+    for (method, path, body, allowed) in endpoints(&others_user_id, &target) {
         assert_eq!(
             call(&app, &method, &path, &body, None).await,
             StatusCode::UNAUTHORIZED,

@@ -32,4 +32,5 @@ mod seed_002;
 mod sellers;
 mod startup_rules;
 mod support_reports;
+mod user_lifecycle;
 mod validation;

@@ -73,5 +73,6 @@ fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
                 ApiError::Unauthorized("the token has expired; log in again".to_owned())
             }
             TokenError::Invalid(_) => ApiError::Unauthorized("the token is not valid".to_owned()),
+            TokenError::Revoked(change) => ApiError::Unauthorized(change.refusal().to_owned()),
         })
 }

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use contracts::streams::USER_ACCESS;
+use contracts::user_access::{AccessChange, UserAccess};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use jsonwebtoken::jwk::{
@@ -13,9 +15,12 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::{Claims, Role};
+use crate::kv_cache::KvCache;
+use crate::nats::Nats;
 
 /// The key the quick start signs with. It is public, so production refuses it.
 pub const DEMO_SIGNING_KEY_PEM: &str = include_str!("demo-signing-key.pem");
@@ -29,6 +34,9 @@ pub enum TokenError {
     Expired,
     #[error("the token is not valid: {0}")]
     Invalid(String),
+    /// Its user's access changed after it was issued.
+    #[error("{}", .0.refusal())]
+    Revoked(AccessChange),
 }
 
 /// A signed token as handed to a client.
@@ -49,6 +57,8 @@ pub struct TokenSubject {
     pub role: Role,
     pub seller_id: Option<String>,
     pub courier_id: Option<i64>,
+    /// The user's current token generation ([`contracts::user_access`]).
+    pub generation: i64,
 }
 
 /// Signs tokens. Only the identity provider has one.
@@ -103,6 +113,7 @@ impl JwtIssuer {
             iat: now,
             exp: now + self.ttl_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
+            generation: subject.generation,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key_id.clone());
@@ -123,11 +134,13 @@ impl JwtIssuer {
     }
 }
 
-/// Checks tokens against the issuer's published keys.
+/// Checks tokens against the issuer's published keys, and against the users whose access
+/// changed since (the `user_access` bucket, followed with [`JwtVerifier::follow_user_access`]).
 pub struct JwtVerifier {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
     verified: VerifiedTokens,
+    user_access: KvCache<UserAccess>,
 }
 
 /// How many verified tokens are remembered; when full, the memory starts afresh.
@@ -172,7 +185,20 @@ impl JwtVerifier {
             keys,
             validation,
             verified: VerifiedTokens::default(),
+            user_access: KvCache::default(),
         })
+    }
+
+    /// Keeps this verifier's copy of the `user_access` bucket current until `cancel` fires, so a
+    /// token is refused within moments of its user's access changing, on every replica. The
+    /// service is not ready until the copy is loaded; the step counts from the call on, so call
+    /// it before spawning.
+    pub fn follow_user_access(
+        &self,
+        nats: Nats,
+        cancel: CancellationToken,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<> {
+        self.user_access.clone().follow(nats, USER_ACCESS, cancel)
     }
 
     /// Reads the identity provider's JWKS document (e.g.
@@ -217,17 +243,26 @@ impl JwtVerifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        if let Some(claims) = self.verified.get(token) {
-            let leeway = i64::try_from(self.validation.leeway).unwrap_or_default();
-            return if Utc::now().timestamp() <= claims.exp + leeway {
-                Ok(claims)
-            } else {
-                Err(TokenError::Expired)
-            };
+        let claims = match self.verified.get(token) {
+            Some(claims) => {
+                let leeway = i64::try_from(self.validation.leeway).unwrap_or_default();
+                if Utc::now().timestamp() > claims.exp + leeway {
+                    return Err(TokenError::Expired);
+                }
+                claims
+            }
+            None => {
+                let claims = self.verify_signature(token)?;
+                self.verified.remember(token, &claims);
+                claims
+            }
+        };
+        match self.user_access.get(&claims.sub) {
+            Some(access) if claims.generation < access.generation => {
+                Err(TokenError::Revoked(access.change))
+            }
+            _ => Ok(claims),
         }
-        let claims = self.verify_signature(token)?;
-        self.verified.remember(token, &claims);
-        Ok(claims)
     }
 
     fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
@@ -260,6 +295,7 @@ mod tests {
             role: Role::Courier,
             seller_id: None,
             courier_id: Some(101),
+            generation: 0,
         }
     }
 

@@ -92,6 +92,11 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The user's token generation when the token was issued; a token of an older generation
+    /// than the user's current one is refused ([`contracts::user_access`]). Tokens issued
+    /// before generations existed have none, which counts as 0.
+    #[serde(rename = "gen", default)]
+    pub generation: i64,
 }
 
 impl Claims {

@@ -1,0 +1,151 @@
+//! The user lifecycle: an administrator disables, enables and deletes users, changes a role and
+//! resets a password; users change their own password.
+//!
+//! Each change is one transaction that updates the user, records who made it (the
+//! `user_changes` audit trail) and, when the change must end the user's sessions, raises their
+//! token generation and enqueues the new one for the `user_access` bucket. Every service follows
+//! that bucket ([`platform::auth::JwtVerifier::follow_user_access`]), so the user's older tokens
+//! are refused everywhere within moments, without a database call per request.
+
+use contracts::user_access::AccessChange;
+use platform::ApiError;
+use platform::db::{DbConnection, OnMissing};
+use platform::outbox;
+use serde_json::{Map, Value, json};
+
+use crate::db::users::{self, RoleAssignment, User};
+use crate::db::{ChangedBy, sellers, user_changes};
+use crate::events::user_access::access_put;
+
+/// One change of a user's account.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Disable,
+    Enable,
+    Delete,
+    Role(RoleAssignment),
+    /// By an administrator, to a password the server made (`hash` is its hash).
+    ResetPassword {
+        hash: String,
+    },
+    /// By the user, who gave their current password.
+    ChangePassword {
+        hash: String,
+    },
+}
+
+impl Change {
+    /// The name the audit trail records.
+    fn action(&self) -> &'static str {
+        match self {
+            Change::Disable => "disabled",
+            Change::Enable => "enabled",
+            Change::Delete => "deleted",
+            Change::Role(_) => "role_changed",
+            Change::ResetPassword { .. } => "password_reset",
+            Change::ChangePassword { .. } => "password_changed",
+        }
+    }
+
+    /// The change as the `user_access` bucket names it, for changes that end the user's
+    /// sessions. Enabling ends none: tokens from before the account was disabled stay refused.
+    fn ends_sessions(&self) -> Option<AccessChange> {
+        match self {
+            Change::Disable => Some(AccessChange::Disabled),
+            Change::Enable => None,
+            Change::Delete => Some(AccessChange::Deleted),
+            Change::Role(_) => Some(AccessChange::RoleChanged),
+            Change::ResetPassword { .. } => Some(AccessChange::PasswordReset),
+            Change::ChangePassword { .. } => Some(AccessChange::PasswordChanged),
+        }
+    }
+
+    /// What an administrator must not do to their own account: nobody would be left to undo
+    /// it if they were the last administrator.
+    fn locks_out(&self) -> Option<&'static str> {
+        match self {
+            Change::Disable => Some("disable"),
+            Change::Delete => Some("delete"),
+            Change::Role(_) => Some("change the role of"),
+            _ => None,
+        }
+    }
+}
+
+/// Applies `change` to user `id` as `by`, in the caller's transaction; returns the user as the
+/// change left them (`None` once deleted). A change that changes nothing (disabling a disabled
+/// user, giving a user the role they have) is neither recorded nor ends a session.
+pub fn apply(
+    conn: &mut DbConnection,
+    id: &str,
+    change: &Change,
+    by: &ChangedBy,
+) -> Result<Option<User>, ApiError> {
+    let user = users::find(conn, id).on_missing(|| ApiError::not_found(format!("user {id}")))?;
+    if let Some(verb) = change.locks_out()
+        && by.user_id == id
+    {
+        return Err(ApiError::conflict(format!(
+            "you cannot {verb} your own account; another administrator can"
+        )));
+    }
+    let details = match change {
+        Change::Disable if user.disabled_at.is_some() => return Ok(Some(user)),
+        Change::Enable if user.disabled_at.is_none() => return Ok(Some(user)),
+        Change::Disable | Change::Enable => {
+            users::set_disabled(conn, id, matches!(change, Change::Disable))?;
+            Map::new()
+        }
+        Change::Delete => {
+            users::erase(conn, id)?;
+            Map::new()
+        }
+        Change::Role(to) => {
+            let details = role_changes(&user, to);
+            if details.is_empty() {
+                return Ok(Some(user));
+            }
+            if let Some(seller_id) = &to.seller_id {
+                sellers::find(conn, seller_id).on_missing(|| {
+                    ApiError::invalid("seller_id", format!("no seller has the id {seller_id}"))
+                })?;
+            }
+            users::set_role(conn, id, to)?;
+            details
+        }
+        Change::ResetPassword { hash } | Change::ChangePassword { hash } => {
+            users::set_password_hash(conn, id, hash)?;
+            Map::new()
+        }
+    };
+    if let Some(ended) = change.ends_sessions() {
+        let generation = users::raise_token_generation(conn, id, ended)?;
+        let put = access_put(id, generation, ended).map_err(anyhow::Error::from)?;
+        outbox::enqueue(conn, &[put])?;
+    }
+    user_changes::record(conn, id, change.action(), &Value::Object(details), by)?;
+    match change {
+        Change::Delete => Ok(None),
+        _ => Ok(Some(users::find(conn, id)?)),
+    }
+}
+
+/// `{"role": {"old": .., "new": ..}, "seller_id": ..}`: the fields of `to` that differ from
+/// what `user` has.
+fn role_changes(user: &User, to: &RoleAssignment) -> Map<String, Value> {
+    let pairs = [
+        ("role", json!(user.role), json!(to.role.as_str())),
+        ("seller_id", json!(user.seller_id), json!(to.seller_id)),
+        ("courier_id", json!(user.courier_id), json!(to.courier_id)),
+        (
+            "shipping_address",
+            json!(user.shipping_address),
+            json!(to.shipping_address),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(field, old, new)| (field.to_owned(), json!({"old": old, "new": new})))
+        .collect()
+}
