@@ -60,14 +60,22 @@ impl Change {
         }
     }
 
-    /// What an administrator must not do to their own account: nobody would be left to undo
-    /// it if they were the last administrator.
-    fn locks_out(&self) -> Option<&'static str> {
+    /// Why an administrator may not make this change to their own account: nobody would be
+    /// left to undo a lock-out if they were the last administrator, and their own password is
+    /// changed knowing the current one.
+    fn refused_on_oneself(&self) -> Option<&'static str> {
         match self {
-            Change::Disable => Some("disable"),
-            Change::Delete => Some("delete"),
-            Change::Role(_) => Some("change the role of"),
-            _ => None,
+            Change::Disable => {
+                Some("you cannot disable your own account; another administrator can")
+            }
+            Change::Delete => Some("you cannot delete your own account; another administrator can"),
+            Change::Role(_) => {
+                Some("you cannot change the role of your own account; another administrator can")
+            }
+            Change::ResetPassword { .. } => {
+                Some("you cannot reset your own password; change it with PUT /auth/password")
+            }
+            Change::Enable | Change::ChangePassword { .. } => None,
         }
     }
 }
@@ -82,12 +90,10 @@ pub fn apply(
     by: &ChangedBy,
 ) -> Result<Option<User>, ApiError> {
     let user = users::find(conn, id).on_missing(|| ApiError::not_found(format!("user {id}")))?;
-    if let Some(verb) = change.locks_out()
+    if let Some(refusal) = change.refused_on_oneself()
         && by.user_id == id
     {
-        return Err(ApiError::conflict(format!(
-            "you cannot {verb} your own account; another administrator can"
-        )));
+        return Err(ApiError::conflict(refusal));
     }
     let details = match change {
         Change::Disable if user.disabled_at.is_some() => return Ok(Some(user)),

@@ -112,7 +112,7 @@ fn session(state: &AppState, user: User) -> Result<LoginResponse, ApiError> {
 /// Your new password, with the current one that shows it is you.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"current_password": "buyer-demo-2026", "new_password": "harbor-violet-47"}))]
+#[schema(example = json!({"current_password": "my-current-password", "new_password": "harbor-violet-47"}))]
 pub struct PasswordChangeRequest {
     pub current_password: String,
     #[schema(min_length = 8, max_length = 128)]

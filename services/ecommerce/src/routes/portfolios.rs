@@ -185,11 +185,14 @@ pub struct UpdatePortfolioRequest {
 
 /// Change a portfolio; omitted fields stay as they are
 ///
+/// A name another portfolio of the seller has is a 409, as at creation.
+///
 /// Who may call: `seller_user` (their own seller's portfolios only).
 #[utoipa::path(tag = "portfolios", security(("bearer" = [])), request_body = UpdatePortfolioRequest,
     params(("id" = String, Path, description = "Portfolio id")),
     responses((status = 200, body = PortfolioResponse), (status = 403, body = platform::error::Problem),
-        (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
+        (status = 422, body = platform::error::Problem)))]
 #[patch("/portfolios/{id}")]
 async fn update_portfolio(
     state: web::Data<AppState>,

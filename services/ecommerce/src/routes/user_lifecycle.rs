@@ -170,12 +170,13 @@ pub struct PasswordResetResponse {
 /// Reset a user's password
 ///
 /// The server makes a new random password and answers it once; nobody, the administrator
-/// included, chooses it. Every token the user holds is refused within a second.
+/// included, chooses it. Every token the user holds is refused within a second. Administrators
+/// change their own password with `PUT /auth/password` (409 here).
 ///
 /// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = PasswordResetResponse), (status = 403, body = platform::error::Problem),
-        (status = 404, body = platform::error::Problem)))]
+        (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
 #[post("/users/{id}/password-reset")]
 async fn reset_password(
     state: web::Data<AppState>,

@@ -38,6 +38,7 @@ async fn started_without_nats_it_is_not_ready_until_its_consumers_are_attached()
     assert_eq!(
         body["waiting_for"],
         serde_json::json!([
+            "KV bucket user_access",
             "notices metrics.rollups.changed",
             "consumer metrics-orders",
             "consumer metrics-deliveries",

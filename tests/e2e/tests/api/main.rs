@@ -14,3 +14,4 @@ mod ecommerce_and_delivery;
 mod platform_flow;
 mod republish;
 mod stack;
+mod user_access;
