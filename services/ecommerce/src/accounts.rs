@@ -1,5 +1,5 @@
 //! Accounts created at start-up: the demo users of the quick start (demo mode only) and the
-//! bootstrap administrator of a production install; and the refusal to run production with a
+//! bootstrap administrator of a production install (while it has no administrator); and the refusal to run production with a
 //! demo password still valid. Their passwords meet the same policy as everyone's
 //! ([`NewPassword`]): the bootstrap password is checked here, the demo ones by a test.
 
@@ -14,6 +14,7 @@ use platform::settings::Mode;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::db::PageRequest;
 use crate::db::users::{self, NewUser};
 use crate::domain::demo_accounts::{
     DEFAULT_SELLER_ID, DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email,
@@ -29,7 +30,11 @@ pub async fn prepare(db: &Db, settings: &Settings, passwords: &Passwords) -> any
         Mode::Demo => create_demo_accounts(db, passwords).await?,
         Mode::Production => refuse_live_demo_passwords(db, passwords).await?,
     }
-    if let Some(admin) = &settings.bootstrap_admin {
+    // Only while the platform has no administrator: one deleted (its email erased) is not made
+    // again while another runs the platform.
+    if let Some(admin) = &settings.bootstrap_admin
+        && !has_administrator(db).await?
+    {
         let email = admin.email.trim().to_lowercase();
         if find(db, &email).await?.is_none() {
             let password = NewPassword::parse(
@@ -136,6 +141,21 @@ async fn refuse_live_demo_passwords(db: &Db, passwords: &Passwords) -> anyhow::R
         }
     }
     Ok(())
+}
+
+async fn has_administrator(db: &Db) -> Result<bool, DbError> {
+    db.run(|conn| {
+        let (admins, _) = users::list(
+            conn,
+            Some(Role::MarketplaceAdmin),
+            PageRequest {
+                limit: 1,
+                offset: 0,
+            },
+        )?;
+        Ok(!admins.is_empty())
+    })
+    .await
 }
 
 async fn find(db: &Db, email: &str) -> Result<Option<users::User>, DbError> {

@@ -28,10 +28,10 @@ pub enum Change {
     ResetPassword {
         hash: String,
     },
-    /// By the user, who gave their current password.
-    ChangePassword {
-        hash: String,
-    },
+    /// By the user, who gave their current password, with the token generation of the token
+    /// they asked with: a token revoked meanwhile (the account disabled, the password reset)
+    /// changes nothing.
+    ChangePassword { hash: String, token_generation: i64 },
 }
 
 impl Change {
@@ -95,6 +95,22 @@ pub fn apply(
     {
         return Err(ApiError::conflict(refusal));
     }
+    if let Change::ChangePassword {
+        token_generation, ..
+    } = change
+    {
+        if user.disabled_at.is_some() {
+            return Err(ApiError::forbidden(
+                "this account is disabled; an administrator can enable it",
+            ));
+        }
+        if user.token_generation != *token_generation {
+            return Err(ApiError::Unauthorized(
+                "this token was revoked: the account changed after it was issued; log in again"
+                    .to_owned(),
+            ));
+        }
+    }
     let details = match change {
         Change::Disable if user.disabled_at.is_some() => return Ok(Some(user)),
         Change::Enable if user.disabled_at.is_none() => return Ok(Some(user)),
@@ -124,7 +140,12 @@ pub fn apply(
             Map::new()
         }
     };
-    if let Some(ended) = change.ends_sessions() {
+    // An address is in no token: changing only it ends no session.
+    let ends_sessions = match change {
+        Change::Role(_) if details.keys().all(|field| field == "shipping_address") => None,
+        _ => change.ends_sessions(),
+    };
+    if let Some(ended) = ends_sessions {
         let generation = users::raise_token_generation(conn, id, ended)?;
         let put = access_put(id, generation, ended).map_err(anyhow::Error::from)?;
         outbox::enqueue(conn, &[put])?;
@@ -137,21 +158,21 @@ pub fn apply(
 }
 
 /// `{"role": {"old": .., "new": ..}, "seller_id": ..}`: the fields of `to` that differ from
-/// what `user` has.
+/// what `user` has. A shipping address is personal data, kept only on the user: the trail
+/// says it changed, not what it was.
 fn role_changes(user: &User, to: &RoleAssignment) -> Map<String, Value> {
     let pairs = [
         ("role", json!(user.role), json!(to.role.as_str())),
         ("seller_id", json!(user.seller_id), json!(to.seller_id)),
         ("courier_id", json!(user.courier_id), json!(to.courier_id)),
-        (
-            "shipping_address",
-            json!(user.shipping_address),
-            json!(to.shipping_address),
-        ),
     ];
-    pairs
+    let mut changed: Map<String, Value> = pairs
         .into_iter()
         .filter(|(_, old, new)| old != new)
         .map(|(field, old, new)| (field.to_owned(), json!({"old": old, "new": new})))
-        .collect()
+        .collect();
+    if user.shipping_address != to.shipping_address {
+        changed.insert("shipping_address".to_owned(), json!("changed"));
+    }
+    changed
 }

@@ -5,6 +5,11 @@
 //! then follows each put and delete; when it breaks (NATS restarts) it starts again, so the copy
 //! catches up by itself. The copy is *loaded* once the watch has caught up with the bucket,
 //! which may be empty: an empty catalog is a state to answer from, not a reason to wait.
+//!
+//! A copy [ordered](KvCache::ordered_by) by a number in its values (a generation) reads every
+//! message the bucket keeps, not only the last per key, and lets no put take an entry back to a
+//! lower number: puts the outbox relays out of order (a retried row after a later one, two
+//! replicas' relays) cannot undo a newer value.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +29,7 @@ use crate::readiness::PendingStep;
 pub struct KvCache<T> {
     entries: Arc<RwLock<HashMap<String, T>>>,
     loaded: Arc<AtomicBool>,
+    order: Option<fn(&T) -> i64>,
 }
 
 impl<T> Clone for KvCache<T> {
@@ -31,6 +37,7 @@ impl<T> Clone for KvCache<T> {
         Self {
             entries: self.entries.clone(),
             loaded: self.loaded.clone(),
+            order: self.order,
         }
     }
 }
@@ -40,6 +47,17 @@ impl<T> Default for KvCache<T> {
         Self {
             entries: Arc::default(),
             loaded: Arc::default(),
+            order: None,
+        }
+    }
+}
+
+impl<T> KvCache<T> {
+    /// A copy whose entries only move forward by `order`.
+    pub fn ordered_by(order: fn(&T) -> i64) -> Self {
+        Self {
+            order: Some(order),
+            ..Self::default()
         }
     }
 }
@@ -106,7 +124,10 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
         // An empty bucket sends nothing to wait for; otherwise the entry with nothing pending
         // after it is the last of the bucket's current values.
         let empty = store.status().await?.values() == 0;
-        let mut entries = store.watch_with_history(">").await?;
+        let mut entries = match self.order {
+            Some(_) => store.watch_all_from_revision(1).await?,
+            None => store.watch_with_history(">").await?,
+        };
         if empty {
             self.mark_loaded(loading);
         }
@@ -133,9 +154,16 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> KvCache<T> {
             return;
         };
         match operation {
-            Operation::Put => match serde_json::from_slice(value) {
+            Operation::Put => match serde_json::from_slice::<T>(value) {
                 Ok(parsed) => {
-                    entries.insert(key, parsed);
+                    let behind = self.order.is_some_and(|order| {
+                        entries
+                            .get(&key)
+                            .is_some_and(|held| order(held) > order(&parsed))
+                    });
+                    if !behind {
+                        entries.insert(key, parsed);
+                    }
                 }
                 Err(error) => {
                     tracing::error!(bucket = bucket.name, %key, %error, "ignoring an entry that is not the expected JSON");

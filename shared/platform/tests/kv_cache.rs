@@ -1,5 +1,5 @@
 //! The KV cache against a real nats-server: it starts with what the bucket holds, follows puts
-//! and deletes, and catches up after the server restarts.
+//! and deletes, and catches up after the server restarts; an ordered copy never goes back.
 
 // Panicking is how a test reports failure: an unwrap, or an index into JSON that
 // lacks the member.
@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use contracts::catalog::CatalogProduct;
-use contracts::streams::CATALOG;
+use contracts::streams::{CATALOG, USER_ACCESS};
+use contracts::user_access::{AccessChange, UserAccess};
 use platform::kv_cache::KvCache;
 use platform::nats::Nats;
 use platform::settings::NatsSettings;
@@ -114,6 +115,45 @@ async fn an_empty_bucket_is_loaded_and_the_service_waits_for_it_until_then() {
     eventually("the empty bucket to count as loaded", || cache.is_loaded()).await;
     assert!(cache.is_empty());
     assert!(nats.readiness().is_ready());
+    cancel.cancel();
+    following.await.unwrap().unwrap();
+}
+
+/// A user's entry in the user_access bucket.
+fn access(generation: i64) -> bytes::Bytes {
+    serde_json::to_vec(&UserAccess {
+        generation,
+        change: AccessChange::Disabled,
+    })
+    .unwrap()
+    .into()
+}
+
+#[tokio::test]
+async fn an_ordered_copy_never_goes_back_to_an_older_generation_put_after_a_newer_one() {
+    platform::telemetry::init_for_test();
+    let server = TestNats::start_private().await.unwrap();
+    let nats = Nats::connect(&server.settings(), "kv-cache-test")
+        .await
+        .unwrap();
+    let bucket = nats.ensure_bucket(&USER_ACCESS).await.unwrap();
+    let generation = |access: &UserAccess| access.generation;
+    // Relayed out of order: generation 3 before 2.
+    bucket.put("u1", access(3)).await.unwrap();
+    bucket.put("u1", access(2)).await.unwrap();
+
+    let cancel = CancellationToken::new();
+    let loaded: KvCache<UserAccess> = KvCache::ordered_by(generation);
+    let following = tokio::spawn(loaded.clone().follow(nats.clone(), USER_ACCESS, cancel.clone()));
+    eventually("the bucket loaded", || loaded.is_loaded()).await;
+    assert_eq!(loaded.get("u1").unwrap().generation, 3, "the newest of the history");
+
+    bucket.put("u1", access(5)).await.unwrap();
+    bucket.put("u1", access(4)).await.unwrap();
+    bucket.put("u2", access(1)).await.unwrap();
+    eventually("the later puts", || loaded.get("u2").is_some()).await;
+    assert_eq!(loaded.get("u1").unwrap().generation, 5, "the newest as they arrive");
+
     cancel.cancel();
     following.await.unwrap().unwrap();
 }

@@ -43,8 +43,8 @@ pub struct RoleAssignment {
     pub shipping_address: Option<String>,
 }
 
-/// The users no query finds: deleted ones, whose row only keeps their orders' and audit
-/// trail's references valid.
+/// The users every query finds: all but deleted ones, whose rows only keep their orders' and
+/// audit trail's references valid.
 fn live() -> users::BoxedQuery<'static, <DbConnection as Connection>::Backend> {
     users::table
         .filter(users::deleted_at.is_null())
@@ -166,7 +166,8 @@ pub fn erase(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     let now = now();
     diesel::update(users::table.find(id))
         .set((
-            users::email.eq(format!("deleted-{id}@deleted.invalid")),
+            // Not an email, so no one can register it and block the erasure.
+            users::email.eq(format!("deleted:{id}")),
             users::password_hash.eq(""),
             users::name.eq("Deleted user"),
             users::seller_id.eq(None::<SellerId>),

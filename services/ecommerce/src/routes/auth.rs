@@ -130,6 +130,7 @@ pub struct PasswordChangeRequest {
 /// Who may call: any signed-in user.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChangeRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = platform::error::Problem),
+        (status = 403, body = platform::error::Problem, description = "The account is disabled"),
         (status = 422, body = platform::error::Problem),
         (status = 429, body = platform::error::Problem, description = "Too many failed log-ins for this account or from this address",
             headers(("Retry-After" = u64, description = "Seconds until passwords are checked again")))))]
@@ -178,11 +179,17 @@ async fn change_password(
         .await?
         .0;
     let (id, by) = (user.id.clone(), ChangedBy::caller(&auth));
+    let change = Change::ChangePassword {
+        hash,
+        token_generation: auth.generation,
+    };
+    let gone = || ApiError::Unauthorized("the user no longer exists".to_owned());
     let user = state
         .store
-        .write(move |conn| {
-            user_lifecycle::apply(conn, &id, &Change::ChangePassword { hash }, &by)?
-                .ok_or_else(|| ApiError::Unauthorized("the user no longer exists".to_owned()))
+        .write(move |conn| match user_lifecycle::apply(conn, &id, &change, &by) {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) | Err(ApiError::NotFound(_)) => Err(gone()),
+            Err(other) => Err(other),
         })
         .await?;
     Ok(web::Json(session(&state, user)?))

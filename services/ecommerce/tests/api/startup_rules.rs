@@ -120,6 +120,26 @@ async fn production_with_its_own_key_creates_only_the_bootstrap_admin() {
         .await;
     let users: serde_json::Value = app.get("/users", &token).await.json().await.unwrap();
     assert_eq!(users["total"], 1);
+
+    // Another administrator deletes the bootstrap one: a restart does not make it again.
+    let second = serde_json::json!({"email": "second@example.com", "password": "violet-harbor-71",
+        "name": "Second", "role": "marketplace_admin"});
+    let created: serde_json::Value = app.post("/users", &token, &second).await.json().await.unwrap();
+    let second = app.token_of("second@example.com", "violet-harbor-71").await;
+    let me: serde_json::Value = app.get("/auth/me", &token).await.json().await.unwrap();
+    let deleted = app
+        .delete(&format!("/users/{}", me["id"].as_str().unwrap()), &second)
+        .await;
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    let restarted = app.spawn_replica().await;
+    assert_eq!(
+        restarted
+            .login("root@example.com", "a-long-unique-secret")
+            .await
+            .status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert!(created["id"].is_string());
 }
 
 #[tokio::test]

@@ -377,3 +377,65 @@ async fn deleting_a_seller_deletes_its_users_and_ends_their_sessions() {
     );
     assert_eq!(trail(&app, &admin, &member).await, by_admin(&["deleted"]));
 }
+
+#[tokio::test]
+async fn a_disabled_user_cannot_renew_their_access_by_changing_their_password() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::MarketplaceAdmin).await;
+    let (id, token) = create_user(&app, &admin, "lena@ops.test", "operations_viewer").await;
+    let disabled = app
+        .post(&format!("/users/{id}/disable"), &admin, &Value::Null)
+        .await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    // At once, before or after the services heard of it: refused either way, no new token.
+    let renewed = app
+        .put(
+            "/auth/password",
+            &token,
+            &json!({"current_password": PASSWORD, "new_password": "amber-lagoon-38"}),
+        )
+        .await;
+    assert!(
+        [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&renewed.status()),
+        "{}",
+        renewed.status()
+    );
+    assert_eq!(
+        app.login("lena@ops.test", PASSWORD).await.status(),
+        StatusCode::FORBIDDEN,
+        "the password did not change"
+    );
+}
+
+#[tokio::test]
+async fn changing_only_a_buyers_shipping_address_ends_no_session_and_keeps_it_out_of_the_trail() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::MarketplaceAdmin).await;
+    let (id, token) = create_user(&app, &admin, "lena@buyers.test", "marketplace_user").await;
+    let moved = app
+        .put(
+            &format!("/users/{id}/role"),
+            &admin,
+            &json!({"role": "marketplace_user", "shipping_address": "Carrera 50 # 12-3, Cali"}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let changes = app
+        .get(&format!("/users/{id}/changes"), &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(changes.contains(r#""shipping_address":"changed""#), "{changes}");
+    assert!(!changes.contains("Medellín") && !changes.contains("Cali"), "{changes}");
+    // Once a later revocation (another user's) has reached the service, this token is still
+    // taken: nothing was published to end it.
+    let (other, other_token) = create_user(&app, &admin, "otto@ops.test", "operations_viewer").await;
+    app.post(&format!("/users/{other}/disable"), &admin, &Value::Null)
+        .await;
+    refused(&app, &other_token).await;
+    assert_eq!(
+        app.get("/products?limit=1", &token).await.status(),
+        StatusCode::OK
+    );
+}

@@ -79,6 +79,11 @@ async fn open_session(
                 "the email or the password is wrong".to_owned(),
             ));
         }
+        403 => {
+            return Err(ApiError::forbidden(
+                "this account is disabled; an administrator can enable it",
+            ));
+        }
         429 => return Err(throttled(response).await),
         status => {
             return Err(ApiError::Unavailable(format!(

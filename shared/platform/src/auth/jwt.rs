@@ -185,7 +185,7 @@ impl JwtVerifier {
             keys,
             validation,
             verified: VerifiedTokens::default(),
-            user_access: KvCache::default(),
+            user_access: KvCache::ordered_by(|access: &UserAccess| access.generation),
         })
     }
 
