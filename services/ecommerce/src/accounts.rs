@@ -30,18 +30,17 @@ pub async fn prepare(db: &Db, settings: &Settings, passwords: &Passwords) -> any
         Mode::Demo => create_demo_accounts(db, passwords).await?,
         Mode::Production => refuse_live_demo_passwords(db, passwords).await?,
     }
-    // Only while the platform has no administrator: one deleted (its email erased) is not made
-    // again while another runs the platform.
-    if let Some(admin) = &settings.bootstrap_admin
-        && !has_administrator(db).await?
-    {
+    if let Some(admin) = &settings.bootstrap_admin {
         let email = admin.email.trim().to_lowercase();
-        if find(db, &email).await?.is_none() {
-            let password = NewPassword::parse(
-                admin.password.expose_secret(),
-                &[&email, BOOTSTRAP_ADMIN_NAME],
-            )
-            .map_err(|why| anyhow!("bootstrap_admin.password {why}"))?;
+        // Checked at every start, so a guessable secret is found whether it is used or not.
+        let password = NewPassword::parse(
+            admin.password.expose_secret(),
+            &[&email, BOOTSTRAP_ADMIN_NAME],
+        )
+        .map_err(|why| anyhow!("bootstrap_admin.password {why}"))?;
+        // Only while the platform has no administrator: one deleted (its email erased) is not
+        // made again while another runs the platform.
+        if !has_administrator(db).await? && find(db, &email).await?.is_none() {
             let new = NewUser {
                 email,
                 password_hash: passwords.hash(password.expose().to_owned()).await?.0,

@@ -31,7 +31,10 @@ pub enum Change {
     /// By the user, who gave their current password, with the token generation of the token
     /// they asked with: a token revoked meanwhile (the account disabled, the password reset)
     /// changes nothing.
-    ChangePassword { hash: String, token_generation: i64 },
+    ChangePassword {
+        hash: String,
+        token_generation: i64,
+    },
 }
 
 impl Change {
@@ -135,7 +138,7 @@ pub fn apply(
             users::set_role(conn, id, to)?;
             details
         }
-        Change::ResetPassword { hash } | Change::ChangePassword { hash } => {
+        Change::ResetPassword { hash } | Change::ChangePassword { hash, .. } => {
             users::set_password_hash(conn, id, hash)?;
             Map::new()
         }

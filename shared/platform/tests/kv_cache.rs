@@ -144,15 +144,27 @@ async fn an_ordered_copy_never_goes_back_to_an_older_generation_put_after_a_newe
 
     let cancel = CancellationToken::new();
     let loaded: KvCache<UserAccess> = KvCache::ordered_by(generation);
-    let following = tokio::spawn(loaded.clone().follow(nats.clone(), USER_ACCESS, cancel.clone()));
+    let following = tokio::spawn(
+        loaded
+            .clone()
+            .follow(nats.clone(), USER_ACCESS, cancel.clone()),
+    );
     eventually("the bucket loaded", || loaded.is_loaded()).await;
-    assert_eq!(loaded.get("u1").unwrap().generation, 3, "the newest of the history");
+    assert_eq!(
+        loaded.get("u1").unwrap().generation,
+        3,
+        "the newest of the history"
+    );
 
     bucket.put("u1", access(5)).await.unwrap();
     bucket.put("u1", access(4)).await.unwrap();
     bucket.put("u2", access(1)).await.unwrap();
     eventually("the later puts", || loaded.get("u2").is_some()).await;
-    assert_eq!(loaded.get("u1").unwrap().generation, 5, "the newest as they arrive");
+    assert_eq!(
+        loaded.get("u1").unwrap().generation,
+        5,
+        "the newest as they arrive"
+    );
 
     cancel.cancel();
     following.await.unwrap().unwrap();

@@ -186,11 +186,13 @@ async fn change_password(
     let gone = || ApiError::Unauthorized("the user no longer exists".to_owned());
     let user = state
         .store
-        .write(move |conn| match user_lifecycle::apply(conn, &id, &change, &by) {
-            Ok(Some(user)) => Ok(user),
-            Ok(None) | Err(ApiError::NotFound(_)) => Err(gone()),
-            Err(other) => Err(other),
-        })
+        .write(
+            move |conn| match user_lifecycle::apply(conn, &id, &change, &by) {
+                Ok(Some(user)) => Ok(user),
+                Ok(None) | Err(ApiError::NotFound(_)) => Err(gone()),
+                Err(other) => Err(other),
+            },
+        )
         .await?;
     Ok(web::Json(session(&state, user)?))
 }

@@ -124,7 +124,12 @@ async fn production_with_its_own_key_creates_only_the_bootstrap_admin() {
     // Another administrator deletes the bootstrap one: a restart does not make it again.
     let second = serde_json::json!({"email": "second@example.com", "password": "violet-harbor-71",
         "name": "Second", "role": "marketplace_admin"});
-    let created: serde_json::Value = app.post("/users", &token, &second).await.json().await.unwrap();
+    let created: serde_json::Value = app
+        .post("/users", &token, &second)
+        .await
+        .json()
+        .await
+        .unwrap();
     let second = app.token_of("second@example.com", "violet-harbor-71").await;
     let me: serde_json::Value = app.get("/auth/me", &token).await.json().await.unwrap();
     let deleted = app

@@ -426,11 +426,18 @@ async fn changing_only_a_buyers_shipping_address_ends_no_session_and_keeps_it_ou
         .text()
         .await
         .unwrap();
-    assert!(changes.contains(r#""shipping_address":"changed""#), "{changes}");
-    assert!(!changes.contains("Medellín") && !changes.contains("Cali"), "{changes}");
+    assert!(
+        changes.contains(r#""shipping_address":"changed""#),
+        "{changes}"
+    );
+    assert!(
+        !changes.contains("Medellín") && !changes.contains("Cali"),
+        "{changes}"
+    );
     // Once a later revocation (another user's) has reached the service, this token is still
     // taken: nothing was published to end it.
-    let (other, other_token) = create_user(&app, &admin, "otto@ops.test", "operations_viewer").await;
+    let (other, other_token) =
+        create_user(&app, &admin, "otto@ops.test", "operations_viewer").await;
     app.post(&format!("/users/{other}/disable"), &admin, &Value::Null)
         .await;
     refused(&app, &other_token).await;
