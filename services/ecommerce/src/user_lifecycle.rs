@@ -9,6 +9,7 @@
 
 use contracts::user_access::AccessChange;
 use platform::ApiError;
+use platform::auth::Role;
 use platform::db::{DbConnection, OnMissing};
 use platform::outbox;
 use serde_json::{Map, Value, json};
@@ -81,6 +82,42 @@ impl Change {
             Change::Enable | Change::ChangePassword { .. } => None,
         }
     }
+
+    /// Whether this change takes an administrator's rights away from `user`.
+    fn removes_an_administrator(&self, user: &User) -> bool {
+        let active_admin =
+            user.role() == Some(Role::MarketplaceAdmin) && user.disabled_at.is_none();
+        active_admin
+            && match self {
+                Change::Disable | Change::Delete => true,
+                Change::Role(to) => to.role != Role::MarketplaceAdmin,
+                _ => false,
+            }
+    }
+}
+
+/// Reads user `id` for a change, locking what the change must see unchanged until it commits
+/// (PostgreSQL; SQLite's write transaction already excludes other writers): the user's row, or,
+/// for a change that takes an administrator's rights away, every active administrator's, so
+/// that two administrators disabling each other at once cannot leave the platform without one.
+fn lock_for(conn: &mut DbConnection, id: &str, change: &Change) -> Result<User, ApiError> {
+    let missing = || ApiError::not_found(format!("user {id}"));
+    let user = users::find(conn, id).on_missing(missing)?;
+    if change.removes_an_administrator(&user) {
+        let others = users::lock_active_admins(conn)?
+            .into_iter()
+            .filter(|admin| admin != id)
+            .count();
+        if others == 0 {
+            return Err(ApiError::conflict(
+                "this is the platform's last active administrator; make another one first",
+            ));
+        }
+    } else {
+        users::lock(conn, id)?;
+    }
+    // As it is now that nobody else can change it.
+    users::find(conn, id).on_missing(missing)
 }
 
 /// Applies `change` to user `id` as `by`, in the caller's transaction; returns the user as the
@@ -92,12 +129,12 @@ pub fn apply(
     change: &Change,
     by: &ChangedBy,
 ) -> Result<Option<User>, ApiError> {
-    let user = users::find(conn, id).on_missing(|| ApiError::not_found(format!("user {id}")))?;
     if let Some(refusal) = change.refused_on_oneself()
         && by.user_id == id
     {
         return Err(ApiError::conflict(refusal));
     }
+    let user = lock_for(conn, id, change)?;
     if let Change::ChangePassword {
         token_generation, ..
     } = change

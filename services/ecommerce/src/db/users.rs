@@ -128,6 +128,36 @@ pub fn list_for_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryRe
         .load(conn)
 }
 
+/// Holds the user's row locked until the transaction ends (PostgreSQL; SQLite's write
+/// transaction already excludes other writers).
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
+/// The ids of the active administrators (neither disabled nor deleted), their rows held locked
+/// until the transaction ends on PostgreSQL, in one order so that two such locks never wait on
+/// each other.
+pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    let admins = users::table
+        .filter(users::role.eq(Role::MarketplaceAdmin.as_str()))
+        .filter(users::disabled_at.is_null())
+        .filter(users::deleted_at.is_null())
+        .order(users::id)
+        .select(users::id);
+    match conn {
+        DbConnection::Postgres(pg) => admins.for_update().load(pg),
+        DbConnection::Sqlite(_) => admins.load(conn),
+    }
+}
+
 /// Disables (`true`) or enables the user; a disabled user cannot log in.
 pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> QueryResult<()> {
     let now = now();

@@ -60,7 +60,7 @@ fn changed(user: Option<UserResponse>) -> Result<web::Json<UserResponse>, ApiErr
 ///
 /// They can no longer log in, and every token they hold is refused by every service within
 /// a second. Disabling a disabled user changes nothing. Administrators cannot disable
-/// themselves (409).
+/// themselves, nor the platform's last active administrator (409).
 ///
 /// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
@@ -97,7 +97,7 @@ async fn enable_user(
 /// Their email, name, address and password are erased (the email can register again) and
 /// every token they hold is refused within a second. Orders they placed stay, as the
 /// marketplace's records; the audit trail keeps their id. Administrators cannot delete
-/// themselves (409).
+/// themselves, nor the platform's last active administrator (409).
 ///
 /// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
@@ -134,7 +134,7 @@ pub struct RoleRequest {
 /// As at creation, seller users need `seller_id`, couriers `courier_id` and marketplace users
 /// `shipping_address`; no role keeps another role's field. Their tokens, which name the old
 /// role, are refused within a second: they log in again. Administrators cannot change their
-/// own role (409).
+/// own role, nor demote the platform's last active administrator (409).
 ///
 /// Who may call: `marketplace_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = RoleRequest,

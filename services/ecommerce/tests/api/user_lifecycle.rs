@@ -446,3 +446,58 @@ async fn changing_only_a_buyers_shipping_address_ends_no_session_and_keeps_it_ou
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn two_administrators_disabling_each_other_at_once_leave_one_active() {
+    let app = spawn_app().await;
+    let mut admin = app.token(Role::MarketplaceAdmin).await;
+    for round in 0..4 {
+        let me: Value = app.get("/auth/me", &admin).await.json().await.unwrap();
+        let first = me["id"].as_str().unwrap().to_owned();
+        let email = format!("admin{round}@ops.test");
+        let (second, second_token) = create_user(&app, &admin, &email, "marketplace_admin").await;
+        // The only two active administrators, each disabling the other.
+        let others: Value = app
+            .get("/users?role=marketplace_admin&limit=100", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let active = |admins: &Value, id: &str| {
+            admins["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|user| user["id"] == id && user["status"] == "active")
+        };
+        assert!(active(&others, &first) && active(&others, &second));
+        let (disable_second, disable_first) = (
+            format!("/users/{second}/disable"),
+            format!("/users/{first}/disable"),
+        );
+        tokio::join!(
+            app.post(&disable_second, &admin, &Value::Null),
+            app.post(&disable_first, &second_token, &Value::Null),
+        );
+        let mut survivors = Vec::new();
+        for token in [&admin, &second_token] {
+            let listed = app
+                .get("/users?role=marketplace_admin&limit=100", token)
+                .await;
+            if listed.status() == StatusCode::OK {
+                let admins: Value = listed.json().await.unwrap();
+                survivors = [&first, &second]
+                    .into_iter()
+                    .filter(|id| active(&admins, id))
+                    .cloned()
+                    .collect();
+            }
+        }
+        assert_eq!(survivors.len(), 1, "round {round}: {survivors:?}");
+        admin = if survivors[0] == first {
+            admin
+        } else {
+            second_token
+        };
+    }
+}
