@@ -125,16 +125,12 @@ fn relay(h: &Harness) -> OutboxRelay {
     )
 }
 
-async fn wait_until(mut done: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not reached in time"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// Waits until the relays running in the background have published every row.
+async fn drained(h: &Harness) {
+    test_support::eventually(Duration::from_secs(30), "the outbox drained", || async {
+        pending(h).await == 0
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -162,7 +158,7 @@ async fn two_relays_publish_every_message_exactly_once() {
     let cancel = CancellationToken::new();
     let first = tokio::spawn(relay(&h).run(cancel.clone()));
     let second = tokio::spawn(relay(&h).run(cancel.clone()));
-    wait_until(async || pending(&h).await == 0).await;
+    drained(&h).await;
     cancel.cancel();
     first.await.unwrap().unwrap();
     second.await.unwrap().unwrap();
@@ -179,7 +175,7 @@ async fn messages_written_while_nats_is_down_are_published_when_it_returns() {
     let cancel = CancellationToken::new();
     let running = tokio::spawn(relay(&h).run(cancel.clone()));
     write_note(&h, "before", false).await.unwrap();
-    wait_until(async || pending(&h).await == 0).await;
+    drained(&h).await;
 
     h.test_nats.stop().unwrap();
     for i in 0..5 {
@@ -195,7 +191,7 @@ async fn messages_written_while_nats_is_down_are_published_when_it_returns() {
     );
     h.test_nats.resume().await.unwrap();
 
-    wait_until(async || pending(&h).await == 0).await;
+    drained(&h).await;
     cancel.cancel();
     running.await.unwrap().unwrap();
     assert_eq!(stream_messages(&h).await, 6);
@@ -252,7 +248,7 @@ async fn many_messages_of_one_transaction_share_rows_but_are_published_one_by_on
 
 /// Relays batches until no row is left to publish, failed attempts included.
 async fn relay_until_drained(h: &Harness) {
-    wait_until(async || {
+    test_support::eventually(Duration::from_secs(30), "the outbox drained", || async {
         let _ = relay(h).relay_batch().await;
         pending(h).await == 0
     })

@@ -91,14 +91,34 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    eventually_ok(timeout, what, || {
+        let found = check();
+        async move { found.await.ok_or("nothing yet") }
+    })
+    .await
+}
+
+/// Polls `check` until it gives `Ok`, and returns that value; fails after `timeout`, saying
+/// what the last `Err` held (the state it was still waiting on).
+pub async fn eventually_ok<T, E, F, Fut>(
+    timeout: std::time::Duration,
+    what: &str,
+    mut check: F,
+) -> T
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if let Some(value) = check().await {
-            return value;
-        }
+        let last = match check().await {
+            Ok(value) => return value,
+            Err(last) => last,
+        };
         assert!(
             tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
+            "timed out waiting for {what}; last: {last}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }

@@ -280,17 +280,12 @@ async fn the_fleet_is_seed_000s_couriers_and_is_published_to_the_couriers_bucket
 
     let nats = app.nats_client().await;
     let bucket = nats.ensure_bucket(&COURIERS).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let entry = loop {
-        if let Some(entry) = bucket.get("107").await.unwrap() {
-            break entry;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "courier 107 never reached the bucket"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let entry = test_support::eventually_some(
+        Duration::from_secs(10),
+        "courier 107 in the bucket",
+        || async { bucket.get("107").await.unwrap() },
+    )
+    .await;
     let courier: Courier = serde_json::from_slice(&entry).unwrap();
     assert_eq!(courier.name, "Elena Rodríguez");
     assert_eq!(

@@ -194,8 +194,8 @@ impl TestApp {
     ) -> Option<CatalogProduct> {
         let nats = self.nats_client().await;
         let namespace = Namespace::new(self.nats.namespace()).expect("namespace");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let what = format!("catalog entry {sku} as wanted");
+        test_support::eventually_ok(Duration::from_secs(30), &what, || async {
             let entry = match nats
                 .jetstream()
                 .get_key_value(namespace.bucket_name(&CATALOG))
@@ -210,14 +210,12 @@ impl TestApp {
                 Err(_) => None,
             };
             if wanted(entry.as_ref()) {
-                return entry;
+                Ok(entry)
+            } else {
+                Err(format!("{entry:?}"))
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "catalog entry {sku} never became as wanted: {entry:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 }
 

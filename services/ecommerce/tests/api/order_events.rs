@@ -21,24 +21,17 @@ async fn statistics(app: &TestApp) -> Value {
 
 /// The statistics row of `status` once it counts `orders` orders (30 s at most).
 async fn wait_for_statistics(app: &TestApp, status: &str, orders: i64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    let what = format!("statistics counting {orders} {status}");
+    test_support::eventually_ok(Duration::from_secs(30), &what, || async {
         let rows = statistics(app).await;
-        let row = rows
-            .as_array()
+        rows.as_array()
             .unwrap()
             .iter()
-            .find(|r| r["status"] == status)
-            .cloned();
-        if row.as_ref().is_some_and(|r| r["orders"] == orders) {
-            return row.unwrap();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "statistics never counted {orders} {status}: {rows}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .find(|r| r["status"] == status && r["orders"] == orders)
+            .cloned()
+            .ok_or(rows)
+    })
+    .await
 }
 
 /// A purchase is written by its batch, outside the request, yet its `orders.created` event
@@ -201,21 +194,15 @@ async fn the_per_status_consumers_count_each_order_once() {
         .await
         .unwrap();
     let consumer = nats.namespace().consumer_name("ecommerce-orders-created");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while stream
-        .consumer_info(&consumer)
-        .await
-        .unwrap()
-        .ack_floor
-        .stream_sequence
-        < duplicate
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the consumer never handled the duplicate"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    test_support::eventually(
+        Duration::from_secs(30),
+        "the consumer to handle the duplicate",
+        || async {
+            let info = stream.consumer_info(&consumer).await.unwrap();
+            info.ack_floor.stream_sequence >= duplicate
+        },
+    )
+    .await;
     let rows = statistics(&app).await;
     let created = rows
         .as_array()

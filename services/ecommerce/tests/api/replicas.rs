@@ -107,8 +107,8 @@ async fn created_events(nats: &TestNats, expected: usize) -> Vec<String> {
     let subject = nats
         .namespace()
         .resolve(&orders::subject(OrderStatus::Created));
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
+    let what = format!("{expected} orders.created events");
+    test_support::eventually_ok(std::time::Duration::from_secs(15), &what, || async {
         let mut ids = Vec::new();
         for message in stored_messages(&nats, &ORDERS).await.unwrap() {
             if message.subject.as_str() == subject {
@@ -116,9 +116,11 @@ async fn created_events(nats: &TestNats, expected: usize) -> Vec<String> {
                 ids.push(event["data"]["order_id"].as_str().unwrap().to_owned());
             }
         }
-        if ids.len() >= expected || tokio::time::Instant::now() >= deadline {
-            return ids;
+        if ids.len() >= expected {
+            Ok(ids)
+        } else {
+            Err(format!("{} so far", ids.len()))
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }

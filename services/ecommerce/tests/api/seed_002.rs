@@ -150,8 +150,8 @@ async fn each_seed_status_reaches_a_durable_consumer_of_its_own() {
         assert_eq!(orders, expected[name].iter().copied().collect(), "{name}");
 
         let consumer = namespace.consumer_name(&format!("ecommerce-orders-{}", status.as_str()));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let what = format!("{name}: {consumer} to acknowledge its events");
+        test_support::eventually_ok(Duration::from_secs(30), &what, || async {
             let info = stream.consumer_info(&consumer).await.unwrap();
             assert_eq!(
                 info.config.filter_subject,
@@ -162,14 +162,12 @@ async fn each_seed_status_reaches_a_durable_consumer_of_its_own() {
                 && info.num_pending == 0
                 && info.num_ack_pending == 0;
             if done {
-                break;
+                Ok(())
+            } else {
+                Err(format!("{info:?}"))
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{name}: {consumer} never acknowledged its events: {info:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
         consumers.insert(consumer);
     }
     assert_eq!(consumers.len(), 4, "one processor per seed status");

@@ -259,21 +259,25 @@ async fn replaying_the_streams_into_an_empty_database_gives_the_same_numbers() {
     let replayed = start(test_settings(&app.nats, &db)).await;
     replayed.wait_until_ready().await;
     let viewer = token(platform::auth::Role::OperationsViewer);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let after: Value = replayed
-            .get("/v1/metrics/summary", &viewer)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if complete(&after, 3) {
-            assert_eq!(numbers(after), numbers(before));
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "replay incomplete");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let after: Value = test_support::eventually_ok(
+        std::time::Duration::from_secs(15),
+        "the replay to complete",
+        || async {
+            let after: Value = replayed
+                .get("/v1/metrics/summary", &viewer)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if complete(&after, 3) {
+                Ok(after)
+            } else {
+                Err(after)
+            }
+        },
+    )
+    .await;
+    assert_eq!(numbers(after), numbers(before));
 }
 
 #[tokio::test]

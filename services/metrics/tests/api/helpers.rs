@@ -65,18 +65,15 @@ impl TestApp {
 
     /// Waits until the summary satisfies `check`; returns it.
     pub async fn summary_when(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
+        test_support::eventually_ok(Duration::from_secs(15), what, || async {
             let summary = self.summary().await;
             if check(&summary) {
-                return summary;
+                Ok(summary)
+            } else {
+                Err(format!("{summary:#}"))
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}: {summary:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        })
+        .await
     }
 
     pub async fn publisher(&self) -> Publisher {

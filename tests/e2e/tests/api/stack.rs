@@ -114,18 +114,15 @@ impl Stack {
 
     /// Posts a report to ingest until the reference data has arrived there; returns the answer.
     pub async fn report(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let response = self.ingest.post(path, token, body).await;
-            if response.status() != StatusCode::SERVICE_UNAVAILABLE {
-                return response;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "ingest never loaded the catalog and fleet"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        test_support::eventually_some(
+            Duration::from_secs(20),
+            "ingest to load the catalog and fleet",
+            || async {
+                let response = self.ingest.post(path, token, body).await;
+                (response.status() != StatusCode::SERVICE_UNAVAILABLE).then_some(response)
+            },
+        )
+        .await
     }
 
     /// A seed 000 report of `skus` by courier `courier_id`, as the generator sends it.
