@@ -246,6 +246,40 @@ pub async fn served_document(api: &ServiceClient) -> Value {
     answer.json().await.expect("an OpenAPI document")
 }
 
+/// Asserts that `service`'s served OpenAPI document is the one committed at
+/// `docs/openapi/<service>.json`, compared as JSON: what the API promises changes only on
+/// purpose (a refactoring changes nothing there). `volatile` names, as JSON pointers, the values
+/// made at each start (examples dated now), compared and committed as `"<varies>"`. After a
+/// deliberate change, `UPDATE_OPENAPI=1 cargo test -p <service> --test api api_docs` writes the
+/// new one.
+#[allow(clippy::expect_used)]
+pub async fn assert_committed_document(api: &ServiceClient, service: &str, volatile: &[&str]) {
+    let mut served = served_document(api).await;
+    for pointer in volatile {
+        let value = served
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{service}'s document has no {pointer}"));
+        *value = Value::String("<varies>".to_owned());
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/openapi")
+        .join(format!("{service}.json"));
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        let pretty = serde_json::to_string_pretty(&served).expect("JSON");
+        std::fs::write(&path, pretty + "\n").expect("docs/openapi is writable");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let committed: Value = serde_json::from_str(&committed).expect("a JSON document");
+    assert!(
+        served == committed,
+        "{service}'s OpenAPI document differs from {}: if the API changed on purpose, run \
+         UPDATE_OPENAPI=1 cargo test -p <service> --test api api_docs and commit the file",
+        path.display()
+    );
+}
+
 /// Asserts that the service's served OpenAPI document has no [`undocumented`] operation.
 pub async fn assert_every_operation_documented(api: &ServiceClient) -> Value {
     let document = served_document(api).await;

@@ -105,3 +105,9 @@ async fn every_request_example_is_taken_as_it_is_from_a_caller_of_the_role_named
         .count();
     assert_eq!(sent, with_examples - left_out.len(), "every example sent");
 }
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    api_docs::assert_committed_document(&app.api, "ecommerce", &[]).await;
+}

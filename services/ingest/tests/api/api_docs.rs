@@ -41,3 +41,16 @@ async fn every_request_example_is_taken_as_it_is_from_a_caller_of_the_role_named
     // Each example was stored: the seed report, the single one and the batch of two.
     assert_eq!(app.stored_reports().await.len(), 4);
 }
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    // Its examples are dated now, so that they are reports the service takes.
+    let dated_now = [
+        "/components/schemas/SeedReport/example/timestamp",
+        "/components/schemas/ReportRequest/example/delivered_at",
+        "/components/schemas/BatchRequest/example/reports/0/delivered_at",
+        "/components/schemas/BatchRequest/example/reports/1/delivered_at",
+    ];
+    api_docs::assert_committed_document(&app.api, "ingest", &dated_now).await;
+}

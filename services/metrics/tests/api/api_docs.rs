@@ -18,3 +18,9 @@ async fn every_operation_has_a_summary_a_role_note_and_a_request_example() {
     let app = spawn_app().await;
     api_docs::assert_every_operation_documented(&app.api).await;
 }
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    api_docs::assert_committed_document(&app.api, "metrics", &[]).await;
+}
