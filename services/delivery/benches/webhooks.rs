@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use contracts::deliveries::{DeliveryStatus, WebhookMessageState};
 use delivery::config::WebhookSettings;
 use delivery::db::schema::webhook_messages;
 use delivery::db::webhooks::{self, MessageRow, SubscriptionRow};
@@ -78,9 +79,9 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
                 subscription_id: "bench".to_owned(),
                 event_id: format!("event-{i}"),
                 delivery_id: format!("delivery-{i}"),
-                status: "IN_ORIGIN".to_owned(),
+                status: DeliveryStatus::InOrigin,
                 body: format!(r#"{{"type":"delivery.status_changed","timestamp":"2026-11-23T10:00:00Z","data":{{"delivery_id":"delivery-{i}","tracking_number":"CX{i:016X}","foreign_order_id":"order-{i}","courier_id":101,"status":"IN_ORIGIN","previous_status":"READY_FOR_PICK_UP","changed_at":"2026-11-23T10:00:00Z"}}}}"#),
-                state: webhooks::PENDING.to_owned(),
+                state: WebhookMessageState::Pending,
                 attempts: 0,
                 next_attempt_at: now,
                 locked_until: None,
@@ -118,7 +119,7 @@ async fn run(backend: &str, database: TestDatabase, count: usize, per_subscripti
         let succeeded: i64 = db
             .run(|conn| -> Result<i64, DbError> {
                 Ok(webhook_messages::table
-                    .filter(webhook_messages::state.eq(webhooks::SUCCEEDED))
+                    .filter(webhook_messages::state.eq(WebhookMessageState::Succeeded))
                     .count()
                     .get_result(conn)?)
             })

@@ -97,6 +97,40 @@ pub struct WebhookMessage {
     pub data: DeliveryStatusChanged,
 }
 
+status_enum! {
+    /// Where a webhook message stands: waiting for (another) attempt, or finished one way.
+    #[schema_description = "pending, succeeded or failed."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum WebhookMessageState {
+        Pending,
+        Succeeded,
+        Failed,
+    }
+}
+
+impl WebhookMessageState {
+    pub const ALL: [WebhookMessageState; 3] = [
+        WebhookMessageState::Pending,
+        WebhookMessageState::Succeeded,
+        WebhookMessageState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookMessageState::Pending => "pending",
+            WebhookMessageState::Succeeded => "succeeded",
+            WebhookMessageState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<WebhookMessageState> {
+        WebhookMessageState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
 

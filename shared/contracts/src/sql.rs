@@ -1,4 +1,4 @@
-//! Diesel mappings of the statuses (feature `diesel`): a status is stored as the text of its
+//! Diesel mappings of the statuses and states (feature `diesel`): a status is stored as the text of its
 //! `as_str`, so a row holds the enum itself. A text no status has fails the query with a
 //! deserialization error (an internal error at the HTTP edge), never a panic. The impls are
 //! generic over the backend, so they serve SQLite, PostgreSQL and the services' `MultiBackend`.
@@ -8,7 +8,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::deliveries::DeliveryStatus;
+use crate::deliveries::{DeliveryStatus, WebhookMessageState};
 use crate::orders::OrderStatus;
 
 macro_rules! status_as_text {
@@ -40,6 +40,7 @@ macro_rules! status_as_text {
 
 status_as_text!(OrderStatus, "order status");
 status_as_text!(DeliveryStatus, "delivery status");
+status_as_text!(WebhookMessageState, "webhook message state");
 
 #[cfg(test)]
 mod tests {
@@ -71,6 +72,16 @@ mod tests {
                 .get_result(conn)
                 .unwrap();
             assert_eq!(read, status);
+        }
+        for state in WebhookMessageState::ALL {
+            let stored: String = diesel::select(state.into_sql::<Text>())
+                .get_result(conn)
+                .unwrap();
+            assert_eq!(stored, state.as_str());
+            let read: WebhookMessageState = diesel::select(stored.into_sql::<Text>())
+                .get_result(conn)
+                .unwrap();
+            assert_eq!(read, state);
         }
     }
 

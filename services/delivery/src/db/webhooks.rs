@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
+use contracts::deliveries::{DeliveryStatus, WebhookMessageState};
 use diesel::prelude::*;
 use platform::db::DbConnection;
 
@@ -143,9 +144,9 @@ pub struct MessageRow {
     pub subscription_id: String,
     pub event_id: String,
     pub delivery_id: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub body: String,
-    pub state: String,
+    pub state: WebhookMessageState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -154,11 +155,6 @@ pub struct MessageRow {
     /// The trace of the event the message announces.
     pub traceparent: Option<String>,
 }
-
-/// States of a message.
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
 
 /// Adds messages, skipping any (subscription, event) pair that already has one: a redelivered
 /// event creates nothing new. Returns how many were added.
@@ -232,7 +228,7 @@ pub fn resend(
             .filter(webhook_messages::subscription_id.eq(subscription_id)),
     )
     .set((
-        webhook_messages::state.eq(PENDING),
+        webhook_messages::state.eq(WebhookMessageState::Pending),
         webhook_messages::next_attempt_at.eq(now),
         webhook_messages::locked_until.eq(None::<NaiveDateTime>),
         webhook_messages::finished_at.eq(None::<NaiveDateTime>),
@@ -307,7 +303,7 @@ pub fn claim_due(
         .filter(webhook_subscriptions::enabled.eq(true))
         .select(webhook_subscriptions::id);
     let candidates: Vec<(String, String)> = webhook_messages::table
-        .filter(webhook_messages::state.eq(PENDING))
+        .filter(webhook_messages::state.eq(WebhookMessageState::Pending))
         .filter(webhook_messages::next_attempt_at.le(now))
         .filter(free)
         .filter(webhook_messages::subscription_id.eq_any(enabled_ids))
@@ -332,7 +328,7 @@ pub fn claim_due(
     let reserve = diesel::update(
         webhook_messages::table
             .filter(webhook_messages::id.eq_any(&chosen))
-            .filter(webhook_messages::state.eq(PENDING))
+            .filter(webhook_messages::state.eq(WebhookMessageState::Pending))
             .filter(free),
     )
     .set((
@@ -374,7 +370,7 @@ pub fn give_back(conn: &mut DbConnection, message_ids: &[String]) -> QueryResult
         given += diesel::update(
             webhook_messages::table
                 .filter(webhook_messages::id.eq_any(chunk))
-                .filter(webhook_messages::state.eq(PENDING)),
+                .filter(webhook_messages::state.eq(WebhookMessageState::Pending)),
         )
         .set((
             webhook_messages::locked_until.eq(None::<NaiveDateTime>),
@@ -452,7 +448,10 @@ pub fn record_attempts(
             }
         }
     }
-    for (state, wanted) in [(SUCCEEDED, Next::Succeeded), (FAILED, Next::Failed)] {
+    for (state, wanted) in [
+        (WebhookMessageState::Succeeded, Next::Succeeded),
+        (WebhookMessageState::Failed, Next::Failed),
+    ] {
         let ids: Vec<&str> = attempts
             .iter()
             .filter(|(_, next)| *next == wanted)
@@ -464,7 +463,7 @@ pub fn record_attempts(
         diesel::update(
             webhook_messages::table
                 .filter(webhook_messages::id.eq_any(&ids))
-                .filter(webhook_messages::state.eq(PENDING)),
+                .filter(webhook_messages::state.eq(WebhookMessageState::Pending)),
         )
         .set((
             webhook_messages::state.eq(state),
@@ -478,7 +477,7 @@ pub fn record_attempts(
             diesel::update(
                 webhook_messages::table
                     .filter(webhook_messages::id.eq(&attempt.message_id))
-                    .filter(webhook_messages::state.eq(PENDING)),
+                    .filter(webhook_messages::state.eq(WebhookMessageState::Pending)),
             )
             .set((
                 webhook_messages::next_attempt_at.eq(*at),

@@ -6,7 +6,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use contracts::deliveries::DeliveryStatus;
+use contracts::deliveries::{DeliveryStatus, WebhookMessageState};
 use platform::auth::{Authenticated, Claims, Role};
 use platform::db::{OnMissing, new_id, now};
 use platform::json::Json;
@@ -369,9 +369,11 @@ pub struct MessageResponse {
     /// The `webhook-id` header of every attempt of this message.
     pub id: String,
     pub delivery_id: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     /// pending, succeeded or failed.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: WebhookMessageState,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -382,7 +384,8 @@ pub struct MessageResponse {
 impl From<MessageRow> for MessageResponse {
     fn from(m: MessageRow) -> Self {
         Self {
-            next_attempt_at: (m.state == webhooks::PENDING).then(|| utc(m.next_attempt_at)),
+            next_attempt_at: (m.state == WebhookMessageState::Pending)
+                .then(|| utc(m.next_attempt_at)),
             payload: serde_json::from_str(&m.body).unwrap_or(serde_json::Value::Null),
             id: m.id,
             delivery_id: m.delivery_id,

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use contracts::CloudEvent;
-use contracts::deliveries::{self, DeliveryStatusChanged, WEBHOOK_STATUS_CHANGED, WebhookMessage};
+use contracts::deliveries::{
+    self, DeliveryStatusChanged, WEBHOOK_STATUS_CHANGED, WebhookMessage, WebhookMessageState,
+};
 use contracts::streams::DELIVERIES;
 use platform::consumer::{self, DurableConsumer};
 use platform::db::{Db, now};
@@ -16,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Wakeup;
 use crate::db::deliveries::creators as delivery_creators;
-use crate::db::webhooks::{self, Audience, MessageRow, PENDING};
+use crate::db::webhooks::{self, Audience, MessageRow};
 use crate::domain::{DeliveryId, owner};
 
 pub fn run(
@@ -85,9 +87,9 @@ fn messages_for(
                 subscription_id: subscription.id.clone(),
                 event_id: event.id.to_string(),
                 delivery_id: event.data.delivery_id.clone(),
-                status: status.to_owned(),
+                status: event.data.status,
                 body: body.clone(),
-                state: PENDING.to_owned(),
+                state: WebhookMessageState::Pending,
                 attempts: 0,
                 next_attempt_at: created_at,
                 locked_until: None,
