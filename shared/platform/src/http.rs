@@ -4,7 +4,7 @@
 //! Each failed request is logged as one line when it ends (its root span closing; a successful
 //! one only at DEBUG, see [`crate::telemetry::QuietSuccesses`]), carrying what a support
 //! engineer needs to find failed requests and who they hit (seed 003 §4, read back by
-//! `cx-support failed-requests`, [`crate::forensics`]): method, route, status, latency, request
+//! ecommerce's `cx-support failed-requests`): method, route, status, latency, request
 //! and trace ids, the caller ([`fields::PRINCIPAL`]: a user id and role, or `anonymous`), the ally
 //! of an ally route (a `{allyId}` path parameter, as seed 003's API names it) and, on failures,
 //! the problem type answered. They are fields of the root span, filled in as they become known

@@ -6,7 +6,6 @@ pub mod auth;
 pub mod consumer;
 pub mod db;
 pub mod error;
-pub mod forensics;
 pub mod http;
 pub mod http_client;
 pub mod json;

@@ -6,7 +6,7 @@
 //! so each log line of a request, in any service it reaches, can be found by its trace id.
 //!
 //! A request that failed (answered 400 or above) ends with a line at INFO, always: the support
-//! tool reads those ([`crate::forensics`]). A request that succeeded ends with one only when
+//! tool reads those (ecommerce's `cx-support failed-requests`). A request that succeeded ends with one only when
 //! DEBUG is enabled for [`SUCCESSES_TARGET`] ([`QuietSuccesses`]); `/metrics` counts them all
 //! (`http_requests_total` by route and status).
 

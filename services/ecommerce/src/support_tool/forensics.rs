@@ -1,8 +1,8 @@
 //! Reading request logs back to answer seed 003 §4: "people say their credentials do not work;
 //! how many requests failed, and which clients were affected?"
 //!
-//! Every service writes one JSON line per failed request when it ends ([`crate::http`]; per
-//! successful one too when DEBUG is on for [`crate::telemetry::SUCCESSES_TARGET`]): its time,
+//! Every service writes one JSON line per failed request when it ends ([`platform::http`]; per
+//! successful one too when DEBUG is on for [`platform::telemetry::SUCCESSES_TARGET`]): its time,
 //! method, route, status, latency, caller, ally and problem type. [`FailedRequests`] reads any
 //! number of such logs (a service's file, its rotated predecessors, several replicas' files, or
 //! standard input) and counts the failures: 4xx and 5xx apart, per caller, per ally, per problem
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::http::fields;
+use platform::http::fields;
 
 /// The name of every request's root span (tracing-actix-web's).
 const REQUEST_SPAN: &str = "HTTP request";

@@ -4,15 +4,18 @@
 //!   reads request logs (any service's, rotated ones and gzip-compressed ones included; standard
 //!   input without a file or with `-`) and says how many requests failed, 4xx and 5xx apart,
 //!   which callers and allies they hit and how often, the problem types, the routes and the
-//!   first and last failure ([`platform::forensics`]). Unreadable lines are counted, not fatal.
+//!   first and last failure ([`forensics`]). Unreadable lines are counted, not fatal.
 //! - `cx-support rotate-credentials-key [--dry-run]` re-encrypts every stored ally credentials
 //!   version under the current key ([`crate::key_rotation`]); `--dry-run` only counts the
 //!   versions per key. It reads ecommerce's own settings (`ECOMMERCE__DATABASE__URL`,
 //!   `ECOMMERCE__CREDENTIALS__*`...), so it runs where the service runs, with its environment.
 //!
 //! It is a binary of the ecommerce crate because rotating needs ecommerce's settings, database
-//! and vault, while reading logs needs only the platform; a crate of its own under `shared/`
-//! would have had to depend on a service.
+//! and vault; reading logs needs only the lines' field names (`platform::http::fields`), and
+//! lives here with the rest of the support tools rather than in the platform every service
+//! carries.
+
+pub mod forensics;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -20,8 +23,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
+use forensics::{FailedRequests, Window};
 use platform::db::Db;
-use platform::forensics::{FailedRequests, Window};
 
 use crate::config::{LIST_SETTINGS, Settings};
 use crate::key_rotation;
