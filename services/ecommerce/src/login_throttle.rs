@@ -311,7 +311,17 @@ impl Policy {
             let row = row.filter(|row| !self.is_stale(row, now));
             let failures = match &row {
                 Some(row) => row.failures + 1,
-                None => counts::insert_or_count(conn, scope.as_str(), subject, now)?,
+                None => {
+                    let failures = counts::insert_or_count(conn, scope.as_str(), subject, now)?;
+                    // Attempts that found no row at once (PostgreSQL locks no row that does not
+                    // exist yet) count in turn here; one that finds the key already past its
+                    // free failures was blocked before it, and is refused as if it had seen the
+                    // block (a burst of 50 guesses let a seventh be checked otherwise).
+                    if let Some(block) = self.limits(*scope).block_after(failures - 1) {
+                        return Ok(Err((*scope, block)));
+                    }
+                    failures
+                }
             };
             let block = self.limits(*scope).block_after(failures);
             if row.is_some() || block.is_some() {
