@@ -14,7 +14,6 @@ use platform::settings::Mode;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::db::PageRequest;
 use crate::db::users::{self, NewUser};
 use crate::domain::demo_accounts::{
     DEFAULT_SELLER_ID, DEMO_ACCOUNTS, DEMO_COURIER_PASSWORD, DEMO_FLEET, demo_courier_email,
@@ -143,18 +142,8 @@ async fn refuse_live_demo_passwords(db: &Db, passwords: &Passwords) -> anyhow::R
 }
 
 async fn has_administrator(db: &Db) -> Result<bool, DbError> {
-    db.run(|conn| {
-        let (admins, _) = users::list(
-            conn,
-            Some(Role::MarketplaceAdmin),
-            PageRequest {
-                limit: 1,
-                offset: 0,
-            },
-        )?;
-        Ok(!admins.is_empty())
-    })
-    .await
+    db.run(|conn| Ok(users::any_with_role(conn, Role::MarketplaceAdmin)?))
+        .await
 }
 
 async fn find(db: &Db, email: &str) -> Result<Option<users::User>, DbError> {

@@ -120,6 +120,16 @@ pub fn list(
     Ok((items, total))
 }
 
+/// Whether any user (deleted ones aside) has `role`: one row read, nothing counted.
+pub fn any_with_role(conn: &mut DbConnection, role: Role) -> QueryResult<bool> {
+    live()
+        .filter(users::role.eq(role.as_str()))
+        .select(users::id)
+        .first::<String>(conn)
+        .optional()
+        .map(|found| found.is_some())
+}
+
 pub fn list_for_seller(conn: &mut DbConnection, seller_id: &SellerId) -> QueryResult<Vec<User>> {
     live()
         .filter(users::seller_id.eq(seller_id))

@@ -62,6 +62,12 @@ async fn trail(app: &TestApp, admin: &str, id: &str) -> Vec<(String, String)> {
     actions
 }
 
+/// `POST /users/{id}/disable` as `admin`.
+async fn disable(app: &TestApp, admin: &str, id: &str) -> reqwest::Response {
+    app.post(&format!("/users/{id}/disable"), admin, &Value::Null)
+        .await
+}
+
 fn by_admin(actions: &[&str]) -> Vec<(String, String)> {
     actions
         .iter()
@@ -75,9 +81,7 @@ async fn a_disabled_user_cannot_log_in_and_their_tokens_are_refused_until_enable
     let admin = app.token(Role::MarketplaceAdmin).await;
     let (id, token) = create_user(&app, &admin, "lena@ops.test", "operations_viewer").await;
 
-    let disabled = app
-        .post(&format!("/users/{id}/disable"), &admin, &Value::Null)
-        .await;
+    let disabled = disable(&app, &admin, &id).await;
     assert_eq!(disabled.status(), StatusCode::OK);
     let disabled: Value = disabled.json().await.unwrap();
     assert_eq!(disabled["status"], "disabled");
@@ -94,9 +98,7 @@ async fn a_disabled_user_cannot_log_in_and_their_tokens_are_refused_until_enable
             .contains("disabled")
     );
     // Disabling again changes nothing, and records nothing.
-    let again = app
-        .post(&format!("/users/{id}/disable"), &admin, &Value::Null)
-        .await;
+    let again = disable(&app, &admin, &id).await;
     assert_eq!(again.status(), StatusCode::OK);
 
     let enabled = app
@@ -333,8 +335,7 @@ async fn an_administrator_cannot_lock_themselves_out() {
     let me: Value = app.get("/auth/me", &admin).await.json().await.unwrap();
     let id = me["id"].as_str().unwrap();
     for response in [
-        app.post(&format!("/users/{id}/disable"), &admin, &Value::Null)
-            .await,
+        disable(&app, &admin, id).await,
         app.delete(&format!("/users/{id}"), &admin).await,
         app.put(
             &format!("/users/{id}/role"),
@@ -383,9 +384,7 @@ async fn a_disabled_user_cannot_renew_their_access_by_changing_their_password() 
     let app = spawn_app().await;
     let admin = app.token(Role::MarketplaceAdmin).await;
     let (id, token) = create_user(&app, &admin, "lena@ops.test", "operations_viewer").await;
-    let disabled = app
-        .post(&format!("/users/{id}/disable"), &admin, &Value::Null)
-        .await;
+    let disabled = disable(&app, &admin, &id).await;
     assert_eq!(disabled.status(), StatusCode::OK);
     // At once, before or after the services heard of it: refused either way, no new token.
     let renewed = app
@@ -438,8 +437,7 @@ async fn changing_only_a_buyers_shipping_address_ends_no_session_and_keeps_it_ou
     // taken: nothing was published to end it.
     let (other, other_token) =
         create_user(&app, &admin, "otto@ops.test", "operations_viewer").await;
-    app.post(&format!("/users/{other}/disable"), &admin, &Value::Null)
-        .await;
+    disable(&app, &admin, &other).await;
     refused(&app, &other_token).await;
     assert_eq!(
         app.get("/products?limit=1", &token).await.status(),
